@@ -1,0 +1,35 @@
+"""Packaging for adaptcls: runtime, deploy and test requirements live in requirements/*.txt."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+
+def read_requirements(name):
+    """Returns the requirement lines of ``requirements/<name>.txt`` (comments and blanks dropped)."""
+    lines = (HERE / 'requirements' / f'{name}.txt').read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith('#')]
+
+
+def read_version():
+    """Reads ``__version__`` from adaptcls/version.py without importing the package."""
+    namespace = {}
+    exec((HERE / 'adaptcls' / 'version.py').read_text(), namespace)
+    return namespace['__version__']
+
+
+deploy = read_requirements('deploy')
+tests = read_requirements('tests')
+setup(
+    name='adaptcls',
+    version=read_version(),
+    description='Adaptive, data-agnostic image classification training for embedded targets',
+    long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    packages=find_packages(include=['adaptcls', 'adaptcls.*']),
+    python_requires='>=3.9',
+    install_requires=read_requirements('runtime'),
+    extras_require={'deploy': deploy, 'tests': tests, 'all': deploy + tests},
+    license='Apache-2.0',
+)
