@@ -1,0 +1,2 @@
+"""Training hooks."""
+__all__ = []
