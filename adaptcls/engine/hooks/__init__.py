@@ -1,2 +1,5 @@
 """Training hooks."""
-__all__ = []
+from .data_consistency_hook import DataConsistencyHook
+from .run_summary_hook import RunSummaryHook
+
+__all__ = ['DataConsistencyHook', 'RunSummaryHook']

@@ -1,0 +1,93 @@
+"""Config edits that the command-line tools apply before building a Runner."""
+import os
+from typing import Iterator, Optional
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def iter_datasets(cfg: Config, keys=DATALOADER_KEYS) -> Iterator[ConfigDict]:
+    """Yields every dataset config of the given dataloaders, unwrapping dataset wrappers.
+
+    A wrapper (e.g. ``RepeatDataset``) holds its inner dataset under ``dataset`` or ``datasets``.
+    """
+    for key in keys:
+        loader = cfg.get(key)
+        if loader:
+            yield from _unwrap(loader['dataset'])
+
+
+def _unwrap(dataset_cfg) -> Iterator[ConfigDict]:
+    if 'dataset' in dataset_cfg:
+        yield from _unwrap(dataset_cfg['dataset'])
+    elif 'datasets' in dataset_cfg:
+        for inner in dataset_cfg['datasets']:
+            yield from _unwrap(inner)
+    else:
+        yield dataset_cfg
+
+
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """Points every dataset of the config at ``data_root`` (the ``--data-root`` option)."""
+    if not os.path.isdir(data_root):
+        raise FileNotFoundError(
+            f'--data-root "{data_root}" is not a folder. It must hold train/<class>/ and val/<class>/ '
+            'image folders (run `python tools/make_demo_data.py` for the demo data).')
+    cfg.data_root = data_root
+    for dataset_cfg in iter_datasets(cfg):
+        dataset_cfg['data_root'] = data_root
+
+
+def infer_num_classes(cfg: Config) -> Optional[int]:
+    """Fills every ``num_classes=None`` in ``cfg.model`` from the training set's class list.
+
+    Returns:
+        int | None: the number of classes filled in, or None when nothing needed it.
+    """
+    holders = list(_num_classes_holders(cfg.model))
+    if not holders:
+        return None
+    from adaptcls.registry import DATASETS
+    train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
+    train_cfg['pipeline'] = []
+    num_classes = len(DATASETS.build(train_cfg).metainfo['classes'])
+    for holder in holders:
+        holder['num_classes'] = num_classes
+    return num_classes
+
+
+def _num_classes_holders(node) -> Iterator[dict]:
+    """Yields each dict in a nested config whose ``num_classes`` is None."""
+    if isinstance(node, dict):
+        if 'num_classes' in node and node['num_classes'] is None:
+            yield node
+        for value in node.values():
+            yield from _num_classes_holders(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _num_classes_holders(value)
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switches the optim wrapper to mmengine's ``AmpOptimWrapper`` (the ``--amp`` option).
+
+    Raises:
+        ValueError: the config uses SAM, which adaptcls does not combine with AMP.
+    """
+    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type == 'SAMOptimWrapper':
+        raise ValueError(
+            'SAM with AMP is not supported: drop --amp, or set optim_wrapper.type="OptimWrapper" '
+            '(plain SGD) in the config to train with AMP.')
+    if wrapper_type != 'AmpOptimWrapper':
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def choose_dist_backend(cfg: Config) -> None:
+    """Uses gloo for distributed runs on machines without a GPU (nccl needs CUDA)."""
+    if not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', ConfigDict()).setdefault('dist_cfg', ConfigDict())
+        cfg.env_cfg.dist_cfg['backend'] = 'gloo'

@@ -1,0 +1,56 @@
+"""Fails fast when the datasets and the model disagree about the classes."""
+from typing import Sequence
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from adaptcls.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DataConsistencyHook(Hook):
+    """Checks, before any training or testing, that train/val/test use the same class list and
+    that the model predicts exactly that many classes.
+
+    The error names both datasets and the fix, instead of letting a label mismatch train a
+    model whose class indices mean different things in train and val.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        from adaptcls.datasets.image_folder_dataset import check_same_classes
+
+        train_dataset = runner.train_loop.dataloader.dataset
+        train_classes = _classes(train_dataset)
+        if runner.val_loop is not None:
+            val_dataset = runner.val_loop.dataloader.dataset
+            check_same_classes(train_classes, _classes(val_dataset),
+                               _describe(train_dataset, 'train'), _describe(val_dataset, 'val'))
+        self._check_model(runner, train_classes, _describe(train_dataset, 'train'))
+
+    def before_test(self, runner) -> None:
+        test_dataset = runner.test_loop.dataloader.dataset
+        self._check_model(runner, _classes(test_dataset), _describe(test_dataset, 'test'))
+
+    @staticmethod
+    def _check_model(runner, classes: Sequence[str], data_desc: str) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        num_classes = getattr(model, 'num_classes', None)
+        if num_classes is not None and classes and num_classes != len(classes):
+            raise ValueError(
+                f'The model predicts {num_classes} classes but the {data_desc} has {len(classes)} '
+                f'({", ".join(classes[:10])}{", ..." if len(classes) > 10 else ""}). Set '
+                f'model.head.num_classes={len(classes)} in the config (or leave it None and let '
+                'tools/train.py infer it from the training data).')
+
+
+def _classes(dataset) -> tuple:
+    return tuple(dataset.metainfo.get('classes', ()))
+
+
+def _describe(dataset, split: str) -> str:
+    root = getattr(dataset, 'data_root', '') or ''
+    prefix = getattr(dataset, 'data_prefix', {}) or {}
+    folder = prefix.get('img_path', '') if isinstance(prefix, dict) else prefix
+    return f'{split} set at "{root}{"/" + folder if folder else ""}"'

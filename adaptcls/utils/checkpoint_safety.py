@@ -1,0 +1,84 @@
+"""Weights-only checkpoint loading for mmengine 0.10.7 under torch >= 2.6.
+
+torch >= 2.6 loads with ``weights_only=True`` by default, and mmengine's checkpoints hold a few
+non-tensor objects (``HistoryBuffer`` log buffers with numpy arrays), so ``resume``/``load_from``
+fail with ``Unsupported global``. We keep weights-only unpickling and allow-list exactly those
+classes. We never pass ``weights_only=False``: a checkpoint from a stranger must not run code.
+
+mmengine's ``HistoryBuffer.__getstate__`` also pickles its statistic *functions*
+(``HistoryBuffer.min`` ...), which unpickles through ``builtins.getattr``; allowing ``getattr``
+would open the unpickler to arbitrary attribute access. Those functions live on the class and
+``HistoryBuffer.__setstate__`` re-registers them, so we pickle buffers without them instead.
+"""
+from typing import Any, Union
+import os
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+
+_installed = False
+
+
+def _numpy_globals() -> list:
+    """The numpy callables and classes needed to rebuild arrays and scalars in a checkpoint."""
+    core = getattr(np, '_core', None) or np.core
+    dtype_classes = [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG']
+    return [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype] + dtype_classes
+
+
+def _history_buffer_getstate(self: HistoryBuffer) -> dict:
+    """``HistoryBuffer`` state without its statistic functions (they are rebuilt on load)."""
+    return {key: value for key, value in self.__dict__.items() if key != 'statistics_methods'}
+
+
+def install_checkpoint_safety() -> None:
+    """Lets ``torch.load(weights_only=True)`` read mmengine checkpoints. Idempotent."""
+    global _installed
+    if _installed:
+        return
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
+    torch.serialization.add_safe_globals([HistoryBuffer] + _numpy_globals())
+    _installed = True
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """A checkpoint holds objects that weights-only unpickling refuses to build."""
+
+
+def load_checkpoint_file(path: Union[str, os.PathLike], map_location: Any = 'cpu') -> Any:
+    """Loads a checkpoint with weights-only unpickling and adaptcls's allow-list.
+
+    Args:
+        path (str | PathLike): the checkpoint file.
+        map_location (Any): as in ``torch.load``. Defaults to 'cpu'.
+
+    Returns:
+        Any: the unpickled checkpoint (usually a dict).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        UnsafeCheckpointError: the file holds objects outside the allow-list (for example a
+            pickled function); it is not loaded.
+    """
+    install_checkpoint_safety()
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'Checkpoint file "{path}" does not exist; check the path.')
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises UnpicklingError or RuntimeError
+        if 'Weights only load failed' not in str(error) and 'Unsupported global' not in str(error):
+            raise
+        raise UnsafeCheckpointError(
+            f'Refusing to load checkpoint "{path}": it contains objects that weights-only loading does '
+            f'not allow ({_first_line_with(str(error), "Unsupported global")}). adaptcls never unpickles '
+            'arbitrary objects, because a checkpoint can then run code. If you trust the file, re-save '
+            'only its tensors (a plain state_dict) and load that.') from None
+
+
+def _first_line_with(text: str, needle: str) -> str:
+    """The first line of ``text`` containing ``needle``, or the first line of ``text``."""
+    for line in text.splitlines():
+        if needle in line:
+            return line.strip()
+    return text.splitlines()[0] if text else ''

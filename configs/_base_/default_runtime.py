@@ -1,0 +1,29 @@
+# Runtime settings shared by every adaptcls config. No imports here (environment.md, pitfall 2).
+default_scope = 'adaptcls'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Keeps the last 2 epoch checkpoints and the best-by-val-top1 one (the run's result).
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='top1', rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+# DataConsistencyHook: train/val/test classes and the model's num_classes must agree.
+# RunSummaryHook: history.json, training_curves.png and summary.json in the work dir.
+custom_hooks = [
+    dict(type='DataConsistencyHook'),
+    dict(type='RunSummaryHook', best_metric='top1'),
+]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),  # tools/train.py switches to 'gloo' when no GPU is present
+)
+log_processor = dict(by_epoch=True)
+visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)

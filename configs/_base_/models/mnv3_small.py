@@ -1,0 +1,10 @@
+# timm mobilenetv3_small_100 (lamb_in1k ImageNet weights from the Hugging Face hub; offline, set backbone.pretrained to a local file)
+# with a linear head. num_classes=None: tools/train.py infers it from the training data.
+model = dict(
+    type='ImageClassifier',
+    data_preprocessor=dict(type='ClsDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375]),
+    backbone=dict(type='TimmBackbone', model_name='mobilenetv3_small_100', pretrained=True, pretrained_tag='lamb_in1k'),
+    head=dict(type='LinearClsHead', num_classes=None, in_channels=1024, dropout=0.2,
+              loss=dict(type='CrossEntropyLoss')),
+)

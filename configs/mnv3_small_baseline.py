@@ -1,0 +1,8 @@
+# Baseline recipe (recipe.md): 200 epochs of SGD + cosine at a fixed LR of 0.013, dropout 0.2, basic augmentation.
+_base_ = [
+    '_base_/models/mnv3_small.py',
+    '_base_/datasets/image_folder_basic_aug.py',
+    '_base_/schedules/sgd_cosine_200e.py',
+    '_base_/default_runtime.py',
+]
+optim_wrapper = dict(optimizer=dict(lr=0.013))

@@ -1,0 +1,86 @@
+"""Train a classifier from a config: ``python tools/train.py CONFIG [options]``.
+
+Writes checkpoints, logs, history.json, training_curves.png and summary.json to the work dir
+(default: work_dirs/<config name>). Run with --help for every option.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from adaptcls.apis import choose_dist_backend, enable_amp, infer_num_classes, set_data_root
+from adaptcls.apis.cli_errors import run_cli
+from adaptcls.utils import install_checkpoint_safety, register_all_modules
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train an adaptcls classifier.',
+        epilog='Example: python tools/train.py configs/effnet_lite0_adaptive.py --data-root data/digits')
+    parser.add_argument('config', help='config file (e.g. configs/mnv3_large_adaptive.py)')
+    parser.add_argument('--work-dir', help='where checkpoints, logs and summary.json go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--data-root', help='dataset folder holding train/<class>/ and val/<class>/')
+    parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
+                        help='resume training: from PATH, or (no value) from the latest checkpoint '
+                        'in the work dir')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument('--seed', type=int, help='random seed (overrides randomness.seed)')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms (slower; for exact reproducibility)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config keys, e.g. train_cfg.max_epochs=10')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher for distributed training (torchrun: pytorch)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Loads the config and applies the command-line options to it."""
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'Config file "{args.config}" does not exist (see configs/ for the recipes).')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.amp:
+        enable_amp(cfg)
+    if args.seed is not None:
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
+    if args.deterministic:
+        cfg.randomness = dict(cfg.get('randomness', {}), deterministic=True)
+    choose_dist_backend(cfg)
+    infer_num_classes(cfg)
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    register_all_modules()
+    install_checkpoint_safety()
+    cfg = build_config(args)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    summary_file = osp.join(cfg.work_dir, 'summary.json')
+    if runner.rank == 0 and osp.isfile(summary_file):
+        with open(summary_file) as stream:
+            summary = json.load(stream)
+        print(f'\nsummary ({summary_file}):\n{json.dumps(summary, indent=2)}')
+
+
+if __name__ == '__main__':
+    run_cli(main)
