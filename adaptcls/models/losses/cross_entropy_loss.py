@@ -1,0 +1,47 @@
+"""Cross-entropy with optional label smoothing, for hard labels and soft (mixed) targets."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from adaptcls.registry import MODELS
+
+
+@MODELS.register_module()
+class CrossEntropyLoss(nn.Module):
+    """Mean cross-entropy, ``loss_weight * F.cross_entropy(logits, target, label_smoothing=...)``.
+
+    Label smoothing follows "Bag of Tricks for Image Classification" (He et al., 2019), eps = 0.1
+    there; torch applies it as ``target * (1 - eps) + eps / C`` to hard and soft targets alike.
+
+    Args:
+        label_smoothing (float): smoothing ``eps`` in [0, 1). Defaults to 0.0.
+        loss_weight (float): factor applied to the loss. Defaults to 1.0.
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, loss_weight: float = 1.0) -> None:
+        super().__init__()
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f'CrossEntropyLoss: label_smoothing must be in [0, 1), got {label_smoothing}.')
+        self.label_smoothing = label_smoothing
+        self.loss_weight = loss_weight
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Computes the loss.
+
+        Args:
+            logits (Tensor): (N, C) unnormalised class scores.
+            target (Tensor): (N,) long class indices, or (N, C) class probabilities (soft targets
+                from MixUp/CutMix).
+
+        Returns:
+            Tensor: the scalar loss.
+        """
+        if target.dim() == 2:
+            if target.shape != logits.shape:
+                raise ValueError(f'Soft targets of shape {tuple(target.shape)} do not match logits of '
+                                 f'shape {tuple(logits.shape)}.')
+            target = target.to(logits.dtype)
+        elif target.dim() != 1 or target.shape[0] != logits.shape[0]:
+            raise ValueError(f'Targets must be (N,) labels or (N, C) probabilities for logits of shape '
+                             f'{tuple(logits.shape)}, got shape {tuple(target.shape)}.')
+        return self.loss_weight * F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
