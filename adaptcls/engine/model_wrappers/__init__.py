@@ -1,0 +1,4 @@
+"""Model wrappers for distributed training."""
+from .distributed import AdaptclsDistributedDataParallel
+
+__all__ = ['AdaptclsDistributedDataParallel']
