@@ -10,7 +10,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from adaptcls.apis import choose_dist_backend, infer_num_classes, set_data_root
+from adaptcls.apis import prepare_distributed, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.utils import atomic_write_json, install_checkpoint_safety, register_all_modules
 
@@ -49,7 +49,7 @@ def main(argv=None) -> None:
     cfg.load_from = args.checkpoint
     cfg.resume = False
     cfg.model = _no_pretrained_download(cfg.model)
-    choose_dist_backend(cfg)
+    prepare_distributed(cfg)
     infer_num_classes(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

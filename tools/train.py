@@ -11,7 +11,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from adaptcls.apis import choose_dist_backend, enable_amp, infer_num_classes, set_data_root
+from adaptcls.apis import prepare_distributed, enable_amp, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.utils import install_checkpoint_safety, register_all_modules
 
@@ -63,7 +63,7 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
     if args.deterministic:
         cfg.randomness = dict(cfg.get('randomness', {}), deterministic=True)
-    choose_dist_backend(cfg)
+    prepare_distributed(cfg)
     infer_num_classes(cfg)
     return cfg
 

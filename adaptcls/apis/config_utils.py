@@ -76,18 +76,23 @@ def enable_amp(cfg: Config) -> None:
     Raises:
         ValueError: the config uses SAM, which adaptcls does not combine with AMP.
     """
-    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper_type == 'SAMOptimWrapper':
-        raise ValueError(
-            'SAM with AMP is not supported: drop --amp, or set optim_wrapper.type="OptimWrapper" '
-            '(plain SGD) in the config to train with AMP.')
-    if wrapper_type != 'AmpOptimWrapper':
+    from adaptcls.engine.optimizers.sam_optim_wrapper import check_amp_compatible
+    check_amp_compatible(cfg.optim_wrapper)
+    if cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 
-def choose_dist_backend(cfg: Config) -> None:
-    """Uses gloo for distributed runs on machines without a GPU (nccl needs CUDA)."""
-    if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', ConfigDict()).setdefault('dist_cfg', ConfigDict())
-        cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+def prepare_distributed(cfg: Config) -> None:
+    """Makes distributed runs work without a GPU.
+
+    nccl needs CUDA, so CPU runs use gloo. mmengine's ``pytorch`` launcher also calls
+    ``torch.cuda.set_device``, which fails without a GPU; for a CPU ``torchrun`` job we create the
+    gloo process group ourselves (from torchrun's environment variables) and mmengine reuses it.
+    """
+    if torch.cuda.is_available():
+        return
+    cfg.setdefault('env_cfg', ConfigDict()).setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    if cfg.get('launcher', 'none') == 'pytorch' and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')

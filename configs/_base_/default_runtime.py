@@ -21,6 +21,9 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),  # tools/train.py switches to 'gloo' when no GPU is present
 )
+# Keeps adaptcls's training-step protocol (SAM's two passes) under DDP. The 'adaptcls.' scope prefix
+# is needed: mmengine looks model wrappers up in its root registry.
+model_wrapper_cfg = dict(type='adaptcls.AdaptclsDistributedDataParallel')
 log_processor = dict(by_epoch=True)
 visualizer = dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')])
 log_level = 'INFO'

@@ -1,0 +1,77 @@
+"""Every config under configs/ loads and builds its model, pipelines, optimizer and schedulers on CPU."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
+
+from adaptcls.registry import MODELS, PARAM_SCHEDULERS
+from adaptcls.utils import register_all_modules
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
+NUM_CLASSES = 3
+
+
+def _offline(node):
+    """Recursively disables hub downloads (no network in tests) and fills num_classes."""
+    if isinstance(node, dict):
+        if node.get('type') == 'TimmBackbone' and node.get('pretrained') is True:
+            node['pretrained'] = False
+        if 'num_classes' in node and node['num_classes'] is None:
+            node['num_classes'] = NUM_CLASSES
+        for value in node.values():
+            _offline(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _offline(value)
+
+
+def test_there_are_configs():
+    names = {osp.basename(path) for path in CONFIGS}
+    for model in ('mnv3_small', 'mnv3_large_075', 'mnv3_large', 'effnet_b0', 'effnet_lite0'):
+        assert f'{model}_baseline.py' in names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])
+def test_config_builds(path):
+    register_all_modules()
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'adaptcls'
+    _offline(cfg.model)
+    with DefaultScope.overwrite_default_scope('adaptcls'):
+        model = MODELS.build(cfg.model)
+        model.eval()
+        size = _input_size(cfg)
+        with torch.no_grad():
+            logits = model(torch.zeros(1, 3, size, size), mode='tensor')
+        assert logits.shape == (1, NUM_CLASSES)
+
+        for key, pipeline_key in (('train_dataloader', 'train_pipeline'),
+                                  ('val_dataloader', 'test_pipeline'),
+                                  ('test_dataloader', 'test_pipeline')):
+            pipeline = cfg[key]['dataset']['pipeline']
+            Compose(pipeline)
+            if pipeline_key in cfg:  # a redefined top-level pipeline must be re-bound
+                assert pipeline == cfg[pipeline_key], f'{key}.dataset.pipeline != {pipeline_key}'
+
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        schedulers = cfg.param_scheduler
+        schedulers = schedulers if isinstance(schedulers, list) else [schedulers]
+        for scheduler in schedulers:
+            PARAM_SCHEDULERS.build(dict(scheduler), default_args=dict(
+                optimizer=optim_wrapper, epoch_length=10))
+    assert cfg.train_cfg.max_epochs >= 1
+
+
+def _input_size(cfg) -> int:
+    """The Resize size of the test pipeline (square)."""
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] == 'Resize':
+            size = step['size']
+            return size if isinstance(size, int) else size[0]
+    raise AssertionError('the test pipeline has no Resize step')
