@@ -1,0 +1,9 @@
+"""Datasets and their transforms."""
+from .image_folder_dataset import IMAGE_EXTENSIONS, ImageFolderDataset, check_same_classes
+from .transforms import (ColorJitter, ImageLoadError, LoadImage, PackClsInputs, RandomCrop,
+                         RandomHorizontalFlip, RandomRotate, Resize)
+
+__all__ = [
+    'IMAGE_EXTENSIONS', 'ImageFolderDataset', 'check_same_classes', 'ImageLoadError', 'LoadImage',
+    'Resize', 'RandomCrop', 'RandomHorizontalFlip', 'RandomRotate', 'ColorJitter', 'PackClsInputs',
+]

@@ -1,0 +1,9 @@
+"""Data transforms: loading, geometric/photometric processing and packing."""
+from .formatting import PackClsInputs
+from .loading import ImageLoadError, LoadImage
+from .processing import ColorJitter, RandomCrop, RandomHorizontalFlip, RandomRotate, Resize
+
+__all__ = [
+    'ImageLoadError', 'LoadImage', 'Resize', 'RandomCrop', 'RandomHorizontalFlip', 'RandomRotate',
+    'ColorJitter', 'PackClsInputs',
+]
