@@ -8,13 +8,11 @@ default_hooks = dict(
     # Keeps the last 2 epoch checkpoints and the best-by-val-top1 one (the run's result).
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='top1', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Train/val/test classes and the model's num_classes must agree (fails fast with the fix).
+    data_check=dict(type='DataConsistencyHook'),
+    # history.json, training_curves.png and summary.json in the work dir.
+    run_summary=dict(type='RunSummaryHook', best_metric='top1'),
 )
-# DataConsistencyHook: train/val/test classes and the model's num_classes must agree.
-# RunSummaryHook: history.json, training_curves.png and summary.json in the work dir.
-custom_hooks = [
-    dict(type='DataConsistencyHook'),
-    dict(type='RunSummaryHook', best_metric='top1'),
-]
 
 env_cfg = dict(
     cudnn_benchmark=False,

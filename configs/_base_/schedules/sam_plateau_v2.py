@@ -1,0 +1,37 @@
+# The adaptive schedule (recipe.md "Optimisation" and "Schedule"):
+# SAM over SGD with momentum, no bias decay and 2x bias LR, 5 warmup epochs (lr/10 -> lr), then
+# ReduceLROnPlateauV2 (train-loss driven drops, one forced drop at 75% of max_epochs) and early stopping
+# once the LR is at its minimum and val top-1 has stopped improving. Model configs set the initial LR.
+max_epochs = 200
+optim_wrapper = dict(
+    type='SAMOptimWrapper',
+    rho=0.05,  # SAM neighbourhood radius (Foret et al. 2021)
+    adaptive=False,  # True: ASAM (Kwon et al. 2021)
+    optimizer=dict(type='SGD', lr=0.013, momentum=0.9, weight_decay=5e-4),
+    # Bag of Tricks "no bias decay" + 2x bias LR (paper, Table 9): conv/linear biases lr x2 and no decay,
+    # norm-layer weights and biases no decay.
+    paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0, norm_decay_mult=0.0),
+)
+param_scheduler = [
+    # Warmup: 5 epochs, linear from lr/10 to lr, updated every iteration.
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
+]
+custom_hooks = [
+    dict(
+        type='ReduceLROnPlateauV2',
+        monitor='train_loss',  # or a val metric such as 'top1' (later upstream versions)
+        factor=0.1,
+        patience=5,
+        threshold=2e-4,  # relative improvement needed
+        min_lr_ratio=1 / 200,  # min lr of each param group = its initial lr / 200
+        warmup_epochs=5,  # must equal the LinearLR warmup above
+        forced_drop_ratio=0.75,  # force one drop at 75% of max_epochs if none happened
+        early_stop_metric='top1',
+        early_stop_patience=5,  # evaluations at min lr without a new best val top-1
+    ),
+]
+train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+# Linear LR scaling (Bag of Tricks): lr = base_lr * total_batch / base_batch_size.
+auto_scale_lr = dict(enable=True, base_batch_size=64)
