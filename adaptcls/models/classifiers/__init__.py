@@ -1,4 +1,7 @@
 """Classifiers: mmengine models that tie a backbone, a head and a data preprocessor together."""
+from .backbone_head import BackboneHead
 from .image_classifier import ImageClassifier
+from .mutual_learning_classifier import MutualLearningClassifier
+from .utils import build_module, closure_train_step
 
-__all__ = ['ImageClassifier']
+__all__ = ['BackboneHead', 'ImageClassifier', 'MutualLearningClassifier', 'build_module', 'closure_train_step']

@@ -6,16 +6,12 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from adaptcls.engine.optimizers import optimize_step
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
+from .backbone_head import BackboneHead
+from .utils import build_module, closure_train_step
 
 FORWARD_MODES = ('tensor', 'loss', 'predict')
-
-
-def _build(module: Union[dict, nn.Module]) -> nn.Module:
-    """Builds a config from adaptcls's ``MODELS``; passes a ready module through."""
-    return module if isinstance(module, nn.Module) else MODELS.build(module)
 
 
 @MODELS.register_module()
@@ -35,10 +31,11 @@ class ImageClassifier(BaseModel):
                  head: Union[dict, nn.Module],
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(data_preprocessor=_build(data_preprocessor or dict(type='ClsDataPreprocessor')),
-                         init_cfg=init_cfg)
-        self.backbone = _build(backbone)
-        self.head = _build(head)
+        super().__init__(
+            data_preprocessor=build_module(data_preprocessor or dict(type='ClsDataPreprocessor')),
+            init_cfg=init_cfg)
+        self.backbone = build_module(backbone)
+        self.head = build_module(head)
 
     @property
     def num_classes(self) -> int:
@@ -77,12 +74,17 @@ class ImageClassifier(BaseModel):
             return self.head.loss(feats, data_samples)
         return self.head.predict(feats, data_samples)
 
+    def deploy_model(self) -> nn.Module:
+        """Returns the module to export: ``forward(x)`` = ``self(x, mode='tensor')``.
+
+        It shares this classifier's backbone and head (weights and train/eval mode).
+        """
+        return BackboneHead(self.backbone, self.head)
+
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """One training step: preprocess the batch once, then ``optimize_step``.
-
-        ``compute_loss`` re-runs the forward pass on the same preprocessed batch, so an optim
-        wrapper that needs the loss twice per step (SAM) sees one batch and one augmentation.
+        """One training step: preprocess the batch once, then ``optimize_step``
+        (see :func:`~adaptcls.models.classifiers.utils.closure_train_step`).
 
         Args:
             data (dict | tuple | list): a batch from the dataloader.
@@ -91,12 +93,4 @@ class ImageClassifier(BaseModel):
         Returns:
             dict[str, Tensor]: the log variables.
         """
-        with optim_wrapper.optim_context(self):
-            data = self.data_preprocessor(data, True)
-
-        def compute_loss() -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-            with optim_wrapper.optim_context(self):
-                losses = self._run_forward(data, mode='loss')
-            return self.parse_losses(losses)
-
-        return optimize_step(compute_loss, optim_wrapper)
+        return closure_train_step(self, data, optim_wrapper)

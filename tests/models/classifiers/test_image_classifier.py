@@ -81,3 +81,13 @@ def test_train_step_preprocesses_once_for_a_closure_wrapper():
     assert len(preprocessor_calls) == 1
     assert calls[0][0] == pytest.approx(calls[0][1])
     assert 'loss' in log_vars
+
+
+def test_deploy_model_returns_the_tensor_mode_logits_and_shares_weights():
+    model = _model().eval()
+    inputs = model.data_preprocessor(_batch())['inputs']
+    deploy_model = model.deploy_model()
+    with torch.no_grad():
+        assert torch.equal(deploy_model(inputs), model(inputs, mode='tensor'))
+    assert deploy_model.head.fc.weight is model.head.fc.weight
+    assert not any(name.startswith('data_preprocessor') for name in deploy_model.state_dict())
