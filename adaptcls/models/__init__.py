@@ -1,6 +1,7 @@
 """Models: backbones, heads, losses, data preprocessors and classifiers (all in ``MODELS``)."""
 from . import backbones, classifiers, data_preprocessors, heads, losses
 from .backbones import *  # noqa: F401,F403
+from .batch_augments import *  # noqa: F401,F403
 from .classifiers import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

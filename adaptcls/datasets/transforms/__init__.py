@@ -1,9 +1,10 @@
-"""Data transforms: loading, geometric/photometric processing and packing."""
+"""Data transforms: loading, geometric/photometric processing, AugMix and packing."""
+from .augmix import AugMix
 from .formatting import PackClsInputs
 from .loading import ImageLoadError, LoadImage
 from .processing import ColorJitter, RandomCrop, RandomHorizontalFlip, RandomRotate, Resize
 
 __all__ = [
     'ImageLoadError', 'LoadImage', 'Resize', 'RandomCrop', 'RandomHorizontalFlip', 'RandomRotate',
-    'ColorJitter', 'PackClsInputs',
+    'ColorJitter', 'AugMix', 'PackClsInputs',
 ]
