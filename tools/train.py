@@ -13,6 +13,7 @@ from mmengine.runner import Runner
 
 from adaptcls.apis import prepare_distributed, enable_amp, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
+from adaptcls.lr_search import apply_auto_lr
 from adaptcls.utils import install_checkpoint_safety, register_all_modules
 
 
@@ -35,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override config keys, e.g. train_cfg.max_epochs=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher for distributed training (torchrun: pytorch)')
+    parser.add_argument('--auto-lr', nargs='?', const='tpe', choices=('tpe', 'grid', 'fastai'), metavar='MODE',
+                        help='first search the initial learning rate (tools/lr_search.py; MODE tpe (default), '
+                        'grid or fastai; files in WORK_DIR/lr_search), then train with it')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -73,7 +77,10 @@ def main(argv=None) -> None:
     register_all_modules()
     install_checkpoint_safety()
     cfg = build_config(args)
+    lr_search_summary = apply_auto_lr(cfg, args.auto_lr) if args.auto_lr else None
     runner = Runner.from_cfg(cfg)
+    if lr_search_summary:  # RunSummaryHook copies it into summary.json
+        runner.message_hub.update_info('summary/lr_search', lr_search_summary)
     runner.train()
     summary_file = osp.join(cfg.work_dir, 'summary.json')
     if runner.rank == 0 and osp.isfile(summary_file):

@@ -8,3 +8,8 @@ model = dict(
     head=dict(type='LinearClsHead', num_classes=None, in_channels=1280, dropout=0.2,
               loss=dict(type='CrossEntropyLoss')),
 )
+
+# Initial learning-rate search (tools/lr_search.py; recipe.md "Initial learning-rate estimation"):
+# the paper's LR range for MobileNetV3 and the step of the discrete LR grid. Every other search setting
+# (trials, epochs per trial, fast.ai options) defaults in adaptcls/lr_search/lr_search_settings.py.
+lr_search = dict(lr_range=(0.005, 0.029), lr_step=0.001)

@@ -1,0 +1,177 @@
+"""The fast.ai-style learning-rate range test: a warm-up epoch, then one epoch of rising learning rates."""
+import copy
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable, Iterator, List
+
+import torch
+from mmengine.optim import OptimWrapper
+from torch import nn
+
+from .lr_suggestions import SmoothedLoss
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RangeTestCurve:
+    """What a range test recorded.
+
+    Attributes:
+        lrs (list[float]): learning rate of each range-test iteration (config-lr units).
+        losses (list[float]): training loss of each iteration.
+        smoothed (list[float]): the bias-corrected EMA of ``losses``.
+        planned_iterations (int): iterations of the sweep (one epoch).
+        diverged (bool): the sweep stopped because the smoothed loss diverged.
+        warmup_losses (list[float]): mean training loss of each warm-up epoch.
+        wall_time_s (float): seconds spent in warm-up and sweep.
+    """
+
+    lrs: List[float] = field(default_factory=list)
+    losses: List[float] = field(default_factory=list)
+    smoothed: List[float] = field(default_factory=list)
+    planned_iterations: int = 0
+    diverged: bool = False
+    warmup_losses: List[float] = field(default_factory=list)
+    wall_time_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        """The curve as JSON-able values."""
+        return asdict(self)
+
+
+@contextmanager
+def restored_training_state(model: nn.Module, optim_wrapper: OptimWrapper) -> Iterator[None]:
+    """Restores the model's weights and buffers, its train/eval mode and the optimizer's state
+    (momentum buffers, learning rates of every parameter group) when the block ends."""
+    model_state = copy.deepcopy(model.state_dict())
+    optim_state = copy.deepcopy(optim_wrapper.state_dict())
+    was_training = model.training
+    try:
+        yield
+    finally:
+        model.load_state_dict(model_state)
+        optim_wrapper.load_state_dict(optim_state)
+        model.train(was_training)
+
+
+class LRRangeTest:
+    """fast.ai's learning-rate range test (Smith 2017, "Cyclical Learning Rates"; fast.ai's
+    ``Learner.lr_find``), preceded by warm-up fine-tuning as the paper's recipe asks.
+
+    1. ``warmup_epochs`` epochs of training at ``start_lr`` (the raw finder would wreck the
+       ImageNet initialisation of a fresh head on top of a pretrained backbone);
+    2. one epoch in which iteration ``i`` of ``n`` trains at
+       ``start_lr * (end_lr / start_lr) ** (i / (n - 1))``, recording the loss; the sweep stops
+       early once the smoothed loss diverges (:class:`SmoothedLoss`).
+
+    Every step is the model's own ``train_step(data, optim_wrapper)``, so SAM, gradient clipping
+    and the classifier's loss are exactly as in training. Learning rates are in units of the
+    optimizer's base lr (``optimizer.defaults['lr']``, the config's lr): each parameter group
+    keeps its ratio to it (2x bias lr, ``auto_scale_lr`` scaling). The model's weights, its
+    train/eval mode and the optimizer's state are restored afterwards, whatever happens.
+
+    Args:
+        start_lr (float): warm-up learning rate and first learning rate of the sweep.
+        end_lr (float): last learning rate of the sweep.
+        warmup_epochs (int): epochs of fine-tuning at ``start_lr``. Defaults to 1.
+        smooth_beta (float): EMA coefficient of the loss smoothing. Defaults to 0.98.
+        diverge_factor (float): stop when the smoothed loss exceeds this multiple of its
+            minimum. Defaults to 4.0.
+        log (Callable[[str], None]): receives one progress line per phase. Defaults to print.
+    """
+
+    def __init__(self,
+                 start_lr: float,
+                 end_lr: float,
+                 warmup_epochs: int = 1,
+                 smooth_beta: float = 0.98,
+                 diverge_factor: float = 4.0,
+                 log: Log = print) -> None:
+        if not 0 < start_lr < end_lr:
+            raise ValueError(f'LRRangeTest needs 0 < start_lr < end_lr, got {start_lr} and {end_lr}.')
+        self.start_lr = start_lr
+        self.end_lr = end_lr
+        self.warmup_epochs = warmup_epochs
+        self.smooth_beta = smooth_beta
+        self.diverge_factor = diverge_factor
+        self.log = log
+
+    def run(self, model: nn.Module, optim_wrapper: OptimWrapper, dataloader: Iterable) -> RangeTestCurve:
+        """Runs warm-up and sweep on ``model``; returns the curve. The model is unchanged afterwards.
+
+        Args:
+            model (nn.Module): a model with ``train_step(data, optim_wrapper) -> dict`` whose
+                ``'loss'`` entry is the training loss (mmengine models, DDP wrappers included).
+            optim_wrapper (OptimWrapper): the wrapper that trains it.
+            dataloader (Iterable): the training batches; one pass is one epoch (``len`` needed).
+        """
+        curve = RangeTestCurve(planned_iterations=len(dataloader))
+        started = time.perf_counter()
+        with restored_training_state(model, optim_wrapper):
+            model.train()
+            lr_ratios = _lr_ratios(optim_wrapper)
+            for epoch in range(self.warmup_epochs):
+                mean_loss = self._warmup_epoch(model, optim_wrapper, dataloader, lr_ratios, epoch)
+                curve.warmup_losses.append(mean_loss)
+            self._sweep(model, optim_wrapper, dataloader, lr_ratios, curve)
+        curve.wall_time_s = time.perf_counter() - started
+        return curve
+
+    def sweep_lr(self, iteration: int, iterations: int) -> float:
+        """The learning rate of sweep iteration ``iteration`` (0-based) of ``iterations``."""
+        position = iteration / max(iterations - 1, 1)
+        return self.start_lr * (self.end_lr / self.start_lr) ** position
+
+    def _warmup_epoch(self, model, optim_wrapper, dataloader, lr_ratios, epoch: int) -> float:
+        _set_lr(optim_wrapper, self.start_lr, lr_ratios)
+        _set_sampler_epoch(dataloader, epoch)
+        losses = [_train_step(model, optim_wrapper, batch) for batch in dataloader]
+        mean_loss = sum(losses) / max(len(losses), 1)
+        self.log(f'range test: warm-up epoch {epoch + 1}/{self.warmup_epochs} at lr {self.start_lr:g}: '
+                 f'mean loss {mean_loss:.4f}')
+        return mean_loss
+
+    def _sweep(self, model, optim_wrapper, dataloader, lr_ratios, curve: RangeTestCurve) -> None:
+        smoother = SmoothedLoss(self.smooth_beta, self.diverge_factor)
+        _set_sampler_epoch(dataloader, self.warmup_epochs)
+        for iteration, batch in enumerate(dataloader):
+            lr = self.sweep_lr(iteration, curve.planned_iterations)
+            _set_lr(optim_wrapper, lr, lr_ratios)
+            loss = _train_step(model, optim_wrapper, batch)
+            smoothed = smoother.update(loss)
+            curve.lrs.append(lr)
+            curve.losses.append(loss)
+            curve.smoothed.append(smoothed)
+            if smoother.diverged(smoothed):
+                curve.diverged = True
+                break
+        ending = (f'diverged at lr {curve.lrs[-1]:g}' if curve.diverged
+                  else f'reached lr {curve.lrs[-1]:g}' if curve.lrs else 'no iterations')
+        self.log(f'range test: {len(curve.lrs)}/{curve.planned_iterations} iterations from lr '
+                 f'{self.start_lr:g} towards {self.end_lr:g}, {ending}')
+
+
+def _lr_ratios(optim_wrapper: OptimWrapper) -> List[float]:
+    """Each parameter group's lr divided by the optimizer's base lr."""
+    base_lr = optim_wrapper.optimizer.defaults['lr']
+    return [group['lr'] / base_lr for group in optim_wrapper.param_groups]
+
+
+def _set_lr(optim_wrapper: OptimWrapper, lr: float, lr_ratios: List[float]) -> None:
+    for group, ratio in zip(optim_wrapper.param_groups, lr_ratios):
+        group['lr'] = lr * ratio
+
+
+def _set_sampler_epoch(dataloader: Iterable, epoch: int) -> None:
+    """Reshuffles like a training epoch (mmengine's DistSamplerSeedHook does this in training)."""
+    sampler = getattr(dataloader, 'sampler', None)
+    if hasattr(sampler, 'set_epoch'):
+        sampler.set_epoch(epoch)
+
+
+def _train_step(model: nn.Module, optim_wrapper: OptimWrapper, batch) -> float:
+    loss = model.train_step(batch, optim_wrapper=optim_wrapper)['loss']
+    return float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+

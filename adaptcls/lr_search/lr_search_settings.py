@@ -1,0 +1,166 @@
+"""Every setting of the initial learning-rate search, with the recipe's defaults in one place.
+
+A config sets them in a top-level ``lr_search = dict(...)`` (the model base configs under
+``configs/_base_/models/`` set ``lr_range`` and ``lr_step`` per model family); every key a config
+leaves out takes the default of :class:`LRSearchSettings` below, and the command-line options of
+``tools/lr_search.py`` override both.
+"""
+from dataclasses import asdict, dataclass, fields
+from typing import Mapping, Optional, Tuple
+
+SEARCH_MODES = ('tpe', 'grid', 'fastai')
+"""``tpe`` (default; Optuna's TPE + median pruning), ``grid`` (the paper's reference method) and
+``fastai`` (an LR range test: the cheapest)."""
+
+SUGGESTION_RULES = ('steepest', 'valley')
+"""How the ``fastai`` mode reads the range-test curve (see ``adaptcls.lr_search.lr_suggestions``)."""
+
+CONFIG_KEY = 'lr_search'
+"""The top-level config key that holds the settings."""
+
+
+def trial_setting_keys(mode: str) -> Tuple[str, str]:
+    """The keys of the trial count and of the epochs per trial of a ``tpe`` or ``grid`` search."""
+    return ('grid_points', 'grid_epochs') if mode == 'grid' else ('tpe_trials', 'tpe_epochs')
+
+
+@dataclass(frozen=True)
+class LRSearchSettings:
+    """Settings of ``tools/lr_search.py`` (recipe.md, "Initial learning-rate estimation").
+
+    Learning rates are values of the config's ``optim_wrapper.optimizer.lr``: the value a training
+    run starts from, before mmengine's ``auto_scale_lr`` scaling (which trials apply too) and
+    before the per-group multipliers of ``paramwise_cfg`` (e.g. the 2x bias lr).
+
+    Args:
+        lr_range (tuple[float, float], optional): lowest and highest learning rate searched.
+            The model base configs set it (MobileNetV3 (0.005, 0.029), EfficientNet
+            (0.001, 0.010)). Defaults to None, which means the config must set it or
+            ``--range`` must give it.
+        lr_step (float): step of the discrete learning-rate grid TPE draws from. Defaults to 0.001.
+        metric (str): validation metric that trials maximise. Defaults to 'top1'.
+        tpe_trials (int): number of trials of the TPE search. Defaults to 15.
+        tpe_epochs (int): training epochs per TPE trial. Defaults to 6.
+        tpe_startup_trials (int): random (seeded) trials before TPE models the results.
+            Defaults to 5.
+        pruner_startup_trials (int): completed trials before the median pruner prunes.
+            Defaults to 5.
+        pruner_warmup_epochs (int): epochs of a trial that are never pruned (Optuna's
+            ``n_warmup_steps``; epochs are reported as steps 1, 2, ...). Defaults to 0.
+        grid_points (int): number of evenly spaced learning rates of the grid search, lowest
+            and highest included. Defaults to 10.
+        grid_epochs (int): training epochs per grid point. Defaults to 9.
+        fastai_warmup_epochs (int): epochs of fine-tuning at the lowest learning rate before the
+            range test (the raw fast.ai finder destroys the ImageNet initialisation).
+            Defaults to 1.
+        fastai_end_lr_mult (float): the range test sweeps from ``lr_range[0]`` to
+            ``lr_range[1] * fastai_end_lr_mult``, so the curve shows where the loss takes off;
+            the suggestion is then clipped into ``lr_range``. Defaults to 10.0.
+        fastai_smooth_beta (float): EMA coefficient of the loss smoothing (fast.ai's 0.98).
+            Defaults to 0.98.
+        fastai_diverge_factor (float): the range test stops when the smoothed loss exceeds this
+            multiple of its minimum. Defaults to 4.0.
+        fastai_skip_start (float): fraction of the planned range-test iterations ignored at the
+            start of the curve. Defaults to 0.1.
+        fastai_skip_end (int): points ignored at the end of the curve. Defaults to 5.
+        fastai_rule (str): 'steepest' (steepest descent of the smoothed loss against log-lr) or
+            'valley' (fast.ai's valley rule). Defaults to 'steepest'.
+        removed_trial_hooks (tuple[str, ...]): hook types (in ``default_hooks`` or
+            ``custom_hooks``) that trials and the range test drop: those that change the
+            learning rate or stop early, and the per-run summary.
+            Defaults to ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook').
+        trial_log_level (str): log level of each trial's Runner (its console and log file);
+            the search prints one line per trial instead. Defaults to 'WARNING'.
+        heartbeat_interval (int): seconds between the heartbeats a running trial writes to a
+            database storage (Optuna's ``RDBStorage``); a journal file has no heartbeats.
+            Defaults to 60.
+        heartbeat_grace_period (int): seconds without a heartbeat after which a running trial
+            of any machine is marked failed. Defaults to 180.
+        sqlite_timeout (float): seconds a process waits for a locked SQLite study file.
+            Defaults to 60.0.
+    """
+
+    lr_range: Optional[Tuple[float, float]] = None
+    lr_step: float = 0.001
+    metric: str = 'top1'
+    tpe_trials: int = 15
+    tpe_epochs: int = 6
+    tpe_startup_trials: int = 5
+    pruner_startup_trials: int = 5
+    pruner_warmup_epochs: int = 0
+    grid_points: int = 10
+    grid_epochs: int = 9
+    fastai_warmup_epochs: int = 1
+    fastai_end_lr_mult: float = 10.0
+    fastai_smooth_beta: float = 0.98
+    fastai_diverge_factor: float = 4.0
+    fastai_skip_start: float = 0.1
+    fastai_skip_end: int = 5
+    fastai_rule: str = 'steepest'
+    removed_trial_hooks: Tuple[str, ...] = ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook')
+    trial_log_level: str = 'WARNING'
+    heartbeat_interval: int = 60
+    heartbeat_grace_period: int = 180
+    sqlite_timeout: float = 60.0
+
+    @classmethod
+    def from_config(cls, cfg: Mapping, **overrides) -> 'LRSearchSettings':
+        """The settings of ``cfg['lr_search']``, defaults for the keys it leaves out, then ``overrides``.
+
+        Args:
+            cfg (Mapping): the training config.
+            **overrides: settings to replace; None values are ignored (an option not given).
+
+        Raises:
+            ValueError: an unknown key, or a value that cannot work (e.g. ``low >= high``).
+        """
+        section = dict(cfg.get(CONFIG_KEY) or {})
+        known = {field.name for field in fields(cls)}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ValueError(f'Unknown key(s) {unknown} in the config\'s `{CONFIG_KEY}` dict. '
+                             f'Known keys: {sorted(known)}.')
+        section.update({key: value for key, value in overrides.items() if value is not None})
+        if section.get('lr_range') is not None:
+            section['lr_range'] = tuple(float(value) for value in section['lr_range'])
+        if 'removed_trial_hooks' in section:
+            section['removed_trial_hooks'] = tuple(section['removed_trial_hooks'])
+        settings = cls(**section)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raises ValueError, naming the key, for settings that cannot work."""
+        if self.lr_range is None:
+            raise ValueError(f'No learning-rate range: set `{CONFIG_KEY} = dict(lr_range=(LOW, HIGH))` '
+                             'in the config (the model base configs under configs/_base_/models/ do) or pass '
+                             '--range LOW HIGH.')
+        low, high = self.lr_range
+        if not 0 < low < high:
+            raise ValueError(f'{CONFIG_KEY}.lr_range must satisfy 0 < LOW < HIGH, got {self.lr_range}.')
+        if not 0 < self.lr_step <= high - low:
+            raise ValueError(f'{CONFIG_KEY}.lr_step must lie in (0, HIGH - LOW], got {self.lr_step} '
+                             f'for the range {self.lr_range}.')
+        for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_warmup_epochs'):
+            if getattr(self, key) < 1:
+                raise ValueError(f'{CONFIG_KEY}.{key} must be at least 1, got {getattr(self, key)}.')
+        if self.grid_points < 2:
+            raise ValueError(f'{CONFIG_KEY}.grid_points must be at least 2, got {self.grid_points}.')
+        if self.fastai_rule not in SUGGESTION_RULES:
+            raise ValueError(f'{CONFIG_KEY}.fastai_rule must be one of {SUGGESTION_RULES}, '
+                             f'got "{self.fastai_rule}".')
+        if self.fastai_end_lr_mult < 1:
+            raise ValueError(f'{CONFIG_KEY}.fastai_end_lr_mult must be >= 1, got {self.fastai_end_lr_mult}.')
+
+    def trials(self, mode: str) -> int:
+        """Trials of a ``tpe`` or ``grid`` search (for the grid: its number of points)."""
+        return getattr(self, trial_setting_keys(mode)[0])
+
+    def epochs(self, mode: str) -> int:
+        """Training epochs per trial of a ``tpe`` or ``grid`` search."""
+        return getattr(self, trial_setting_keys(mode)[1])
+
+    def to_dict(self) -> dict:
+        """The settings as plain JSON-able values."""
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in asdict(self).items()}

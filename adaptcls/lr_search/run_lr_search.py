@@ -1,0 +1,164 @@
+"""The LR search behind ``tools/lr_search.py`` and ``tools/train.py --auto-lr``: run, write the files."""
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Optional
+
+import optuna
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from adaptcls.utils.atomic import atomic_write_json
+from .lr_search_settings import SEARCH_MODES, LRSearchSettings
+from .lr_suggestions import suggest_index
+from .optuna_lr_search import OptunaLRSearch
+from .optuna_storage import default_storage_url, describe_storage
+from .runner_trial_trainer import RunnerTrialTrainer
+from .search_configs import range_test_config
+from .search_plots import plot_range_test, plot_trials
+from .search_report import (LR_CONFIG_FILE, PLOT_FILE, RANGE_TEST_COLUMNS, RESULT_FILE, TRIAL_COLUMNS,
+                            TRIALS_FILE, range_test_rows, trial_rows, write_csv, write_lr_config)
+
+SEARCH_DIR = 'lr_search'
+"""The search's folder inside the work dir."""
+
+
+@dataclass
+class LRSearchOutcome:
+    """The chosen learning rate and what finding it cost.
+
+    Attributes:
+        mode (str): 'tpe', 'grid' or 'fastai'.
+        chosen_lr (float): the chosen ``optim_wrapper.optimizer.lr``.
+        total_trained_epochs (float): epochs of training the search ran (all trials, all
+            processes; a range test counts its partial epoch).
+        wall_time_s (float): seconds of training (sum over trials).
+        search_dir (str): the folder with result.json, trials.csv, the plot and lr_config.py.
+    """
+
+    mode: str
+    chosen_lr: float
+    total_trained_epochs: float
+    wall_time_s: float
+    search_dir: str
+
+    def summary(self) -> dict:
+        """What ``tools/train.py --auto-lr`` records under ``lr_search`` in summary.json."""
+        return dict(asdict(self), result_file=os.path.join(self.search_dir, RESULT_FILE))
+
+
+def run_lr_search(cfg: Config,
+                  mode: str = 'tpe',
+                  settings: Optional[LRSearchSettings] = None,
+                  search_dir: Optional[str] = None,
+                  storage: Optional[str] = None,
+                  study_name: Optional[str] = None,
+                  seed: Optional[int] = None,
+                  progress: Callable[[str], None] = print) -> LRSearchOutcome:
+    """Searches the initial learning rate of ``cfg`` and writes the search's files.
+
+    Files in ``search_dir``: ``result.json`` (mode, chosen lr, every trial or the range-test
+    curve, trained epochs, wall time), ``trials.csv``, ``lr_search.png`` and ``lr_config.py``;
+    trial work dirs ``trial_<n>/`` (logs) or ``range_test/``; the default study file ``study.db``.
+    Optuna's own per-trial log lines are silenced (warnings stay): ``progress`` gets one line
+    per trial instead.
+
+    Args:
+        cfg (Config): the training config with its data root, num_classes and work_dir filled in.
+        mode (str): one of ``SEARCH_MODES``. Defaults to 'tpe'.
+        settings (LRSearchSettings, optional): Defaults to None: ``cfg``'s ``lr_search`` dict.
+        search_dir (str, optional): Defaults to None: ``<cfg.work_dir>/lr_search``.
+        storage (str, optional): Optuna storage URL (tpe/grid). Defaults to None:
+            ``sqlite:///<search_dir>/study.db``.
+        study_name (str, optional): Defaults to None: ``<config name>_<mode>``.
+        seed (int, optional): seed of every trial and of the sampler. Defaults to None:
+            ``cfg.randomness.seed`` (0 when absent).
+        progress (Callable[[str], None]): receives the progress lines. Defaults to print.
+    """
+    if mode not in SEARCH_MODES:
+        raise ValueError(f'Unknown LR search mode "{mode}": use one of {SEARCH_MODES}.')
+    settings = settings or LRSearchSettings.from_config(cfg)
+    search_dir = search_dir or os.path.join(cfg.work_dir, SEARCH_DIR)
+    seed = cfg.get('randomness', {}).get('seed', 0) if seed is None else seed
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if mode == 'fastai':
+        result = _range_test(cfg, settings, search_dir, seed)
+    else:
+        storage = storage or default_storage_url(search_dir)
+        study_name = study_name or f'{_config_name(cfg)}_{mode}'
+        search = OptunaLRSearch(RunnerTrialTrainer(cfg, search_dir, settings, seed), settings, mode, storage,
+                                study_name, seed, progress)
+        result = _optuna_result(search.run(), search, describe_storage(storage), search_dir)
+    result['config'] = cfg.filename
+    atomic_write_json(os.path.join(search_dir, RESULT_FILE), result)
+    write_lr_config(os.path.join(search_dir, LR_CONFIG_FILE), result['chosen_lr'], mode, cfg.filename)
+    progress(f'[lr search {mode}] chosen lr {result["chosen_lr"]} ({result["total_trained_epochs"]:.2f} '
+             f'epochs of training, {result["wall_time_s"]:.1f} s); files in {search_dir}')
+    return LRSearchOutcome(mode, result['chosen_lr'], result['total_trained_epochs'], result['wall_time_s'],
+                           search_dir)
+
+
+def apply_auto_lr(cfg: Config, mode: str = 'tpe') -> dict:
+    """``tools/train.py --auto-lr``: searches (or reads the finished search of) the work dir and
+    sets ``cfg.optim_wrapper.optimizer.lr`` to the chosen lr.
+
+    Returns:
+        dict: the search's summary, for ``summary/lr_search`` in the message hub.
+
+    Raises:
+        ValueError: a distributed launcher is set (every rank would search).
+    """
+    if cfg.get('launcher', 'none') != 'none':
+        raise ValueError('--auto-lr runs the search in a single process. For distributed training, run '
+                         'tools/lr_search.py first and pass --cfg-options optim_wrapper.optimizer.lr=LR '
+                         '(the value in WORK_DIR/lr_search/lr_config.py).')
+    outcome = run_lr_search(cfg, mode)
+    cfg.optim_wrapper.optimizer.lr = outcome.chosen_lr
+    return outcome.summary()
+
+
+def _optuna_result(study: optuna.Study, search: OptunaLRSearch, storage: str, search_dir: str) -> dict:
+    rows = trial_rows(study)
+    complete = [row for row in rows if row['state'] == 'complete']
+    if not complete:
+        raise RuntimeError(f'No trial of the study "{search.study_name}" ({storage}) completed, so no lr can '
+                           'be chosen; see the trial logs in ' + search_dir)
+    best = max(complete, key=lambda row: (row['value'], -row['number']))
+    finished = [row for row in rows if row['state'] in ('complete', 'pruned', 'reused')]
+    write_csv(os.path.join(search_dir, TRIALS_FILE), rows, TRIAL_COLUMNS)
+    plot_trials(rows, best['lr'], os.path.join(search_dir, PLOT_FILE), search.settings.metric)
+    trained = [row for row in rows if row['state'] != 'reused' and row['wall_time_s'] is not None]
+    return dict(
+        mode=search.mode, chosen_lr=best['lr'], metric=search.settings.metric, best_value=best['value'],
+        best_trial=best['number'], trials_requested=search.n_trials, trials_finished=len(finished),
+        epochs_per_trial=search.epochs, search_space=search.search_space(),
+        total_trained_epochs=sum(row['trained_epochs'] for row in rows),
+        wall_time_s=round(sum(row['wall_time_s'] for row in trained), 2),
+        study_name=search.study_name, storage=storage, settings=search.settings.to_dict(), trials=rows)
+
+
+def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: int) -> dict:
+    runner = Runner.from_cfg(range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings))
+    started = time.perf_counter()
+    runner.train()
+    curve = runner.train_loop.curve
+    pick = suggest_index(settings.fastai_rule, curve.lrs, curve.smoothed, curve.planned_iterations,
+                         settings.fastai_skip_start, settings.fastai_skip_end)
+    low, high = settings.lr_range
+    suggested = curve.lrs[pick]
+    chosen = round(min(max(suggested, low), high), 12)
+    write_csv(os.path.join(search_dir, TRIALS_FILE), range_test_rows(curve), RANGE_TEST_COLUMNS)
+    plot_range_test(curve, pick, chosen, os.path.join(search_dir, PLOT_FILE))
+    return dict(
+        mode='fastai', chosen_lr=chosen, rule=settings.fastai_rule, suggested_lr=suggested,
+        lr_range=list(settings.lr_range), sweep=[curve.lrs[0], curve.lrs[-1]],
+        warmup_epochs=settings.fastai_warmup_epochs, warmup_losses=curve.warmup_losses,
+        iterations_planned=curve.planned_iterations, iterations_run=len(curve.lrs), diverged=curve.diverged,
+        total_trained_epochs=settings.fastai_warmup_epochs + len(curve.lrs) / curve.planned_iterations,
+        wall_time_s=round(time.perf_counter() - started, 2), settings=settings.to_dict(),
+        curve=curve.to_dict())
+
+
+def _config_name(cfg: Config) -> str:
+    return os.path.splitext(os.path.basename(cfg.filename))[0] if cfg.filename else 'config'
+

@@ -1,0 +1,140 @@
+"""The LR range test: the exponential sweep and its lrs, divergence stop, and exact state restore."""
+import math
+
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from torch import nn
+
+from adaptcls.engine.optimizers.sam_optim_wrapper import SAMOptimWrapper
+from adaptcls.lr_search import LRRangeTest, restored_training_state
+from adaptcls.registry import MODELS
+from adaptcls.structures import ClsDataSample
+from adaptcls.utils import register_all_modules
+
+NUM_CLASSES = 3
+
+
+class ScriptedModel(nn.Module):
+    """``train_step`` returns scripted losses and records the lr of each parameter group."""
+
+    def __init__(self, losses):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(2))
+        self.bias = nn.Parameter(torch.zeros(1))
+        self.losses = iter(losses)
+        self.seen_lrs = []
+
+    def train_step(self, data, optim_wrapper):
+        self.seen_lrs.append([group['lr'] for group in optim_wrapper.optimizer.param_groups])
+        return {'loss': torch.tensor(next(self.losses))}
+
+
+def scripted_wrapper(model: ScriptedModel, base_lr: float = 0.5) -> OptimWrapper:
+    """A weight group at the base lr and a bias group at 2x (like paramwise bias_lr_mult=2)."""
+    return OptimWrapper(torch.optim.SGD([dict(params=[model.weight]),
+                                         dict(params=[model.bias], lr=2 * base_lr)], lr=base_lr))
+
+
+def test_sweep_is_exponential_and_keeps_group_ratios():
+    batches = list(range(5))
+    model = ScriptedModel([1.0] * 10)
+    wrapper = scripted_wrapper(model)
+    curve = LRRangeTest(start_lr=1e-3, end_lr=1e-1, warmup_epochs=1, log=lambda line: None).run(
+        model, wrapper, batches)
+    expected = [1e-3, 1e-3 * 10 ** 0.5, 1e-2, 1e-2 * 10 ** 0.5, 1e-1]  # (end/start)^(i/4)
+    assert curve.lrs == pytest.approx(expected)
+    assert model.seen_lrs[:5] == [[1e-3, 2e-3]] * 5  # warm-up at start_lr
+    assert [lr for lr, _ in model.seen_lrs[5:]] == pytest.approx(expected)
+    assert [bias_lr for _, bias_lr in model.seen_lrs[5:]] == pytest.approx([2 * lr for lr in expected])
+    assert not curve.diverged and curve.planned_iterations == 5 and curve.warmup_losses == [1.0]
+    assert [group['lr'] for group in wrapper.optimizer.param_groups] == [0.5, 1.0]  # restored
+
+
+@pytest.mark.parametrize('explosion', [1e6, math.nan])
+def test_divergence_stops_the_sweep(explosion):
+    warmup, sweep = [1.0] * 20, [1.0] * 10 + [explosion] + [1.0] * 9
+    model = ScriptedModel(warmup + sweep)
+    curve = LRRangeTest(1e-3, 1.0, log=lambda line: None).run(model, scripted_wrapper(model), list(range(20)))
+    # smoothed at the 11th point: (0.02 * 1e6 + ...) / (1 - 0.98 ** 11) ~ 1e5 > 4 x 1.0: stop there
+    assert curve.diverged and len(curve.lrs) == 11 and len(model.seen_lrs) == 20 + 11
+    assert curve.losses[-1] == explosion or math.isnan(curve.losses[-1])
+
+
+def test_no_stop_below_four_times_the_minimum():
+    sweep = [1.0] * 10 + [3.0] * 10  # smoothed rises towards 3: under 4 x 1.0
+    model = ScriptedModel([1.0] * 20 + sweep)
+    curve = LRRangeTest(1e-3, 1.0, log=lambda line: None).run(model, scripted_wrapper(model), list(range(20)))
+    assert not curve.diverged and len(curve.lrs) == 20
+
+
+def tiny_classifier() -> nn.Module:
+    register_all_modules()
+    torch.manual_seed(0)
+    return MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='TimmBackbone', model_name='mobilenetv3_small_050', pretrained=False),
+        head=dict(type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=1024)))
+
+
+def tiny_batches(count: int = 4, batch_size: int = 4) -> list:
+    generator = torch.Generator().manual_seed(0)
+    return [dict(inputs=[torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8, generator=generator)
+                         for _ in range(batch_size)],
+                 data_samples=[ClsDataSample().set_gt_label(index % NUM_CLASSES)
+                               for index in range(batch_size)])
+            for _ in range(count)]
+
+
+def snapshot(model: nn.Module, wrapper: OptimWrapper) -> dict:
+    state = {f'model.{key}': value.clone() for key, value in model.state_dict().items()}
+    for param_id, param_state in wrapper.optimizer.state_dict()['state'].items():
+        for key, value in param_state.items():
+            state[f'optim.{param_id}.{key}'] = value.clone() if torch.is_tensor(value) else value
+    state['lrs'] = [group['lr'] for group in wrapper.optimizer.param_groups]
+    return state
+
+
+@pytest.mark.parametrize('wrapper_type', [OptimWrapper, SAMOptimWrapper])
+def test_real_range_test_restores_weights_buffers_and_optimizer_state(wrapper_type):
+    model = tiny_classifier()
+    wrapper = wrapper_type(torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+    batches = tiny_batches()
+    model.train()
+    model.train_step(batches[0], optim_wrapper=wrapper)  # momentum buffers exist before the test
+    model.eval()
+    before = snapshot(model, wrapper)
+    assert any(key.startswith('optim.') for key in before)
+
+    states_seen = []
+    original_step = model.train_step
+
+    def spying_step(data, optim_wrapper):
+        states_seen.append(model.head.fc.weight.detach().clone())
+        return original_step(data, optim_wrapper=optim_wrapper)
+
+    model.train_step = spying_step
+    curve = LRRangeTest(1e-3, 1.0, warmup_epochs=1, log=lambda line: None).run(model, wrapper, batches)
+    after = snapshot(model, wrapper)
+
+    assert len(curve.lrs) >= 1 and len(states_seen) == len(batches) + len(curve.lrs)
+    assert not torch.equal(states_seen[-1], before['model.head.fc.weight'])  # it really trained
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        if torch.is_tensor(value):
+            assert torch.equal(after[key], value), key
+        else:
+            assert after[key] == value, key
+    assert not model.training  # the eval mode it entered with
+
+
+def test_restored_state_also_on_error():
+    model = tiny_classifier()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    before = model.head.fc.weight.detach().clone()
+    with pytest.raises(RuntimeError):
+        with restored_training_state(model, wrapper):
+            with torch.no_grad():
+                model.head.fc.weight.add_(1.0)
+            raise RuntimeError('interrupted')
+    assert torch.equal(model.head.fc.weight, before)
