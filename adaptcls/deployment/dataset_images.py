@@ -1,0 +1,87 @@
+"""Real images for export checks, calibration and IR evaluation, prepared as at test time.
+
+Every image goes through ``LoadImage`` and ``Resize`` (the test pipeline), giving the (H, W, 3)
+uint8 RGB pixels that the IR takes and that the data preprocessor normalises for PyTorch.
+"""
+import time
+from typing import List, Sequence, Tuple
+
+import numpy as np
+from mmengine.config import Config
+
+from adaptcls.apis import iter_datasets
+from adaptcls.utils import register_all_modules
+
+PROGRESS_EVERY_S = 5.0
+"""Seconds between progress lines while images load."""
+
+
+def _dataset_cfg(cfg: Config, dataloader_key: str) -> dict:
+    found = next(iter_datasets(cfg, (dataloader_key, )), None)
+    if found is None:
+        raise ValueError(f'The config has no {dataloader_key} dataset; add one or pass --data-root.')
+    return dict(found)
+
+
+def _build_dataset(dataset_cfg: dict):
+    """Builds a dataset in the adaptcls scope (its pipeline's transforms are adaptcls's)."""
+    from adaptcls.registry import DATASETS
+    register_all_modules()
+    return DATASETS.build(dataset_cfg)
+
+
+def build_image_dataset(dataset_cfg: dict, input_size: Tuple[int, int]):
+    """Builds a dataset config with the test-time pipeline ``LoadImage`` + ``Resize(input_size)``.
+
+    Args:
+        dataset_cfg (dict): a ``DATASETS`` config (its own pipeline is replaced).
+        input_size (tuple[int, int]): (height, width) to resize to.
+    """
+    pipeline = [dict(type='LoadImage'), dict(type='Resize', size=tuple(input_size))]
+    return _build_dataset(dict(dataset_cfg, pipeline=pipeline, test_mode=True))
+
+
+def config_split(cfg: Config, dataloader_key: str, input_size: Tuple[int, int]):
+    """The dataset of ``cfg[dataloader_key]`` with the test-time pipeline (see build_image_dataset)."""
+    return build_image_dataset(_dataset_cfg(cfg, dataloader_key), input_size)
+
+
+def dataset_classes(cfg: Config, dataloader_key: str) -> List[str]:
+    """Class names of ``cfg[dataloader_key]``'s dataset (read without loading images)."""
+    dataset = _build_dataset(dict(_dataset_cfg(cfg, dataloader_key), pipeline=[]))
+    return [str(name) for name in dataset.metainfo['classes']]
+
+
+def evenly_spaced(total: int, count: int) -> np.ndarray:
+    """``min(count, total)`` indices spread evenly over range(total) (class folders are contiguous)."""
+    return np.unique(np.linspace(0, total - 1, num=min(count, total)).round().astype(np.int64))
+
+
+def seeded_subset(total: int, count: int, seed: int) -> np.ndarray:
+    """``min(count, total)`` distinct indices of range(total) drawn with numpy's seeded generator."""
+    return np.sort(np.random.default_rng(seed).choice(total, size=min(count, total), replace=False))
+
+
+def load_images(dataset, indices: Sequence[int], what: str = 'images') -> Tuple[np.ndarray, np.ndarray]:
+    """Loads samples of ``dataset`` as a uint8 (N, H, W, 3) batch and their labels.
+
+    Args:
+        dataset: a dataset from :func:`build_image_dataset`.
+        indices (Sequence[int]): the samples to load.
+        what (str): how to name them in progress lines. Defaults to 'images'.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: images (N, H, W, 3) uint8 and labels (N,) int64.
+    """
+    images, labels = [], []
+    last_report = time.monotonic()
+    for count, index in enumerate(indices, start=1):
+        sample = dataset[int(index)]
+        images.append(sample['img'])
+        labels.append(sample['gt_label'])
+        if time.monotonic() - last_report > PROGRESS_EVERY_S:
+            print(f'  loaded {count}/{len(indices)} {what}', flush=True)
+            last_report = time.monotonic()
+    if not images:
+        raise ValueError(f'No {what} to load: the dataset is empty.')
+    return np.stack(images), np.asarray(labels, dtype=np.int64)
