@@ -3,7 +3,8 @@ import os
 import platform
 from typing import Dict, List
 
-from adaptcls.utils import atomic_path, atomic_write_json
+from adaptcls.utils import atomic_write_json
+from adaptcls.utils.plots import headless_pyplot, save_figure
 from .latency_benchmark import BackendResult
 
 BENCHMARK_JSON = 'benchmark.json'
@@ -37,9 +38,7 @@ def benchmark_summary(results: List[BackendResult], settings, complexity: Dict) 
 
 def plot_benchmark(results: List[BackendResult], out_file: str, title: str = '') -> None:
     """Bars of median latency (with p90 marks) and of throughput, one bar per backend."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
     names = [result.name for result in results]
     figure, (latency_axis, throughput_axis) = plt.subplots(1, 2, figsize=(11, 3.8))
     positions = range(len(results))
@@ -54,10 +53,7 @@ def plot_benchmark(results: List[BackendResult], out_file: str, title: str = '')
         axis.set_xticks(list(positions), names, rotation=15)
         axis.grid(alpha=0.3, axis='y')
     figure.suptitle(title)
-    figure.tight_layout()
-    with atomic_path(out_file) as tmp_path:
-        figure.savefig(tmp_path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, out_file)
 
 
 def write_benchmark(out_dir: str, results: List[BackendResult], settings, complexity: Dict) -> Dict:

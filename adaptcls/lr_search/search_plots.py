@@ -2,16 +2,8 @@
 import math
 from typing import List
 
-from adaptcls.utils.atomic import atomic_path
+from adaptcls.utils.plots import headless_pyplot, save_figure
 from .lr_range_test import RangeTestCurve
-
-
-def _pyplot():
-    """matplotlib's pyplot on the headless Agg backend."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def plot_trials(trials: List[dict], chosen_lr: float, out_file: str, metric: str = 'top1') -> None:
@@ -24,7 +16,7 @@ def plot_trials(trials: List[dict], chosen_lr: float, out_file: str, metric: str
         out_file (str): the PNG path (written atomically).
         metric (str): the metric's name for the axis. Defaults to 'top1'.
     """
-    plt = _pyplot()
+    plt = headless_pyplot()
     figure, axis = plt.subplots(figsize=(7, 4.2))
     for state, label, style in (('complete', 'complete', dict(marker='o', color='tab:blue')),
                                 ('pruned', 'pruned (at its last epoch)', dict(marker='x', color='tab:gray'))):
@@ -41,7 +33,7 @@ def plot_trials(trials: List[dict], chosen_lr: float, out_file: str, metric: str
              ylabel=f'val {metric}')
     axis.grid(alpha=0.3)
     axis.legend(loc='best', fontsize=8)
-    _save(plt, figure, out_file)
+    save_figure(figure, out_file)
 
 
 def plot_range_test(curve: RangeTestCurve, pick_index: int, chosen_lr: float, out_file: str) -> None:
@@ -53,7 +45,7 @@ def plot_range_test(curve: RangeTestCurve, pick_index: int, chosen_lr: float, ou
         chosen_lr (float): the learning rate chosen (the pick clipped into the search range).
         out_file (str): the PNG path (written atomically).
     """
-    plt = _pyplot()
+    plt = headless_pyplot()
     figure, axis = plt.subplots(figsize=(7, 4.2))
     axis.plot(curve.lrs, curve.losses, color='tab:gray', alpha=0.4, label='loss')
     axis.plot(curve.lrs, curve.smoothed, color='tab:blue', label='smoothed loss (EMA, bias-corrected)')
@@ -64,11 +56,5 @@ def plot_range_test(curve: RangeTestCurve, pick_index: int, chosen_lr: float, ou
     axis.set(xscale='log', title='LR range test', xlabel='learning rate (log scale)', ylabel='training loss')
     axis.grid(alpha=0.3, which='both')
     axis.legend(loc='best', fontsize=8)
-    _save(plt, figure, out_file)
+    save_figure(figure, out_file)
 
-
-def _save(plt, figure, out_file: str) -> None:
-    figure.tight_layout()
-    with atomic_path(out_file) as tmp_path:
-        figure.savefig(tmp_path, dpi=100)
-    plt.close(figure)

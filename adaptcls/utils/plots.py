@@ -1,15 +1,38 @@
-"""PNG plots of a training run (matplotlib, headless)."""
+"""PNG plots (matplotlib, headless): the shared figure helpers and the training curves of a run."""
 from typing import Dict, List, Sequence
 
 from .atomic import atomic_path
 
+PNG_DPI = 100
+"""Resolution of every PNG adaptcls writes."""
 
-def _pyplot():
-    """Imports matplotlib with the headless Agg backend."""
+
+def headless_pyplot():
+    """matplotlib's pyplot on the non-interactive Agg backend, so plots work without a display.
+
+    Returns:
+        module: ``matplotlib.pyplot``.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt
+
+
+def save_figure(figure, out_file: str, dpi: int = PNG_DPI) -> None:
+    """Lays out ``figure``, writes it as a PNG atomically and closes it (also when writing fails).
+
+    Args:
+        figure (matplotlib.figure.Figure): the figure.
+        out_file (str): the PNG path; its folder is created.
+        dpi (int): resolution. Defaults to PNG_DPI (100).
+    """
+    try:
+        figure.tight_layout()
+        with atomic_path(out_file) as tmp_path:
+            figure.savefig(tmp_path, dpi=dpi)
+    finally:
+        headless_pyplot().close(figure)
 
 
 def plot_training_curves(history: Sequence[Dict], out_file: str, metric: str = 'top1') -> None:
@@ -21,7 +44,7 @@ def plot_training_curves(history: Sequence[Dict], out_file: str, metric: str = '
         out_file (str): the PNG path (written atomically).
         metric (str): the validation metric to draw. Defaults to 'top1'.
     """
-    plt = _pyplot()
+    plt = headless_pyplot()
     epochs = [record['epoch'] for record in history]
     figure, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     axes[0].plot(epochs, [record['train_loss'] for record in history], marker='.')
@@ -33,10 +56,7 @@ def plot_training_curves(history: Sequence[Dict], out_file: str, metric: str = '
     axes[2].set(title=f'val {metric}', xlabel='epoch', ylabel=metric)
     for axis in axes:
         axis.grid(alpha=0.3)
-    figure.tight_layout()
-    with atomic_path(out_file) as tmp_path:
-        figure.savefig(tmp_path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, out_file)
 
 
 def _metric_series(history: Sequence[Dict], metric: str) -> (List[int], List[float]):
