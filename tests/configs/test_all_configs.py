@@ -34,7 +34,28 @@ def _offline(node):
 def test_there_are_configs():
     names = {osp.basename(path) for path in CONFIGS}
     for model in ('mnv3_small', 'mnv3_large_075', 'mnv3_large', 'effnet_b0', 'effnet_lite0'):
-        assert f'{model}_baseline.py' in names
+        assert f'{model}_baseline.py' in names and f'{model}_adaptive.py' in names
+
+
+ADAPTIVE = sorted(glob.glob(osp.join(REPO, 'configs', '*_adaptive.py')))
+
+
+@pytest.mark.parametrize('path', ADAPTIVE, ids=[osp.basename(p) for p in ADAPTIVE])
+def test_adaptive_configs_follow_the_recipe(path):
+    cfg = Config.fromfile(path)
+    assert cfg.optim_wrapper.type == 'SAMOptimWrapper' and cfg.optim_wrapper.rho == 0.05
+    assert cfg.optim_wrapper.paramwise_cfg == dict(bias_lr_mult=2.0, bias_decay_mult=0.0, norm_decay_mult=0.0)
+    assert [hook.type for hook in cfg.custom_hooks] == ['ReduceLROnPlateauV2']
+    assert cfg.param_scheduler[0].type == 'LinearLR' and cfg.param_scheduler[0].end == 5
+    assert cfg.train_cfg.max_epochs == 200
+    assert 'AugMix' in [step['type'] for step in cfg.train_dataloader.dataset.pipeline]
+    if osp.basename(path).startswith('mnv3'):
+        assert cfg.model.type == 'MutualLearningClassifier' and cfg.optim_wrapper.optimizer.lr == 0.013
+        assert cfg.model.fast.head.type == 'LinearClsHead' and cfg.model.slow.head.type == 'AMSoftmaxHead'
+        assert cfg.model.fast.backbone.model_name == cfg.model.slow.backbone.model_name
+    else:
+        assert cfg.model.type == 'ImageClassifier' and cfg.optim_wrapper.optimizer.lr == 0.003
+        assert cfg.model.head.type == 'AMSoftmaxHead' and cfg.model.head.margin == 0.35
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])

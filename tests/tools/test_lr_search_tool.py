@@ -98,13 +98,14 @@ def test_fastai_range_test_on_a_sam_config(sam_plateau_config, tiny_data, tmp_pa
 
 def test_train_auto_lr_trains_with_the_chosen_lr(tiny_data, tmp_path, write_config):
     config = write_config(tiny_config(max_epochs=1))
+    # The config's lr lies outside the searched range [0.001, 0.010], so the chosen lr can never equal it.
     run_tool(TRAIN, config, '--data-root', tiny_data, '--work-dir', str(tmp_path), '--auto-lr', 'fastai',
-             *FASTAI_OPTIONS)
+             *FASTAI_OPTIONS, 'optim_wrapper.optimizer.lr=0.05')
     summary = json.loads((tmp_path / 'summary.json').read_text())
     history = json.loads((tmp_path / 'history.json').read_text())
     chosen = summary['lr_search']['chosen_lr']
     assert summary['lr_search']['mode'] == 'fastai' and osp.isfile(summary['lr_search']['result_file'])
-    assert history[0]['lr'] == pytest.approx(chosen) and chosen != 0.01  # not the config's lr
+    assert history[0]['lr'] == pytest.approx(chosen) and 0.001 <= chosen <= 0.010  # not the config's 0.05
 
 
 def test_fastai_refuses_trial_options(tmp_path):

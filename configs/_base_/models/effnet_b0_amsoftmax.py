@@ -1,0 +1,15 @@
+# timm efficientnet_b0 with the AM-Softmax head (recipe.md "Loss and heads": cosine logits, margin 0.35 on every training
+# step, scale 'auto' = max(sqrt(2) * ln(C - 1), 3), no margin at inference), the EfficientNet recipe.
+# Weights: timm efficientnet_b0.ra_in1k from the Hugging Face hub; offline, set backbone.pretrained to a local file.
+# num_classes=None: tools/train.py infers it from the training data.
+model = dict(
+    type='ImageClassifier',
+    data_preprocessor=dict(type='ClsDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375]),
+    backbone=dict(type='TimmBackbone', model_name='efficientnet_b0', pretrained=True, pretrained_tag='ra_in1k'),
+    head=dict(type='AMSoftmaxHead', num_classes=None, in_channels=1280, margin=0.35, scale='auto'),
+)
+
+# Initial learning-rate search (tools/lr_search.py; recipe.md "Initial learning-rate estimation"):
+# the paper's LR range for EfficientNet and the step of the discrete LR grid.
+lr_search = dict(lr_range=(0.001, 0.010), lr_step=0.001)

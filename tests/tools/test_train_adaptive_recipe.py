@@ -1,0 +1,37 @@
+"""`tools/train.py configs/mnv3_large_adaptive.py --data-root ...` runs end to end (SAM, mutual learning, AugMix,
+warmup + ReduceLROnPlateauV2), shrunk on the command line: untrained weights (no hub in tests), 32 px, 2 epochs."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+from adaptcls.utils.checkpoint_safety import install_checkpoint_safety, load_checkpoint_file
+from tests.tools.conftest import REPO
+
+SHRINK = [
+    'model.fast.backbone.pretrained=False', 'model.slow.backbone.pretrained=False',
+    'train_dataloader.dataset.pipeline.2.size=32', 'val_dataloader.dataset.pipeline.1.size=32',
+    'train_dataloader.batch_size=8', 'val_dataloader.batch_size=8',
+    'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False', 'val_dataloader.persistent_workers=False',
+    'train_cfg.max_epochs=2',
+]
+
+
+def test_mnv3_large_adaptive_trains_from_the_command_line(tiny_data, tmp_path):
+    work_dir = tmp_path / 'work'
+    process = subprocess.run(
+        [sys.executable, 'tools/train.py', 'configs/mnv3_large_adaptive.py', '--data-root', tiny_data,
+         '--work-dir', str(work_dir), '--cfg-options', *SHRINK],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert process.returncode == 0, process.stderr[-3000:]
+    summary = json.loads((work_dir / 'summary.json').read_text())
+    assert summary['epochs_run'] == 2 and summary['num_classes'] == 3 and summary['pretrained'] == 'none'
+    install_checkpoint_safety()
+    checkpoint = load_checkpoint_file(summary['best_checkpoint'])
+    state = checkpoint['state_dict']
+    assert any(key.startswith('fast.') for key in state) and any(key.startswith('slow.') for key in state)
+    assert 'ReduceLROnPlateauV2' in json.dumps(checkpoint.get('adaptcls_hooks', {}))
+    history = json.loads((work_dir / 'history.json').read_text())
+    assert history[0]['lr'] < history[1]['lr'] <= 0.013  # warming up towards the recipe's lr
+    assert osp.isfile(work_dir / 'training_curves.png')
