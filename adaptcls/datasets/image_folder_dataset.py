@@ -6,6 +6,8 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 from mmengine.dataset import BaseDataset
 
 from adaptcls.registry import DATASETS
+from .transforms.loading import LoadImage
+from .unreadable_images import check_policy, find_unreadable, report_skipped
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif', '.tiff', '.webp')
 ClassesArg = Union[None, str, Sequence[str]]
@@ -64,6 +66,14 @@ class ImageFolderDataset(BaseDataset):
     ``metainfo['classes']`` is the tuple of class names (index = label). With
     ``lazy_init=True`` call ``full_init()`` before reading classes found on disk.
 
+    Unreadable images (missing, empty, truncated, corrupt or not an image): with
+    ``bad_images='error'`` the first one stops the run when ``LoadImage`` reads it, naming the
+    file. With ``bad_images='skip'`` every listed image is decoded once when the dataset is built
+    (with the pipeline's ``LoadImage``), the unreadable ones are left out of ``data_list``, and
+    their count and list are logged and recorded under ``skipped_images`` in summary.json (for
+    a validation or test set too: its metrics are then computed without them). A class left
+    with no readable image is an error.
+
     Args:
         data_root (str): the dataset folder.
         data_prefix (str): sub-folder of ``data_root`` that holds this split's images, e.g.
@@ -79,13 +89,15 @@ class ImageFolderDataset(BaseDataset):
             Defaults to False.
         indices (int | Sequence[int], optional): keep only these samples (an int keeps the
             first ones). Defaults to None.
+        bad_images (str): 'error' or 'skip', see above. Defaults to 'error'.
     """
 
     def __init__(self, data_root: str, data_prefix: str = '', ann_file: str = '',
                  classes: ClassesArg = None, pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False, lazy_init: bool = False,
-                 indices: Optional[Union[int, Sequence[int]]] = None) -> None:
+                 indices: Optional[Union[int, Sequence[int]]] = None, bad_images: str = 'error') -> None:
         self.split_prefix = data_prefix
+        self.bad_images = check_policy(bad_images)
         self.explicit_classes = read_class_names(classes, data_root)
         metainfo = None if self.explicit_classes is None else dict(classes=self.explicit_classes)
         super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root,
@@ -101,6 +113,8 @@ class ImageFolderDataset(BaseDataset):
         """Reads the class folders or the annotation file and sets ``metainfo['classes']``."""
         self._check_folders_exist()
         classes, samples = self._read_annotation_file() if self.ann_file else self._scan_class_folders()
+        if self.bad_images == 'skip':
+            samples = self._drop_unreadable(classes, samples)
         self._metainfo['classes'] = classes
         return [dict(img_path=path, gt_label=label) for path, label in samples]
 
@@ -129,6 +143,22 @@ class ImageFolderDataset(BaseDataset):
         for label, name in enumerate(classes):
             samples.extend((path, label) for path in list_class_images(os.path.join(self.image_root, name)))
         return classes, samples
+
+    def _drop_unreadable(self, classes: Sequence[str], samples: List[Sample]) -> List[Sample]:
+        """The ``bad_images='skip'`` policy: decodes every image and leaves out the unreadable ones."""
+        loaders = [step for step in self.pipeline.transforms if isinstance(step, LoadImage)]
+        read = (loaders[0] if loaders else LoadImage()).read_rgb
+        unreadable = find_unreadable([path for path, _ in samples], read)
+        left_out = {item.path for item in unreadable}
+        kept = [(path, label) for path, label in samples if path not in left_out]
+        emptied = sorted({classes[label] for _, label in samples} - {classes[label] for _, label in kept})
+        if emptied:
+            raise ValueError(
+                f'no image of class(es) {emptied} in {self.image_root} can be read; bad_images="skip" left '
+                f'out {len(unreadable)} files, e.g. {unreadable[0].path} ({unreadable[0].reason}). Replace '
+                'those images or remove the class.')
+        report_skipped(self.image_root, len(samples), unreadable)
+        return kept
 
     def _read_annotation_file(self) -> Tuple[Tuple[str, ...], List[Sample]]:
         entries = read_annotation_lines(self.ann_file)

@@ -46,6 +46,9 @@ class LoadImage(BaseTransform):
     - 16-bit grey (``I;16*``) and 32-bit integer grey (``I``, which is how older Pillow versions
       open 16-bit PNGs): values 0..65535 scaled linearly to 0..255 (no clipping); ``I`` values
       outside 0..65535 raise :class:`ImageLoadError`.
+    - 16-bit colour (48-bit RGB, 64-bit RGBA PNGs): Pillow opens them as ``RGB``/``RGBA`` with
+      each channel's high byte (value // 256, at most one level below the rounded scaling of
+      16-bit grey), then as above.
     - 32-bit float grey (``F``): read on Pillow's 0..255 scale and rounded; values outside
       0..255 raise :class:`ImageLoadError`.
 
@@ -95,7 +98,9 @@ class LoadImage(BaseTransform):
             raise ImageLoadError(
                 f'Cannot read image "{path}" ({type(error).__name__}: {error}). The file is missing, '
                 'empty, truncated or not an image: replace or delete it, or fix its entry in the '
-                'annotation file.') from error
+                "annotation file; or let the dataset leave unreadable images out with its bad_images='skip' "
+                'option (e.g. --cfg-options train_dataloader.dataset.bad_images=skip '
+                'val_dataloader.dataset.bad_images=skip).') from error
 
     def _to_rgb_array(self, image: Image.Image, path: str) -> np.ndarray:
         mode = image.mode

@@ -1,3 +1,6 @@
+import struct
+import zlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -88,6 +91,36 @@ def test_16bit_png_is_scaled_not_clipped(tmp_path):
     assert img.dtype == np.uint8
     np.testing.assert_array_equal(img[0, :, 0], [0, 1, 128, 255])
     np.testing.assert_array_equal(img[..., 0], img[..., 2])
+
+
+def write_16bit_colour_png(path, pixels):
+    """Writes (H, W, 3|4) uint16 ``pixels`` as a 48-bit RGB / 64-bit RGBA PNG (Pillow cannot write them)."""
+    height, width, channels = pixels.shape
+
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+    header = struct.pack('>IIBBBBB', width, height, 16, {3: 2, 4: 6}[channels], 0, 0, 0)
+    rows = b''.join(b'\x00' + row.astype('>u2').tobytes() for row in pixels)  # filter type 0 per row
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', zlib.compress(rows))
+                     + chunk(b'IEND', b''))
+
+
+def test_16bit_rgb_png_keeps_the_high_byte_of_each_channel(tmp_path):
+    pixels = np.array([[[65535, 0, 257], [32768, 255, 256], [65280, 65279, 1]]], dtype=np.uint16)
+    write_16bit_colour_png(tmp_path / 'rgb48.png', pixels)
+
+    img = load(tmp_path / 'rgb48.png')['img']
+
+    assert img.dtype == np.uint8 and img.shape == (1, 3, 3)
+    np.testing.assert_array_equal(img[0], [[255, 0, 1], [128, 0, 1], [255, 254, 0]])  # value // 256
+
+
+def test_16bit_rgba_png_is_composited_after_the_high_byte(tmp_path):
+    pixels = np.array([[[65535, 0, 0, 65535], [0, 0, 65535, 0]]], dtype=np.uint16)
+    write_16bit_colour_png(tmp_path / 'rgba64.png', pixels)
+
+    np.testing.assert_array_equal(load(tmp_path / 'rgba64.png')['img'][0], [[255, 0, 0], [255, 255, 255]])
 
 
 def test_scale_16bit_rounds_half_up():
