@@ -7,6 +7,7 @@ from mmengine.optim import OptimWrapper
 from torch.optim import Optimizer
 
 from adaptcls.registry import OPTIM_WRAPPERS
+from .non_finite_loss import check_finite_loss
 from .optimize_step import LossClosure
 
 __all__ = ['SAMOptimWrapper', 'check_amp_compatible']
@@ -73,14 +74,21 @@ class SAMOptimWrapper(OptimWrapper):
 
         Returns:
             dict[str, Tensor]: the log variables of the first forward pass (the loss at ``w``).
+
+        Raises:
+            NonFiniteLossError: either loss is not finite; the weights are left at ``w``, un-updated.
         """
         loss, log_vars = compute_loss()
+        check_finite_loss(loss, self)
         loss.backward()  # not self.backward: the ascent pass is no update and must not count
         original_weights = self._perturb_weights()
         self.zero_grad()
-        perturbed_loss, _ = compute_loss()
-        self.backward(perturbed_loss)
-        _restore_weights(original_weights)
+        try:
+            perturbed_loss, _ = compute_loss()
+            check_finite_loss(perturbed_loss, self, 'the loss at the SAM-perturbed weights w + e(w)')
+            self.backward(perturbed_loss)
+        finally:  # w is restored even when the perturbed loss stops training
+            _restore_weights(original_weights)
         self.step()
         self.zero_grad()
         return log_vars
