@@ -12,6 +12,8 @@ from mmengine.runner import Runner
 
 from adaptcls.apis import prepare_distributed, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
+from adaptcls.apis.config_checks import check_config_keys
+from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
 from adaptcls.utils import atomic_write_json, install_checkpoint_safety, register_all_modules
 
 
@@ -41,6 +43,7 @@ def main(argv=None) -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    check_config_keys(cfg, for_training=False)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0], 'test')
@@ -56,6 +59,8 @@ def main(argv=None) -> None:
     if runner.rank == 0:
         result = dict(config=args.config, checkpoint=args.checkpoint,
                       metrics={key: float(value) for key, value in metrics.items()})
+        if runner.message_hub.get_info(SKIPPED_IMAGES_INFO):  # bad_images='skip' left images out
+            result['skipped_images'] = runner.message_hub.get_info(SKIPPED_IMAGES_INFO)
         print(json.dumps(result, indent=2))
         if args.out:
             atomic_write_json(args.out, result)

@@ -5,10 +5,17 @@ import re
 import sys
 from typing import Callable, List, Optional
 
+from adaptcls.deployment.dependencies import MissingDeployDependency
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
 
-USER_ERRORS = (ValueError, FileNotFoundError, KeyError, UnsafeCheckpointError)
-"""Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it)."""
+USER_ERRORS = (ValueError, FileNotFoundError, KeyError, UnsafeCheckpointError, MissingDeployDependency,
+               NonFiniteLossError)
+"""Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
+ValueError covers ``ConfigKeyError`` (misspelt/missing config keys) and ``ImageLoadError``."""
+
+_WORKER_TRACEBACK = '\nOriginal Traceback (most recent call last):'
+"""How PyTorch's DataLoader re-raises a worker's exception: the worker's traceback is in the message."""
 
 _REGISTRY_MISS = re.compile(r'(?P<name>[\w.]+) is not in the (?P<scope>[\w-]+)::(?P<registry>[\w ]+) registry')
 
@@ -49,6 +56,20 @@ def _registered_names(registry_name: str) -> List[str]:
     return []
 
 
+def original_message(error: BaseException) -> str:
+    """The user-facing text of ``error``: for an exception a DataLoader worker raised, the
+    worker's own message without the traceback PyTorch wraps around it."""
+    message = str(error.args[0] if error.args else error)
+    if _WORKER_TRACEBACK not in message:
+        return message
+    marker = f'\n{type(error).__name__}: '
+    start = message.rfind(marker)
+    if start < 0:  # raised under a qualified name, e.g. 'adaptcls.datasets.transforms.loading.ImageLoadError: '
+        marker = f'.{type(error).__name__}: '
+        start = message.rfind(marker)
+    return message[start + len(marker):].strip() if start >= 0 else message
+
+
 def run_cli(main: Callable[[], None]) -> None:
     """Runs a tool's ``main``; a user error exits with status 2 and one clear message."""
     try:
@@ -56,7 +77,7 @@ def run_cli(main: Callable[[], None]) -> None:
     except USER_ERRORS as error:
         if os.environ.get('ADAPTCLS_DEBUG'):
             raise
-        message = error.args[0] if error.args else str(error)
-        message = registry_suggestion(str(message)) or str(message)
+        message = original_message(error)
+        message = registry_suggestion(message) or message
         print(f'error: {message}\n(set ADAPTCLS_DEBUG=1 for the full traceback)', file=sys.stderr)
         sys.exit(2)

@@ -1,0 +1,74 @@
+"""run_cli: a user error is one line on stderr and exit status 2; anything else keeps its traceback."""
+import pytest
+import torch
+
+from adaptcls.apis.cli_errors import original_message, registry_suggestion, run_cli
+from adaptcls.apis.config_checks import ConfigKeyError
+from adaptcls.datasets import ImageLoadError
+from adaptcls.deployment.dependencies import MissingDeployDependency
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
+from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
+
+
+def failing(error):
+    def main():
+        raise error
+    return main
+
+
+@pytest.mark.parametrize('error', [
+    ValueError('bad value'), FileNotFoundError('no such file'), KeyError('bad value'),
+    UnsafeCheckpointError('bad value'), MissingDeployDependency('bad value: pip install x'),
+    NonFiniteLossError('bad value'), ConfigKeyError('bad value'), ImageLoadError('bad value'),
+], ids=lambda error: type(error).__name__)
+def test_user_errors_exit_2_with_one_clean_line(error, capsys, monkeypatch):
+    monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
+
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(failing(error))
+
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and err.splitlines()[0] == f'error: {error.args[0]}'
+    assert "'bad value'" not in err  # a KeyError's text is shown without repr quotes
+    assert 'Traceback' not in err and 'ADAPTCLS_DEBUG=1' in err
+
+
+def test_debug_variable_shows_the_traceback(monkeypatch):
+    monkeypatch.setenv('ADAPTCLS_DEBUG', '1')
+
+    with pytest.raises(ValueError, match='bad value'):
+        run_cli(failing(ValueError('bad value')))
+
+
+def test_other_errors_are_not_hidden(monkeypatch):
+    monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
+
+    with pytest.raises(RuntimeError):
+        run_cli(failing(RuntimeError('a bug')))
+
+
+class UnreadableDataset(torch.utils.data.Dataset):
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, index):
+        raise ImageLoadError('Cannot read image "data/x.png" (truncated).')
+
+
+def test_an_error_from_a_dataloader_worker_shows_the_workers_message_only():
+    with pytest.raises(ImageLoadError) as error:
+        next(iter(torch.utils.data.DataLoader(UnreadableDataset(), num_workers=1)))
+    assert 'Original Traceback' in str(error.value)  # what PyTorch makes of it
+
+    assert original_message(error.value) == 'Cannot read image "data/x.png" (truncated).'
+
+
+def test_registry_miss_suggests_close_names():
+    message = ("LinearClsHaed is not in the adaptcls::model registry. Please check whether the value of "
+               "`LinearClsHaed` is correct")
+
+    suggestion = registry_suggestion(message)
+
+    assert suggestion.startswith('Unknown model type "LinearClsHaed" in the config. Did you mean \'LinearClsHead\'')
+    assert registry_suggestion('some other KeyError') is None
