@@ -43,7 +43,9 @@ TRANSFORMS = Registry(
     'transform', parent=MMENGINE_TRANSFORMS, locations=['adaptcls.datasets.transforms'])
 
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['adaptcls.engine'])
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['adaptcls.engine'])
+LOOPS = Registry(
+    'loop', parent=MMENGINE_LOOPS,
+    locations=['adaptcls.engine', 'adaptcls.engine.runner', 'adaptcls.lr_search'])
 LOG_PROCESSORS = Registry(
     'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=['adaptcls.engine'])
 

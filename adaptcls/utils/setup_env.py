@@ -17,7 +17,9 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     import adaptcls.datasets  # noqa: F401
     import adaptcls.engine  # noqa: F401
+    import adaptcls.engine.runner  # noqa: F401
     import adaptcls.evaluation  # noqa: F401
+    import adaptcls.lr_search  # noqa: F401
     import adaptcls.models  # noqa: F401
     import adaptcls.structures  # noqa: F401
 

@@ -5,8 +5,12 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Keeps the last 2 epoch checkpoints and the best-by-val-top1 one (the run's result).
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='top1', rule='greater'),
+    # Keeps the last 2 epoch checkpoints and the best-by-val-top1 one (the run's result). Checkpoints and the
+    # last_checkpoint pointer are written atomically (docs/reliability.md): a kill mid-save keeps the old ones.
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2, save_best='top1', rule='greater',
+                    backend_args=dict(backend='adaptcls_atomic_local')),
+    # Python/numpy/torch random generator states in every checkpoint, restored on --resume (exact resume).
+    random_state=dict(type='RandomStateHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Train/val/test classes and the model's num_classes must agree (fails fast with the fix).
     data_check=dict(type='DataConsistencyHook'),

@@ -1,6 +1,9 @@
 """Training hooks."""
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .data_consistency_hook import DataConsistencyHook
+from .random_state_hook import RandomStateHook
 from .reduce_lr_on_plateau_v2 import ReduceLROnPlateauV2
 from .run_summary_hook import RunSummaryHook
 
-__all__ = ['DataConsistencyHook', 'ReduceLROnPlateauV2', 'RunSummaryHook']
+__all__ = ['AtomicCheckpointHook', 'DataConsistencyHook', 'RandomStateHook', 'ReduceLROnPlateauV2',
+           'RunSummaryHook']

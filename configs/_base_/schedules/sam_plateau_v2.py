@@ -30,7 +30,8 @@ custom_hooks = [
         early_stop_patience=5,  # evaluations at min lr without a new best val top-1
     ),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)
+# The loop re-runs a validation that a kill made a resumed run miss (docs/reliability.md).
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=200, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 # Linear LR scaling (Bag of Tricks): lr = base_lr * total_batch / base_batch_size.

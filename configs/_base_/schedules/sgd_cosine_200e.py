@@ -9,7 +9,8 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=200, eta_min=0.0, by_epoch=True, begin=0, end=200,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)
+# The loop re-runs a validation that a kill made a resumed run miss (docs/reliability.md).
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=200, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 # Linear LR scaling (Bag of Tricks): lr = base_lr * total_batch / base_batch_size.

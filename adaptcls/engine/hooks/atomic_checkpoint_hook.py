@@ -1,0 +1,59 @@
+"""mmengine's CheckpointHook with an atomic ``last_checkpoint`` pointer."""
+import os.path as osp
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+
+from adaptcls.registry import HOOKS
+from adaptcls.utils.atomic import atomic_write_text
+
+LAST_CHECKPOINT_FILE = 'last_checkpoint'
+"""The file in the work dir that names the latest checkpoint (read by ``--resume`` without a path)."""
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """``CheckpointHook`` that replaces ``last_checkpoint`` atomically.
+
+    mmengine 0.10.7 writes ``<work_dir>/last_checkpoint`` (the path that ``--resume`` without a
+    path resumes from) with ``open(path, 'w')``, which empties the file before writing it: a
+    process killed in between leaves an empty pointer, and the next ``--resume`` fails. This hook
+    does everything ``CheckpointHook._save_checkpoint_with_step`` does (keep at most
+    ``max_keep_ckpts`` checkpoints, record ``keep_ckpt_ids`` and ``last_ckpt`` in the message hub,
+    save) and writes the pointer with :func:`adaptcls.utils.atomic.atomic_write_text` after the
+    checkpoint it names is complete. Give it ``backend_args=dict(backend='adaptcls_atomic_local')``
+    (:class:`adaptcls.utils.atomic_file_backend.AtomicLocalBackend`) so that the checkpoint files
+    themselves are written atomically too. Arguments are ``CheckpointHook``'s.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        self._rotate_kept_checkpoints(runner, step)
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir,
+            ckpt_filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
+        if is_main_process():
+            atomic_write_text(osp.join(runner.work_dir, LAST_CHECKPOINT_FILE), self.last_ckpt)
+
+    def _rotate_kept_checkpoints(self, runner, step: int) -> None:
+        """Removes the oldest kept checkpoint when ``step`` would exceed ``max_keep_ckpts``
+        (as mmengine does, before saving, so ``keep_ckpt_ids`` in the new checkpoint is right)."""
+        if self.max_keep_ckpts <= 0 or (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+            return  # the same step saved twice (after train and again after a new best)
+        if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+            oldest = self.keep_ckpt_ids.popleft()
+            if is_main_process():
+                path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(oldest))
+                if self.file_backend.isfile(path):
+                    self.file_backend.remove(path)
+        self.keep_ckpt_ids.append(step)
+        runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
