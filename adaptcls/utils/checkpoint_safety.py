@@ -9,6 +9,11 @@ mmengine's ``HistoryBuffer.__getstate__`` also pickles its statistic *functions*
 (``HistoryBuffer.min`` ...), which unpickles through ``builtins.getattr``; allowing ``getattr``
 would open the unpickler to arbitrary attribute access. Those functions live on the class and
 ``HistoryBuffer.__setstate__`` re-registers them, so we pickle buffers without them instead.
+
+mmengine reads local checkpoint files with a bare ``torch.load``, which unpickles anything under
+torch < 2.6; :func:`install_checkpoint_safety` replaces that loader with :func:`load_checkpoint_file`,
+so ``load_from``, ``resume`` and ``tools/test.py`` refuse a checkpoint that would run code with
+:class:`UnsafeCheckpointError` on every supported torch.
 """
 from typing import Any, Union
 import os
@@ -33,13 +38,32 @@ def _history_buffer_getstate(self: HistoryBuffer) -> dict:
 
 
 def install_checkpoint_safety() -> None:
-    """Lets ``torch.load(weights_only=True)`` read mmengine checkpoints. Idempotent."""
+    """Lets ``torch.load(weights_only=True)`` read mmengine checkpoints, and makes mmengine load
+    local checkpoint files (``load_from``, ``resume``, ``tools/test.py``) with
+    :func:`load_checkpoint_file`, whatever torch's default (``weights_only`` became the default
+    only in torch 2.6). Idempotent."""
     global _installed
     if _installed:
         return
+    from mmengine.runner.checkpoint import CheckpointLoader  # heavy: imported only when installing
+
     HistoryBuffer.__getstate__ = _history_buffer_getstate
     torch.serialization.add_safe_globals([HistoryBuffer] + _numpy_globals())
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_weights_only, force=True)
     _installed = True
+
+
+def load_from_local_weights_only(filename: str, map_location: Any = None) -> Any:
+    """mmengine's checkpoint loader for local paths (its ``load_from_local``), weights-only.
+
+    Args:
+        filename (str): the checkpoint file; ``~`` is expanded.
+        map_location (Any): as in ``torch.load``. Defaults to None.
+
+    Returns:
+        Any: the unpickled checkpoint.
+    """
+    return load_checkpoint_file(os.path.expanduser(filename), map_location=map_location)
 
 
 class UnsafeCheckpointError(RuntimeError):
@@ -77,8 +101,9 @@ def load_checkpoint_file(path: Union[str, os.PathLike], map_location: Any = 'cpu
 
 
 def _first_line_with(text: str, needle: str) -> str:
-    """The first line of ``text`` containing ``needle``, or the first line of ``text``."""
+    """The first line of ``text`` containing ``needle`` (ignoring case: torch words it "unsupported
+    GLOBAL"), or the first line of ``text``."""
     for line in text.splitlines():
-        if needle in line:
+        if needle.lower() in line.lower():
             return line.strip()
     return text.splitlines()[0] if text else ''
