@@ -4,7 +4,7 @@
   preprocessing in rt_info), optionally model_int8.xml/.bin (NNCF), and export.json with the checks.
 - benchmark: PyTorch eager / ONNX Runtime / OpenVINO latency and throughput -> benchmark.json/.png.
 - predict: top-k labels of image files with an IR (OpenVINO, numpy and Pillow only).
-- evaluate: top-1/top-5/mAP of an IR on a class-per-folder split.
+- evaluate: top-1/top-5/mAP of an IR on a class-per-folder split (optionally a confusion matrix PNG).
 See docs/deployment.md.
 """
 import argparse
@@ -81,6 +81,10 @@ def _add_evaluate(commands) -> None:
                         help='OpenVINO INFERENCE_PRECISION_HINT (default: the device\'s; CPUs with BF16 '
                              'run FP32 IRs in bf16)')
     parser.add_argument('--out', help='also write the metrics to this JSON file')
+    parser.add_argument('--confusion-matrix', nargs='?', const=True, metavar='FILE.png',
+                        help='also write the confusion matrix as a PNG (rows: true class, colours: row '
+                             'fractions) and its counts as FILE.json (default FILE: '
+                             '<IR name>_confusion_matrix.png beside the IR)')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -133,9 +137,16 @@ def predict(args: argparse.Namespace) -> None:
 
 def evaluate(args: argparse.Namespace) -> None:
     from adaptcls.deployment.ir_evaluation import evaluate_ir
+    from adaptcls.evaluation.confusion_matrix_report import check_png_path
     from adaptcls.utils import atomic_write_json
     config = {'INFERENCE_PRECISION_HINT': args.precision_hint} if args.precision_hint else None
-    result = evaluate_ir(args.model, args.data_root, args.split, args.device, config)
+    confusion_png = args.confusion_matrix
+    if confusion_png is True:
+        confusion_png = os.path.splitext(args.model)[0] + '_confusion_matrix.png'
+    elif confusion_png:
+        check_png_path(confusion_png, '--confusion-matrix')
+    result = evaluate_ir(args.model, args.data_root, args.split, args.device, config,
+                         confusion_matrix_file=confusion_png)
     print(json.dumps(result, indent=2))
     if args.out:
         atomic_write_json(args.out, result)

@@ -1,11 +1,13 @@
 """Evaluate a trained checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
 Prints top-1, top-5, class-balanced top-1, the paper's mAP and per-class AP on the config's test
-set (by default the val folder), and writes them as JSON with --out.
+set (by default the val folder), and writes them as JSON with --out. --confusion-matrix also writes
+the confusion matrix as a PNG (and its counts as JSON next to it).
 """
 import argparse
 import json
 import os.path as osp
+from typing import Optional, Union
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -14,7 +16,13 @@ from adaptcls.apis import prepare_distributed, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.apis.config_checks import check_config_keys
 from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
+from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
+from adaptcls.models.config_nodes import switch_off_pretraining
 from adaptcls.utils import atomic_write_json, install_checkpoint_safety, register_all_modules
+
+
+CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
+"""File name of --confusion-matrix without a FILE, in the work dir."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,6 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-root', help='dataset folder (the test set is its val/ folder by default)')
     parser.add_argument('--out', help='write the metrics to this JSON file')
     parser.add_argument('--work-dir', help='where logs go (default: work_dirs/<config name>/test)')
+    parser.add_argument('--confusion-matrix', nargs='?', const=True, metavar='FILE.png',
+                        help='also write the confusion matrix as a PNG (rows: true class, colours: row '
+                             f'fractions, counts in the cells up to {ANNOTATE_MAX_CLASSES} classes) and its '
+                             f'counts as FILE.json (default FILE: <work dir>/{CONFUSION_MATRIX_PNG})')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. test_dataloader.batch_size=16')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -51,7 +63,8 @@ def main(argv=None) -> None:
         set_data_root(cfg, args.data_root)
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    cfg.model = _no_pretrained_download(cfg.model)
+    switch_off_pretraining(cfg.model)  # the checkpoint provides every weight
+    confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
     prepare_distributed(cfg)
     infer_num_classes(cfg)
     runner = Runner.from_cfg(cfg)
@@ -61,17 +74,33 @@ def main(argv=None) -> None:
                       metrics={key: float(value) for key, value in metrics.items()})
         if runner.message_hub.get_info(SKIPPED_IMAGES_INFO):  # bad_images='skip' left images out
             result['skipped_images'] = runner.message_hub.get_info(SKIPPED_IMAGES_INFO)
+        if confusion_png:
+            result['confusion_matrix'] = confusion_png
         print(json.dumps(result, indent=2))
         if args.out:
             atomic_write_json(args.out, result)
 
 
-def _no_pretrained_download(model_cfg):
-    """The checkpoint provides every weight, so the backbone need not fetch pretrained ones."""
-    backbone = model_cfg.get('backbone')
-    if isinstance(backbone, dict) and 'pretrained' in backbone:
-        backbone['pretrained'] = False
-    return model_cfg
+def _add_confusion_matrix(cfg: Config, out_file: Union[None, bool, str]) -> Optional[str]:
+    """Appends a ``ConfusionMatrixPlot`` writing ``out_file`` to ``cfg.test_evaluator``.
+
+    Args:
+        cfg (Config): the test config (``work_dir`` set).
+        out_file (None | bool | str): the --confusion-matrix value: None (not asked for), True
+            (asked for without a FILE: ``<work dir>/confusion_matrix.png``) or the PNG path.
+
+    Returns:
+        str | None: the PNG path, or None when no confusion matrix was asked for.
+    """
+    if out_file is None:
+        return None
+    if out_file is True:
+        out_file = osp.join(cfg.work_dir, CONFUSION_MATRIX_PNG)
+    check_png_path(out_file, '--confusion-matrix')
+    entry = dict(type='ConfusionMatrixPlot', out_file=out_file)
+    evaluators = cfg.test_evaluator
+    cfg.test_evaluator = [*evaluators, entry] if isinstance(evaluators, (list, tuple)) else [evaluators, entry]
+    return out_file
 
 
 if __name__ == '__main__':

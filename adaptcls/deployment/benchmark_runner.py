@@ -6,6 +6,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from adaptcls.utils.progress import ProgressLog
 from .benchmark_targets import BenchmarkTarget
 from .complexity import graph_complexity, torch_complexity
 from .dependencies import require
@@ -120,7 +121,10 @@ _TIMERS: Dict[str, Callable] = dict(pytorch=_time_pytorch, onnxruntime=_time_onn
 
 
 def benchmark_backends(targets: List[BenchmarkTarget], settings: BenchmarkSettings) -> List[BackendResult]:
-    """Times every target, one after another, printing a line per backend.
+    """Times every target, one after another, printing its figures and the ETA of the rest.
+
+    The ETA assumes each remaining backend takes as long as the finished ones on average (loading,
+    compiling, warm-up and the timed loop).
 
     Args:
         targets (list[BenchmarkTarget]): from :func:`~adaptcls.deployment.benchmark_targets.find_targets`.
@@ -128,6 +132,7 @@ def benchmark_backends(targets: List[BenchmarkTarget], settings: BenchmarkSettin
     """
     settings.check()
     results = []
+    progress = ProgressLog(len(targets), 'backends timed', every_s=0.0)
     for index, target in enumerate(targets, start=1):
         print(f'[benchmark {index}/{len(targets)}] {target.name}: {target.file} (warm-up, then '
               f'{settings.timing.duration_s:g} s)', flush=True)
@@ -138,6 +143,7 @@ def benchmark_backends(targets: List[BenchmarkTarget], settings: BenchmarkSettin
         print(f'  median {result.median_ms:.3f} ms, p90 {result.p90_ms:.3f} ms, '
               f'{result.throughput_ips:.1f} images/s', flush=True)
         results.append(result)
+        progress.update()
     return results
 
 

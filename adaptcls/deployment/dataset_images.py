@@ -3,7 +3,6 @@
 Every image goes through ``LoadImage`` and ``Resize`` (the test pipeline), giving the (H, W, 3)
 uint8 RGB pixels that the IR takes and that the data preprocessor normalises for PyTorch.
 """
-import time
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -11,9 +10,7 @@ from mmengine.config import Config
 
 from adaptcls.apis import iter_datasets
 from adaptcls.utils import register_all_modules
-
-PROGRESS_EVERY_S = 5.0
-"""Seconds between progress lines while images load."""
+from adaptcls.utils.progress import track
 
 
 def _dataset_cfg(cfg: Config, dataloader_key: str) -> dict:
@@ -68,20 +65,17 @@ def load_images(dataset, indices: Sequence[int], what: str = 'images') -> Tuple[
     Args:
         dataset: a dataset from :func:`build_image_dataset`.
         indices (Sequence[int]): the samples to load.
-        what (str): how to name them in progress lines. Defaults to 'images'.
+        what (str): how to name them in the progress lines (with an ETA, every few seconds while
+            loading takes long). Defaults to 'images'.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: images (N, H, W, 3) uint8 and labels (N,) int64.
     """
+    if len(indices) == 0:
+        raise ValueError(f'No {what} to load: the dataset is empty.')
     images, labels = [], []
-    last_report = time.monotonic()
-    for count, index in enumerate(indices, start=1):
+    for index in track(indices, len(indices), f'loaded {what}'):
         sample = dataset[int(index)]
         images.append(sample['img'])
         labels.append(sample['gt_label'])
-        if time.monotonic() - last_report > PROGRESS_EVERY_S:
-            print(f'  loaded {count}/{len(indices)} {what}', flush=True)
-            last_report = time.monotonic()
-    if not images:
-        raise ValueError(f'No {what} to load: the dataset is empty.')
     return np.stack(images), np.asarray(labels, dtype=np.int64)

@@ -205,8 +205,10 @@ def _export_int8_ir(loaded: LoadedClassifier, model, compiled, metadata: IRMetad
     summary['int8'] = dict(
         calibration_images=int(len(subset)), calibration_split='train',
         calibration_seed=options.calibration_seed, val_images=int(len(val.images)),
-        fp32_top1=top1(ir_probabilities(compiled, val.images), val.labels),
-        int8_top1=top1(ir_probabilities(compile_ir(int8_model), val.images), val.labels),
+        fp32_top1=top1(ir_probabilities(compiled, val.images, what='validation images through the FP32 IR'),
+                       val.labels),
+        int8_top1=top1(ir_probabilities(compile_ir(int8_model), val.images,
+                                        what='validation images through the INT8 IR'), val.labels),
         fp32_inference='INFERENCE_PRECISION_HINT f32', int8_inference='CPU defaults')
     progress(f'val top-1: FP32 {summary["int8"]["fp32_top1"]:.4f}, INT8 {summary["int8"]["int8_top1"]:.4f}')
 

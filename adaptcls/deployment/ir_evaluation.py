@@ -6,8 +6,10 @@ import numpy as np
 import torch
 
 from adaptcls.datasets.image_folder_dataset import check_same_classes
+from adaptcls.evaluation.confusion_matrix_report import write_confusion_matrix
 from adaptcls.evaluation.metrics.functional import (balanced_top1, class_average_precision, paper_map,
                                                     topk_accuracy)
+from adaptcls.utils.progress import track_batches
 from .dataset_images import build_image_dataset, load_images
 from .ir_classifier import IRClassifier
 from .openvino_ir import inference_precision
@@ -32,7 +34,8 @@ def ir_metrics(probabilities: np.ndarray, labels: np.ndarray) -> Dict[str, float
 
 
 def evaluate_ir(xml_path: str, data_root: str, split: str = 'val', device: str = 'CPU',
-                config: Optional[dict] = None, batch_size: int = 64) -> Dict[str, object]:
+                config: Optional[dict] = None, batch_size: int = 64,
+                confusion_matrix_file: Optional[str] = None) -> Dict[str, object]:
     """Runs an IR over ``data_root/split/<class>/*`` (resized by the training rule, raw uint8 in).
 
     Args:
@@ -44,9 +47,12 @@ def evaluate_ir(xml_path: str, data_root: str, split: str = 'val', device: str =
             ``{'INFERENCE_PRECISION_HINT': 'f32'}`` (CPUs with BF16 otherwise run FP32 IRs in
             bfloat16). Defaults to None.
         batch_size (int): images per inference call. Defaults to 64.
+        confusion_matrix_file (str, optional): also write the confusion matrix to this PNG (and its
+            counts to the same path with .json). Defaults to None (not written).
 
     Returns:
-        dict: ``model``, ``data``, ``images``, ``inference_precision``, ``seconds`` and ``metrics``.
+        dict: ``model``, ``data``, ``images``, ``inference_precision``, ``seconds`` and ``metrics``,
+        plus ``confusion_matrix`` (the PNG path) when one was written.
 
     Raises:
         ValueError: the split's class folders differ from the IR's labels.
@@ -60,9 +66,14 @@ def evaluate_ir(xml_path: str, data_root: str, split: str = 'val', device: str =
           f'{classifier.metadata.input_size[0]}x{classifier.metadata.input_size[1]}', flush=True)
     images, labels = load_images(dataset, range(len(dataset)), 'images')
     start = time.perf_counter()
-    probabilities = np.concatenate([classifier.predict(images[first:first + batch_size])
-                                    for first in range(0, len(images), batch_size)])
+    probabilities = np.concatenate([classifier.predict(images[batch])
+                                    for batch in track_batches(len(images), batch_size, 'images evaluated')])
     seconds = time.perf_counter() - start
-    return dict(model=xml_path, data=f'{data_root}/{split}', images=int(len(images)),
-                inference_precision=inference_precision(classifier.compiled), seconds=seconds,
-                metrics=ir_metrics(probabilities, labels))
+    result = dict(model=xml_path, data=f'{data_root}/{split}', images=int(len(images)),
+                  inference_precision=inference_precision(classifier.compiled), seconds=seconds,
+                  metrics=ir_metrics(probabilities, labels))
+    if confusion_matrix_file:
+        write_confusion_matrix(torch.from_numpy(probabilities.argmax(axis=1)), torch.from_numpy(labels),
+                               classifier.labels, confusion_matrix_file)
+        result['confusion_matrix'] = confusion_matrix_file
+    return result

@@ -1,17 +1,16 @@
 """Builds a trained classifier from its config and checkpoint, ready for export."""
 import os
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
 from torch import nn
 
 from adaptcls.apis import set_data_root
+from adaptcls.models.config_nodes import iter_config_dicts, switch_off_pretraining
 from adaptcls.utils import load_checkpoint_file, register_all_modules
 from .dataset_images import dataset_classes
-
-TIMM_BACKBONE = 'TimmBackbone'
 
 
 class TensorModeModule(nn.Module):
@@ -99,7 +98,7 @@ def load_classifier(config_path: str, checkpoint_path: str,
     cfg = Config.fromfile(config_path)
     if data_root:
         set_data_root(cfg, data_root)
-    _switch_off_pretraining(cfg.model)
+    switch_off_pretraining(cfg.model)
     _fill_num_classes(cfg.model, checkpoint['state_dict'], checkpoint_path)
     model = _build_and_load(cfg, checkpoint['state_dict'], config_path, checkpoint_path)
     classes = _class_names(checkpoint, cfg, checkpoint_path)
@@ -121,30 +120,12 @@ def _build_and_load(cfg: Config, state_dict: dict, config_path: str, checkpoint_
     return model.eval()
 
 
-def _iter_dicts(node, path: Tuple[str, ...] = ()) -> Iterator[Tuple[Tuple[str, ...], dict]]:
-    """Yields (key path, dict) for every dict in a nested config."""
-    if isinstance(node, dict):
-        yield path, node
-        for key, value in node.items():
-            yield from _iter_dicts(value, path + (str(key), ))
-    elif isinstance(node, (list, tuple)):
-        for index, value in enumerate(node):
-            yield from _iter_dicts(value, path + (str(index), ))
-
-
-def _switch_off_pretraining(model_cfg: dict) -> None:
-    """Sets ``pretrained=False`` on every TimmBackbone config: the checkpoint has every weight."""
-    for _, node in _iter_dicts(model_cfg):
-        if str(node.get('type', '')).split('.')[-1] == TIMM_BACKBONE:
-            node['pretrained'] = False
-
-
 def _fill_num_classes(model_cfg: dict, state_dict: dict, checkpoint_path: str) -> None:
     """Fills each ``num_classes=None`` from the last 2-D weight under that module's key path.
 
     A head's last 2-D weight is its classifier, stored by ``nn.Linear`` as (num_classes, in_features).
     """
-    for path, node in _iter_dicts(model_cfg):
+    for path, node in iter_config_dicts(model_cfg):
         if 'num_classes' not in node or node['num_classes'] is not None:
             continue
         prefix = '.'.join(path) + '.'

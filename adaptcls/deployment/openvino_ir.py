@@ -3,6 +3,7 @@ from typing import Optional
 
 import numpy as np
 
+from adaptcls.utils.progress import track_batches
 from .dependencies import require
 from .ir_metadata import IRMetadata
 
@@ -64,9 +65,18 @@ def inference_precision(compiled) -> str:
     return compiled.get_property('INFERENCE_PRECISION_HINT').get_type_name()
 
 
-def ir_probabilities(compiled, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Runs a compiled IR on (N, H, W, 3) uint8 images in batches; returns (N, C) probabilities."""
-    outputs = [np.asarray(compiled(np.ascontiguousarray(images[start:start + batch_size]))[0])
-               for start in range(0, len(images), batch_size)]
+def ir_probabilities(compiled, images: np.ndarray, batch_size: int = 64,
+                     what: str = 'images through OpenVINO') -> np.ndarray:
+    """Runs a compiled IR on (N, H, W, 3) uint8 images in batches; returns (N, C) probabilities.
+
+    Args:
+        compiled (openvino.CompiledModel): the IR.
+        images (np.ndarray): (N, H, W, 3) uint8 images.
+        batch_size (int): images per call. Defaults to 64.
+        what (str): the images' name in progress lines (printed while it takes long).
+            Defaults to 'images through OpenVINO'.
+    """
+    outputs = [np.asarray(compiled(np.ascontiguousarray(images[batch]))[0])
+               for batch in track_batches(len(images), batch_size, what)]
     return np.concatenate(outputs)
 

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from adaptcls.evaluation.metrics.functional import topk_accuracy
+from adaptcls.utils.progress import track_batches
 
 
 def normalise(data_preprocessor: nn.Module, images: np.ndarray) -> torch.Tensor:
@@ -15,11 +16,19 @@ def normalise(data_preprocessor: nn.Module, images: np.ndarray) -> torch.Tensor:
         return data_preprocessor(dict(inputs=chw), False)['inputs']
 
 
-def torch_logits(module: nn.Module, inputs: torch.Tensor, batch_size: int = 64) -> np.ndarray:
-    """Runs ``module`` (eval mode, no grad) on normalised images in batches; returns (N, C) logits."""
+def torch_logits(module: nn.Module, inputs: torch.Tensor, batch_size: int = 64,
+                 what: str = 'images through PyTorch') -> np.ndarray:
+    """Runs ``module`` (eval mode, no grad) on normalised images in batches; returns (N, C) logits.
+
+    Args:
+        module (nn.Module): the model.
+        inputs (torch.Tensor): (N, 3, H, W) normalised images.
+        batch_size (int): images per call. Defaults to 64.
+        what (str): the images' name in progress lines (printed while it takes long).
+            Defaults to 'images through PyTorch'.
+    """
     with torch.no_grad():
-        return torch.cat([module(inputs[start:start + batch_size])
-                          for start in range(0, len(inputs), batch_size)]).numpy()
+        return torch.cat([module(inputs[batch]) for batch in track_batches(len(inputs), batch_size, what)]).numpy()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

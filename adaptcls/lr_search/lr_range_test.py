@@ -9,6 +9,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.utils.progress import ProgressLog
 from .lr_suggestions import SmoothedLoss
 
 Log = Callable[[str], None]
@@ -79,7 +80,8 @@ class LRRangeTest:
         smooth_beta (float): EMA coefficient of the loss smoothing. Defaults to 0.98.
         diverge_factor (float): stop when the smoothed loss exceeds this multiple of its
             minimum. Defaults to 4.0.
-        log (Callable[[str], None]): receives one progress line per phase. Defaults to print.
+        log (Callable[[str], None]): receives one line per phase, and progress lines with an ETA
+            while a phase runs longer than a few seconds. Defaults to print.
     """
 
     def __init__(self,
@@ -127,7 +129,11 @@ class LRRangeTest:
     def _warmup_epoch(self, model, optim_wrapper, dataloader, lr_ratios, epoch: int) -> float:
         _set_lr(optim_wrapper, self.start_lr, lr_ratios)
         _set_sampler_epoch(dataloader, epoch)
-        losses = [_train_step(model, optim_wrapper, batch) for batch in dataloader]
+        progress = ProgressLog(len(dataloader), f'range test: warm-up epoch {epoch + 1} iterations', log=self.log)
+        losses = []
+        for batch in dataloader:
+            losses.append(_train_step(model, optim_wrapper, batch))
+            progress.update()
         mean_loss = sum(losses) / max(len(losses), 1)
         self.log(f'range test: warm-up epoch {epoch + 1}/{self.warmup_epochs} at lr {self.start_lr:g}: '
                  f'mean loss {mean_loss:.4f}')
@@ -136,6 +142,7 @@ class LRRangeTest:
     def _sweep(self, model, optim_wrapper, dataloader, lr_ratios, curve: RangeTestCurve) -> None:
         smoother = SmoothedLoss(self.smooth_beta, self.diverge_factor)
         _set_sampler_epoch(dataloader, self.warmup_epochs)
+        progress = ProgressLog(curve.planned_iterations, 'range test: sweep iterations', log=self.log)
         for iteration, batch in enumerate(dataloader):
             lr = self.sweep_lr(iteration, curve.planned_iterations)
             _set_lr(optim_wrapper, lr, lr_ratios)
@@ -144,6 +151,7 @@ class LRRangeTest:
             curve.lrs.append(lr)
             curve.losses.append(loss)
             curve.smoothed.append(smoothed)
+            progress.update()
             if smoother.diverged(smoothed):
                 curve.diverged = True
                 break

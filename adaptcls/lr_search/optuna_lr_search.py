@@ -13,6 +13,7 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from adaptcls.utils.progress import format_duration
 from .lr_search_settings import LRSearchSettings
 from .optuna_storage import open_storage, optuna_experimental_features
 
@@ -285,8 +286,7 @@ class OptunaLRSearch:
     def _eta(self, finished: int) -> str:
         if not self._trained_seconds:
             return '?'
-        seconds = statistics.mean(self._trained_seconds) * max(self.n_trials - finished, 0)
-        return f'{int(seconds // 60)}m {int(seconds % 60):02d}s'
+        return format_duration(statistics.mean(self._trained_seconds) * max(self.n_trials - finished, 0))
 
 
 def epoch_values(study: optuna.Study, trial: FrozenTrial) -> List[float]:

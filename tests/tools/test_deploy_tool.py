@@ -52,6 +52,18 @@ def test_evaluate_prints_metrics_and_writes_json(exported, tmp_path, capsys):
     assert '"top1"' in capsys.readouterr().out
 
 
+def test_evaluate_writes_a_confusion_matrix_that_agrees_with_top1(exported, tmp_path):
+    out, png = tmp_path / 'metrics.json', tmp_path / 'cm.png'
+    run_tool(DEPLOY, 'evaluate', os.path.join(exported['out'], 'model.xml'), '--data-root', exported['data_root'],
+             '--out', str(out), '--confusion-matrix', str(png))
+    result = json.loads(out.read_text())
+    matrix = json.loads((tmp_path / 'cm.json').read_text())
+    assert result['confusion_matrix'] == str(png) and png.read_bytes().startswith(b'\x89PNG')
+    assert matrix['classes'] == [str(digit) for digit in range(10)]
+    assert matrix['images'] == result['images'] == sum(map(sum, matrix['counts']))
+    assert matrix['correct'] / matrix['images'] == pytest.approx(result['metrics']['top1'], abs=1e-6)
+
+
 def test_benchmark_of_an_export_folder_times_every_backend(exported, tmp_path, capsys):
     run_tool(DEPLOY, 'benchmark', exported['out'], '--threads', '1', '--time', '0.1', '--warmup-time', '0',
              '--warmup-runs', '2', '--out', str(tmp_path))
@@ -64,6 +76,7 @@ def test_benchmark_of_an_export_folder_times_every_backend(exported, tmp_path, c
     assert (tmp_path / 'benchmark.png').stat().st_size > 5000
     table = capsys.readouterr().out
     assert 'median ms' in table and 'GMACs' in table
+    assert 'backends timed: 1/4 (25%)' in table and 'ETA' in table and 'backends timed: 4/4 done in' in table
 
 
 def test_missing_checkpoint_is_one_clear_error(exported, tmp_path):
