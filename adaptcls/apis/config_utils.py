@@ -52,6 +52,8 @@ def infer_num_classes(cfg: Config) -> Optional[int]:
     from adaptcls.registry import DATASETS
     train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
     train_cfg['pipeline'] = []
+    if 'bad_images' in train_cfg:  # only the class list is needed: no image is decoded here
+        train_cfg['bad_images'] = 'error'
     num_classes = len(DATASETS.build(train_cfg).metainfo['classes'])
     for holder in holders:
         holder['num_classes'] = num_classes

@@ -66,7 +66,7 @@ def report_skipped(image_root: str, checked: int, skipped: Sequence[UnreadableIm
     report = dict(hub.get_info(SKIPPED_IMAGES_INFO) or {})
     report[image_root] = dict(checked=checked,
                               skipped=[dict(path=item.path, reason=item.reason) for item in skipped])
-    hub.update_info(SKIPPED_IMAGES_INFO, report)
+    hub.update_info(SKIPPED_IMAGES_INFO, report, resumed=False)  # a resumed run reports its own scan
     if not skipped:
         print_log(f"bad_images='skip': all {checked} images in {image_root} are readable.", logger='current')
         return
