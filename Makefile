@@ -25,5 +25,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
+# Every benchmark in benchmarks/, then benchmarks/results/REPORT.md from their JSON. Long on a 2-core CPU (the
+# LR search and adaptive-vs-baseline benchmarks train many models). deploy.py exports the `make demo` model
+# (trained first if absent).
+bench: $(STAMP)
+	$(PY) tools/make_demo_data.py --out $(DEMO_DATA)
+	$(PY) benchmarks/train_throughput.py
+	$(PY) benchmarks/data_pipeline.py --data-root $(DEMO_DATA)
+	test -f $(DEMO_WORK_DIR)/summary.json || $(MAKE) demo
+	$(PY) benchmarks/deploy.py --config $(DEMO_CONFIG) --data-root $(DEMO_DATA) \
+		--checkpoint "$$(ls $(DEMO_WORK_DIR)/best_top1_epoch_*.pth)" --export-dir $(DEMO_WORK_DIR)/export
+	$(PY) benchmarks/lr_search.py --quick --data-root $(DEMO_DATA)
+	$(PY) benchmarks/adaptive_vs_baseline.py
+	$(PY) benchmarks/make_report.py
+
 clean-demo:
 	rm -rf $(DEMO_DATA) $(DEMO_WORK_DIR)

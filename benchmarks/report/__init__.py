@@ -1,0 +1,1 @@
+"""Markdown tables and bar charts of benchmarks/make_report.py."""

@@ -1,0 +1,103 @@
+"""Bar charts of the benchmark JSON files, written beside them as PNG for REPORT.md."""
+import json
+import os
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from adaptcls.utils.plots import headless_pyplot, save_figure
+
+THROUGHPUT_CHART = 'throughput.png'
+"""Training throughput (plain vs adaptcls) and data pipeline vs model step, images per second."""
+RECIPES_CHART = 'adaptive_vs_baseline.png'
+"""Top-1 and epochs of both recipes per dataset."""
+BAR_WIDTH = 0.38
+"""Width of one bar; groups are one unit apart."""
+
+
+def _load(results_dir: str, name: str) -> Optional[Dict]:
+    path = os.path.join(results_dir, f'{name}.json')
+    if not os.path.isfile(path):
+        return None
+    with open(path) as stream:
+        return json.load(stream)
+
+
+def write_charts(results_dir: str) -> Dict[str, List[str]]:
+    """Draws the charts whose JSON files exist in ``results_dir``.
+
+    Returns:
+        dict: ``written`` (the PNG names written) and ``errors`` (one message per chart that a JSON
+        without the keys it reads prevented).
+    """
+    training, pipeline = _load(results_dir, 'train_throughput'), _load(results_dir, 'data_pipeline')
+    recipes = _load(results_dir, 'adaptive_vs_baseline')
+    jobs = []
+    if training or pipeline:
+        jobs.append((THROUGHPUT_CHART, lambda path: _throughput_chart(training, pipeline, path)))
+    if recipes:
+        jobs.append((RECIPES_CHART, lambda path: _recipes_chart(recipes, path)))
+    written, errors = [], []
+    for name, draw in jobs:
+        try:
+            draw(os.path.join(results_dir, name))
+            written.append(name)
+        except (KeyError, TypeError, AttributeError) as err:
+            errors.append(f'{name} not drawn: a benchmark JSON in {results_dir} lacks {type(err).__name__} {err}; '
+                          're-run the benchmark that wrote it.')
+    return dict(written=written, errors=errors)
+
+
+def _throughput_chart(training: Optional[Dict], pipeline: Optional[Dict], out_file: str) -> None:
+    plt = headless_pyplot()
+    panels = [panel for panel in (training, pipeline) if panel]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    axes = list(axes[0])
+    if training:
+        axis = axes.pop(0)
+        names = list(training['results'])
+        for offset, (side, label) in enumerate((('plain', 'plain PyTorch'), ('adaptcls', 'adaptcls (tools/train.py)'))):
+            figures = [training['results'][name][f'{side}_images_per_s'] for name in names]
+            medians = np.array([item['median'] for item in figures])
+            errors = np.array([[m - item['min'] for m, item in zip(medians, figures)],
+                               [item['max'] - m for m, item in zip(medians, figures)]])
+            axis.bar(np.arange(len(names)) + (offset - 0.5) * BAR_WIDTH, medians, BAR_WIDTH, yerr=errors,
+                     capsize=4, label=label)
+        settings = training['settings']
+        axis.set_xticks(np.arange(len(names)), [name.upper() for name in names])
+        axis.set_ylabel('images / s (median, min-max)')
+        axis.set_title(f'training, {settings["model"]} {settings["input_size"]} px, batch {settings["batch"]}')
+        axis.legend()
+    if pipeline:
+        axis = axes.pop(0)
+        rows = pipeline['rows']
+        series = (('pipeline_images_per_s', 'train pipeline (1 worker)'),
+                  ('timm_augmix_images_per_s', 'timm AugMix alone'), ('model_step_images_per_s', 'model SAM step'))
+        width = 2 * BAR_WIDTH / len(series)
+        for offset, (key, label) in enumerate(series):
+            values = [row[key]['median'] if isinstance(row[key], dict) else row[key] for row in rows]
+            axis.bar(np.arange(len(rows)) + (offset - (len(series) - 1) / 2) * width, values, width, label=label)
+        axis.set_xticks(np.arange(len(rows)), [f'{row["size"]} px' for row in rows])
+        axis.set_yscale('log')
+        axis.set_ylabel('images / s (log scale)')
+        axis.set_title('data pipeline vs model step')
+        axis.legend()
+    save_figure(figure, out_file)
+
+
+def _recipes_chart(data: Dict, out_file: str) -> None:
+    plt = headless_pyplot()
+    names = list(data['datasets'])
+    figure, (top1_axis, epochs_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    for offset, recipe in enumerate(('baseline', 'adaptive')):
+        results = [data['datasets'][name].get(recipe) or {} for name in names]
+        positions = np.arange(len(names)) + (offset - 0.5) * BAR_WIDTH
+        top1_axis.bar(positions, [100 * (result.get('top1') or 0) for result in results], BAR_WIDTH, label=recipe)
+        epochs_axis.bar(positions, [result.get('epochs_run') or 0 for result in results], BAR_WIDTH, label=recipe)
+    for axis, label in ((top1_axis, 'best val top-1 %'), (epochs_axis, 'epochs run')):
+        axis.set_xticks(np.arange(len(names)), names)
+        axis.set_ylabel(label)
+        axis.legend()
+    top1_axis.set_title('adaptive vs baseline: accuracy')
+    epochs_axis.set_title('adaptive vs baseline: epochs')
+    save_figure(figure, out_file)
