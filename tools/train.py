@@ -76,7 +76,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main(argv=None) -> None:
-    torch.set_flush_denormal(True)  # denormal floats made CPU training from scratch about 9x slower
+    torch.set_flush_denormal(True)  # denormal floats can slow CPU training from scratch down many-fold
     args = parse_args(argv)
     register_all_modules()
     install_checkpoint_safety()
