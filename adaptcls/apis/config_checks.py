@@ -71,7 +71,8 @@ def check_config_keys(cfg: Config, for_training: bool = True) -> None:
     """
     problems = top_level_problems(cfg, for_training) + argument_problems(cfg)
     if problems:
-        raise ConfigKeyError(f'config {cfg.filename}: ' + '; '.join(problems) + '.')
+        text = '; '.join(problems)
+        raise ConfigKeyError(f'config {cfg.filename}: {text}' + ('' if text.endswith('?') else '.'))
 
 
 def top_level_problems(cfg: Config, for_training: bool) -> List[str]:

@@ -27,6 +27,7 @@ def problems(cfg, for_training=True):
         check_config_keys(cfg, for_training)
     message = str(error.value)
     assert message.startswith(f'config {cfg.filename}: ') and '\n' not in message
+    assert message.endswith(('?', '.')) and not message.endswith('?.')
     return message[len(f'config {cfg.filename}: '):].rstrip('.').split('; ')
 
 
