@@ -68,6 +68,22 @@ def test_no_stop_below_four_times_the_minimum():
     assert not curve.diverged and len(curve.lrs) == 20
 
 
+def test_phases_report_progress_with_an_eta_to_the_log(monkeypatch):
+    from adaptcls.lr_search import lr_range_test
+    from adaptcls.utils.progress import ProgressLog
+
+    monkeypatch.setattr(lr_range_test, 'ProgressLog',
+                        lambda total, what, log: ProgressLog(total, what, every_s=0.0, log=log))
+    lines = []
+    model = ScriptedModel([1.0] * 8)
+    LRRangeTest(1e-3, 1e-1, log=lines.append).run(model, scripted_wrapper(model), list(range(4)))
+    assert lines[0].startswith('  range test: warm-up epoch 1 iterations: 1/4 (25%), 0:00:00 elapsed, ETA ')
+    assert lines[3].startswith('  range test: warm-up epoch 1 iterations: 4/4 done in ')
+    assert lines[4].startswith('range test: warm-up epoch 1/1 at lr 0.001: mean loss 1.0000')
+    assert lines[5].startswith('  range test: sweep iterations: 1/4 (25%)')
+    assert lines[-1].startswith('range test: 4/4 iterations from lr 0.001 towards 0.1')
+
+
 def tiny_classifier() -> nn.Module:
     register_all_modules()
     torch.manual_seed(0)
