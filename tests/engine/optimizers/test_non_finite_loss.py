@@ -1,9 +1,13 @@
 """A NaN/inf loss stops training before any update, for plain optimizers and for both SAM passes."""
+import json
 import math
 import re
+import socket
 
 import pytest
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
@@ -103,3 +107,32 @@ def test_message_without_run_context_says_this_step(model):
 
     with pytest.raises(NonFiniteLossError, match='Training stopped in this step: the loss is nan'):
         optimize_step(scripted_losses(model, math.nan), OptimWrapper(sgd(model)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def step_on_rank(rank: int, port: int, out_dir: str) -> None:
+    """Rank 1's loss is NaN, rank 0's is finite: both must stop (rank 0 must not wait in a collective)."""
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+    try:
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        try:
+            optimize_step(scripted_losses(model, math.nan if rank else 0.0), OptimWrapper(sgd(model)))
+            outcome = 'updated'
+        except NonFiniteLossError:
+            outcome = 'stopped'
+        with open(f'{out_dir}/rank{rank}.json', 'w') as file:
+            json.dump(outcome, file)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_every_process_stops_when_one_has_a_non_finite_loss(tmp_path):
+    mp.spawn(step_on_rank, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
+
+    assert [json.loads((tmp_path / f'rank{rank}.json').read_text()) for rank in (0, 1)] == ['stopped'] * 2
