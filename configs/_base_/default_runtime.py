@@ -12,6 +12,9 @@ default_hooks = dict(
     # Python/numpy/torch random generator states in every checkpoint, restored on --resume (exact resume).
     random_state=dict(type='RandomStateHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Multi-process runs: average the BatchNorm statistics of all processes after each train epoch (before the
+    # checkpoint and validation), so every process validates the model the checkpoint holds. No-op in one process.
+    sync_buffers=dict(type='SyncBuffersHook'),
     # Train/val/test classes and the model's num_classes must agree (fails fast with the fix).
     data_check=dict(type='DataConsistencyHook'),
     # history.json, training_curves.png and summary.json in the work dir.

@@ -20,11 +20,13 @@ from adaptcls.utils import load_checkpoint_file
 from tests.reliability.tiny_adaptive import REPO, tiny_adaptive_config
 from tests.tools.conftest import tiny_data  # noqa: F401 (fixture)
 
-MAX_EPOCHS = 8
+# The uninterrupted run: warmup epoch 1, forced lr drop after epoch 3 (max(int(0.75 * 5), 1 + 1 + 1)), early stop
+# at epoch 3's validation (lr at its floor, top1 no better than epoch 1's).
+MAX_EPOCHS = 5
 KILLS = {  # name: (KillHook point, epoch, epoch of the checkpoint the resumed run starts from)
-    'mid_epoch': ('mid_epoch', 2, 1),
-    'after_save': ('after_save', 4, 4),
-    'during_val': ('during_val', 6, 6),
+    'mid_epoch': ('mid_epoch', 2, 1),  # epoch_1.pth was re-written after its validation (a new best)
+    'after_save': ('after_save', 2, 2),  # epoch_2.pth is from before its validation
+    'during_val': ('during_val', 3, 3),  # the resumed run repeats the validation that stops training
 }
 RUN_TIMEOUT_S = 600
 # One thread per process: results do not depend on the thread count, and four runs share two cores.
