@@ -50,7 +50,7 @@ def _classes(dataset) -> tuple:
 
 
 def _describe(dataset, split: str) -> str:
-    root = getattr(dataset, 'data_root', '') or ''
+    # mmengine has already joined data_root into data_prefix['img_path'] when the dataset was built.
     prefix = getattr(dataset, 'data_prefix', {}) or {}
     folder = prefix.get('img_path', '') if isinstance(prefix, dict) else prefix
-    return f'{split} set at "{root}{"/" + folder if folder else ""}"'
+    return f'{split} set at "{folder or getattr(dataset, "data_root", "")}"'

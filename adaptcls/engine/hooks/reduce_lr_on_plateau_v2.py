@@ -81,11 +81,10 @@ class ReduceLROnPlateauV2(Hook):
     ``summary/stop_reason``.
 
     A resumed run (``runner.epoch > 0`` at ``before_train``) keeps the state restored from the
-    checkpoint; ``load_from`` (weights only, epoch 0) starts the schedule afresh. Caveat:
-    mmengine's ``CheckpointHook`` writes ``epoch_<k>.pth`` before epoch k's validation, and a
-    resume does not repeat that validation, so its effect on the early-stopping counter (and on
-    the plateau counter for a metric monitor) is not in that file; the best checkpoint, written
-    after validation, has it.
+    checkpoint; ``load_from`` (weights only, epoch 0) starts the schedule afresh. mmengine writes
+    ``epoch_<k>.pth`` before epoch k's validation; adaptcls's ``ResumableEpochBasedTrainLoop``
+    re-runs a validation that a resumed checkpoint lacks, so its effect on the early-stopping
+    counter (and on the plateau counter for a metric monitor) is not lost.
 
     Priority 80: after ``ParamSchedulerHook`` (LOW = 70) and before ``CheckpointHook``
     (VERY_LOW = 90), so a checkpoint (and the best checkpoint) holds the lr and state of the
@@ -262,7 +261,9 @@ class ReduceLROnPlateauV2(Hook):
         new_lrs = [float(group['lr']) for group in _optimizer_groups(runner.optim_wrapper)]
         drop = dict(epoch=epoch, lr=new_lrs, forced=forced, reason=reason)
         self.state.lr_drops.append(drop)
-        runner.logger.info(f'ReduceLROnPlateauV2: epoch {epoch}: lr -> {drop["lr"]} ({reason})')
+        distinct = ', '.join(f'{lr:.4g}' for lr in sorted(set(new_lrs)))  # e.g. the base and the 2x bias lr
+        runner.logger.info(f'ReduceLROnPlateauV2: epoch {epoch}: lr -> {distinct} over {len(new_lrs)} '
+                           f'parameter groups ({reason})')
         self._publish_summary(runner)
 
     def _step_early_stopping(self, runner, epoch: int, value: float) -> None:

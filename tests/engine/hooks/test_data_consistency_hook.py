@@ -9,7 +9,9 @@ CLASSES = ('cat', 'dog', 'fox')
 
 
 def _dataset(classes, folder):
-    return SimpleNamespace(metainfo=dict(classes=tuple(classes)), data_root='/data', data_prefix=dict(img_path=folder))
+    # As mmengine leaves a built dataset: data_root already joined into data_prefix['img_path'].
+    return SimpleNamespace(metainfo=dict(classes=tuple(classes)), data_root='/data',
+                           data_prefix=dict(img_path=f'/data/{folder}'))
 
 
 def _loop(classes, folder):
