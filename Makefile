@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.adaptcls-installed
-DEMO_CONFIG ?= configs/effnet_lite0_demo.py
+DEMO_CONFIG ?= configs/effnet_lite0_adaptive_demo.py
 DEMO_DATA ?= data/digits
 DEMO_WORK_DIR ?= work_dirs/demo
 
@@ -30,7 +30,7 @@ test: $(STAMP)
 # (trained first if absent).
 bench: $(STAMP)
 	$(PY) tools/make_demo_data.py --out $(DEMO_DATA)
-	$(PY) benchmarks/train_throughput.py
+	$(PY) benchmarks/train_throughput.py --profile
 	$(PY) benchmarks/data_pipeline.py --data-root $(DEMO_DATA)
 	test -f $(DEMO_WORK_DIR)/summary.json || $(MAKE) demo
 	$(PY) benchmarks/deploy.py --config $(DEMO_CONFIG) --data-root $(DEMO_DATA) \
