@@ -18,6 +18,7 @@ from mmengine.config import Config, DictAction
 
 from adaptcls.apis import infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
+from adaptcls.apis.config_checks import check_config_keys
 from adaptcls.lr_search import (SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings, run_lr_search,
                                 trial_setting_keys)
 from adaptcls.utils import install_checkpoint_safety, register_all_modules
@@ -63,12 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    """Loads the config and applies the command-line options (as tools/train.py does)."""
+    """Loads the config, applies the command-line options and checks its keys (as tools/train.py does)."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'Config file "{args.config}" does not exist (see configs/ for the recipes).')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    check_config_keys(cfg, for_training=True)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.data_root:

@@ -3,13 +3,15 @@ import copy
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Iterator, List
+from typing import Callable, Iterable, Iterator, List, Optional
 
 import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.progress import ProgressLog
+from .divergence import divergence_cause, lower_range_hint
 from .lr_suggestions import SmoothedLoss
 
 Log = Callable[[str], None]
@@ -24,7 +26,10 @@ class RangeTestCurve:
         losses (list[float]): training loss of each iteration.
         smoothed (list[float]): the bias-corrected EMA of ``losses``.
         planned_iterations (int): iterations of the sweep (one epoch).
-        diverged (bool): the sweep stopped because the smoothed loss diverged.
+        diverged (bool): the sweep stopped because the loss diverged: the smoothed loss
+            exceeded ``diverge_factor`` x its minimum, or a training loss was not finite.
+        non_finite_lr (float, optional): the sweep's lr at which the training loss was NaN or
+            infinite (the step made no update and is not in ``lrs``); None when no loss was.
         warmup_losses (list[float]): mean training loss of each warm-up epoch.
         wall_time_s (float): seconds spent in warm-up and sweep.
     """
@@ -34,6 +39,7 @@ class RangeTestCurve:
     smoothed: List[float] = field(default_factory=list)
     planned_iterations: int = 0
     diverged: bool = False
+    non_finite_lr: Optional[float] = None
     warmup_losses: List[float] = field(default_factory=list)
     wall_time_s: float = 0.0
 
@@ -65,7 +71,11 @@ class LRRangeTest:
        ImageNet initialisation of a fresh head on top of a pretrained backbone);
     2. one epoch in which iteration ``i`` of ``n`` trains at
        ``start_lr * (end_lr / start_lr) ** (i / (n - 1))``, recording the loss; the sweep stops
-       early once the smoothed loss diverges (:class:`SmoothedLoss`).
+       early once the smoothed loss diverges (:class:`SmoothedLoss`), or at a step whose loss is
+       NaN or infinite (training raises ``NonFiniteLossError`` before that step's update).
+
+    A non-finite loss in the warm-up means the range's low end already diverges: nothing of the
+    range can be measured, so :meth:`run` raises ``NonFiniteLossError`` suggesting a lower range.
 
     Every step is the model's own ``train_step(data, optim_wrapper)``, so SAM, gradient clipping
     and the classifier's loss are exactly as in training. Learning rates are in units of the
@@ -108,6 +118,9 @@ class LRRangeTest:
                 ``'loss'`` entry is the training loss (mmengine models, DDP wrappers included).
             optim_wrapper (OptimWrapper): the wrapper that trains it.
             dataloader (Iterable): the training batches; one pass is one epoch (``len`` needed).
+
+        Raises:
+            NonFiniteLossError: the loss was NaN or infinite during the warm-up at ``start_lr``.
         """
         curve = RangeTestCurve(planned_iterations=len(dataloader))
         started = time.perf_counter()
@@ -132,7 +145,14 @@ class LRRangeTest:
         progress = ProgressLog(len(dataloader), f'range test: warm-up epoch {epoch + 1} iterations', log=self.log)
         losses = []
         for batch in dataloader:
-            losses.append(_train_step(model, optim_wrapper, batch))
+            try:
+                losses.append(_train_step(model, optim_wrapper, batch))
+            except NonFiniteLossError as error:
+                raise NonFiniteLossError(
+                    f'The LR range test cannot start: in its warm-up epoch {epoch + 1} at the range\'s low end, '
+                    f'lr {self.start_lr:g}, the training loss became NaN or infinite ({divergence_cause(error)}), '
+                    f'so no learning rate of the range can be measured. The model\'s weights and the '
+                    f'optimizer state are restored; {lower_range_hint(self.start_lr)}.') from error
             progress.update()
         mean_loss = sum(losses) / max(len(losses), 1)
         self.log(f'range test: warm-up epoch {epoch + 1}/{self.warmup_epochs} at lr {self.start_lr:g}: '
@@ -146,7 +166,11 @@ class LRRangeTest:
         for iteration, batch in enumerate(dataloader):
             lr = self.sweep_lr(iteration, curve.planned_iterations)
             _set_lr(optim_wrapper, lr, lr_ratios)
-            loss = _train_step(model, optim_wrapper, batch)
+            try:
+                loss = _train_step(model, optim_wrapper, batch)
+            except NonFiniteLossError:  # divergence, like the diverge_factor rule: the sweep ends here
+                curve.diverged, curve.non_finite_lr = True, lr
+                break
             smoothed = smoother.update(loss)
             curve.lrs.append(lr)
             curve.losses.append(loss)
@@ -155,7 +179,8 @@ class LRRangeTest:
             if smoother.diverged(smoothed):
                 curve.diverged = True
                 break
-        ending = (f'diverged at lr {curve.lrs[-1]:g}' if curve.diverged
+        ending = (f'loss not finite at lr {curve.non_finite_lr:g}' if curve.non_finite_lr is not None
+                  else f'diverged at lr {curve.lrs[-1]:g}' if curve.diverged
                   else f'reached lr {curve.lrs[-1]:g}' if curve.lrs else 'no iterations')
         self.log(f'range test: {len(curve.lrs)}/{curve.planned_iterations} iterations from lr '
                  f'{self.start_lr:g} towards {self.end_lr:g}, {ending}')

@@ -13,7 +13,9 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.progress import format_duration
+from .divergence import divergence_cause
 from .lr_search_settings import LRSearchSettings
 from .optuna_storage import open_storage, optuna_experimental_features
 
@@ -23,12 +25,15 @@ ReportEpoch = Callable[[int, float], None]
 
 TrainTrial = Callable[[float, int, int, ReportEpoch], None]
 """``train_trial(lr, trial_number, epochs, report)``: trains one trial from the initial weights at
-the constant learning rate ``lr`` for ``epochs`` epochs, calling ``report`` after each epoch."""
+the constant learning rate ``lr`` for ``epochs`` epochs, calling ``report`` after each epoch;
+raises ``NonFiniteLossError`` when the training loss becomes NaN or infinite."""
 
 LR_PARAM = 'lr'
 WORKER_ATTR = 'worker'
 REUSED_ATTR = 'reused_from'
 SKIPPED_ATTR = 'skipped'
+PRUNED_REASON_ATTR = 'pruned_reason'
+DIVERGED_ATTR = 'diverged'
 STUDY_ATTR = 'lr_search'
 TAKEN_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 """Trials that use up the trial budget: finished ones and those still running somewhere."""
@@ -74,7 +79,10 @@ class OptunaLRSearch:
       median of the completed trials at the same epoch stops (Optuna's median rule).
     - ``grid``: ``GridSampler`` over ``grid_points`` evenly spaced learning rates, no pruning.
 
-    The objective is the validation metric after the last epoch (maximised). A suggestion that
+    The objective is the validation metric after the last epoch (maximised). A trial whose
+    training loss becomes NaN or infinite (``NonFiniteLossError``) is pruned with the reason
+    ``lr X diverged: ...`` (user attributes ``pruned_reason`` and ``diverged``), and the search
+    goes on with other learning rates; every pruned trial records its reason. A suggestion that
     repeats the learning rate of a finished trial is answered from that trial (user attribute
     ``reused_from``) without training; it counts as a trial of the budget.
 
@@ -229,7 +237,13 @@ class OptunaLRSearch:
                 raise optuna.TrialPruned(f'{metric} {value:.4f} after epoch {epoch} is below the median '
                                          'of the completed trials')
 
-        self.train_trial(lr, trial.number, self.epochs, report)
+        try:
+            self.train_trial(lr, trial.number, self.epochs, report)
+        except NonFiniteLossError as error:
+            trial.set_user_attr(DIVERGED_ATTR, True)
+            _prune(trial, f'lr {lr:g} diverged: {divergence_cause(error)}')
+        except optuna.TrialPruned as pruned:
+            _prune(trial, str(pruned))
         if not values:
             raise RuntimeError(f'Trial #{trial.number} (lr {lr}) reported no validation {metric}: the trial '
                                'config must validate after every epoch.')
@@ -279,8 +293,9 @@ class OptunaLRSearch:
         finished = _count(study, FINISHED_STATES)
         values = ' '.join(f'{value:.4f}' for value in epoch_values(study, trial)) or '-'
         reused = f' from trial #{trial.user_attrs[REUSED_ATTR]}' if state == 'reused' else ''
+        reason = f' ({trial.user_attrs[PRUNED_REASON_ATTR]})' if PRUNED_REASON_ATTR in trial.user_attrs else ''
         self.progress(f'{prefix} trial {finished}/{self.n_trials} (#{trial.number}) lr {trial_lr(trial)} | '
-                      f'{self.settings.metric} per epoch: {values} | {state}{reused} | {seconds:.1f} s | '
+                      f'{self.settings.metric} per epoch: {values} | {state}{reused}{reason} | {seconds:.1f} s | '
                       f'ETA {self._eta(finished)}')
 
     def _eta(self, finished: int) -> str:
@@ -310,8 +325,16 @@ def _reuse(trial: optuna.Trial, earlier: FrozenTrial) -> float:
     """Answers ``trial`` with the result of ``earlier`` (same learning rate) without training."""
     trial.set_user_attr(REUSED_ATTR, earlier.number)
     if earlier.state == TrialState.PRUNED:
-        raise optuna.TrialPruned(f'lr {trial_lr(earlier)} was pruned in trial #{earlier.number}')
+        earlier_reason = earlier.user_attrs.get(PRUNED_REASON_ATTR)
+        _prune(trial, f'lr {trial_lr(earlier)} was pruned in trial #{earlier.number}'
+               + (f': {earlier_reason}' if earlier_reason else ''))
     return earlier.value
+
+
+def _prune(trial: optuna.Trial, reason: str) -> None:
+    """Records why the trial is pruned (user attribute ``pruned_reason``) and prunes it."""
+    trial.set_user_attr(PRUNED_REASON_ATTR, reason)
+    raise optuna.TrialPruned(reason)
 
 
 def _count(study: optuna.Study, states) -> int:

@@ -2,17 +2,20 @@
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import optuna
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.atomic import atomic_write_json
+from .divergence import lower_range_hint
 from .lr_search_settings import SEARCH_MODES, LRSearchSettings
 from .lr_suggestions import suggest_index
 from .optuna_lr_search import OptunaLRSearch
 from .optuna_storage import default_storage_url, describe_storage
+from .runner_cleanup import train_and_release
 from .runner_trial_trainer import RunnerTrialTrainer
 from .search_configs import range_test_config
 from .search_plots import plot_range_test, plot_trials
@@ -74,6 +77,10 @@ def run_lr_search(cfg: Config,
         seed (int, optional): seed of every trial and of the sampler. Defaults to None:
             ``cfg.randomness.seed`` (0 when absent).
         progress (Callable[[str], None]): receives the progress lines. Defaults to print.
+
+    Raises:
+        NonFiniteLossError: the loss diverged at the range's low end (every TPE/grid trial
+            diverged, or the range test's warm-up did); the message suggests a lower range.
     """
     if mode not in SEARCH_MODES:
         raise ValueError(f'Unknown LR search mode "{mode}": use one of {SEARCH_MODES}.')
@@ -119,13 +126,12 @@ def apply_auto_lr(cfg: Config, mode: str = 'tpe') -> dict:
 
 def _optuna_result(study: optuna.Study, search: OptunaLRSearch, storage: str, search_dir: str) -> dict:
     rows = trial_rows(study)
+    write_csv(os.path.join(search_dir, TRIALS_FILE), rows, TRIAL_COLUMNS)
     complete = [row for row in rows if row['state'] == 'complete']
     if not complete:
-        raise RuntimeError(f'No trial of the study "{search.study_name}" ({storage}) completed, so no lr can '
-                           'be chosen; see the trial logs in ' + search_dir)
+        raise _no_completed_trial_error(rows, search, storage, search_dir)
     best = max(complete, key=lambda row: (row['value'], -row['number']))
     finished = [row for row in rows if row['state'] in ('complete', 'pruned', 'reused')]
-    write_csv(os.path.join(search_dir, TRIALS_FILE), rows, TRIAL_COLUMNS)
     plot_trials(rows, best['lr'], os.path.join(search_dir, PLOT_FILE), search.settings.metric)
     trained = [row for row in rows if row['state'] != 'reused' and row['wall_time_s'] is not None]
     return dict(
@@ -137,14 +143,37 @@ def _optuna_result(study: optuna.Study, search: OptunaLRSearch, storage: str, se
         study_name=search.study_name, storage=storage, settings=search.settings.to_dict(), trials=rows)
 
 
+def _no_completed_trial_error(rows: List[dict], search: OptunaLRSearch, storage: str,
+                              search_dir: str) -> Exception:
+    """The error when no trial completed: a lower range to search when trials diverged."""
+    where = f'the study "{search.study_name}" ({storage})'
+    diverged = sorted(row['lr'] for row in rows if row['diverged'])
+    if not diverged:
+        return RuntimeError(f'No trial of {where} completed, so no lr can be chosen; see the trial logs in '
+                            f'{search_dir}')
+    low, high = search.settings.lr_range
+    return NonFiniteLossError(
+        f'No trial of {where} completed: the training loss became NaN or infinite at every learning rate '
+        f'trained ({", ".join(f"{lr:g}" for lr in diverged)}), so none can be chosen. The range '
+        f'[{low:g}, {high:g}] is too high for this model and data: {lower_range_hint(low, high)}, with a new '
+        f'--study-name or --work-dir (a study stays bound to its range). Reasons per trial: '
+        f'{os.path.join(search_dir, TRIALS_FILE)}')
+
+
 def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: int) -> dict:
     runner = Runner.from_cfg(range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings))
     started = time.perf_counter()
-    runner.train()
+    train_and_release(runner, early_stops=(NonFiniteLossError,))
     curve = runner.train_loop.curve
-    pick = suggest_index(settings.fastai_rule, curve.lrs, curve.smoothed, curve.planned_iterations,
-                         settings.fastai_skip_start, settings.fastai_skip_end)
     low, high = settings.lr_range
+    try:
+        pick = suggest_index(settings.fastai_rule, curve.lrs, curve.smoothed, curve.planned_iterations,
+                             settings.fastai_skip_start, settings.fastai_skip_end)
+    except ValueError as error:
+        if not curve.diverged:
+            raise
+        raise ValueError(f'{error} The sweep diverged early, at lr {curve.non_finite_lr or curve.lrs[-1]:g}: '
+                         f'{lower_range_hint(low, high)}.') from error
     suggested = curve.lrs[pick]
     chosen = round(min(max(suggested, low), high), 12)
     write_csv(os.path.join(search_dir, TRIALS_FILE), range_test_rows(curve), RANGE_TEST_COLUMNS)
@@ -154,6 +183,7 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
         lr_range=list(settings.lr_range), sweep=[curve.lrs[0], curve.lrs[-1]],
         warmup_epochs=settings.fastai_warmup_epochs, warmup_losses=curve.warmup_losses,
         iterations_planned=curve.planned_iterations, iterations_run=len(curve.lrs), diverged=curve.diverged,
+        non_finite_lr=curve.non_finite_lr,
         total_trained_epochs=settings.fastai_warmup_epochs + len(curve.lrs) / curve.planned_iterations,
         wall_time_s=round(time.perf_counter() - started, 2), settings=settings.to_dict(),
         curve=curve.to_dict())

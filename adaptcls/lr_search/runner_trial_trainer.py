@@ -5,8 +5,10 @@ import optuna
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from .lr_search_settings import LRSearchSettings
 from .optuna_lr_search import ReportEpoch
+from .runner_cleanup import train_and_release
 from .search_configs import trial_config
 from .trial_report_hook import TrialReportHook
 
@@ -16,8 +18,11 @@ class RunnerTrialTrainer:
 
     Trial ``n`` trains in ``<search_dir>/trial_<n>`` with the config of
     :func:`~adaptcls.lr_search.search_configs.trial_config` (constant lr, no checkpoints) and
-    reports the validation metric after every epoch. A pruned trial closes its run (the
-    ``after_run`` hooks flush the logs) before the pruning reaches Optuna.
+    reports the validation metric after every epoch. A trial that stops early, pruned or with a
+    non-finite loss (``NonFiniteLossError``, which the search records as a pruned trial), closes
+    its run (the ``after_run`` hooks flush the logs) before the exception reaches the search;
+    every trial's DataLoader workers are stopped and its log file closed when it ends
+    (:func:`~adaptcls.lr_search.runner_cleanup.train_and_release`).
 
     Args:
         cfg (Config): the training config (data root and num_classes already filled in).
@@ -36,8 +41,4 @@ class RunnerTrialTrainer:
         work_dir = os.path.join(self.search_dir, f'trial_{trial_number}')
         runner = Runner.from_cfg(trial_config(self.cfg, lr, epochs, work_dir, self.seed, self.settings))
         runner.register_hook(TrialReportHook(report, self.settings.metric))
-        try:
-            runner.train()
-        except optuna.TrialPruned:
-            runner.call_hook('after_run')
-            raise
+        train_and_release(runner, early_stops=(optuna.TrialPruned, NonFiniteLossError))

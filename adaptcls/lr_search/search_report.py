@@ -5,34 +5,43 @@ import os
 from typing import List, Optional, Sequence
 
 import optuna
+from optuna.trial import TrialState
 
 from adaptcls.utils.atomic import atomic_write_text
 from .lr_range_test import RangeTestCurve
-from .optuna_lr_search import REUSED_ATTR, WORKER_ATTR, epoch_values, trial_lr, trial_state_label
+from .optuna_lr_search import (DIVERGED_ATTR, PRUNED_REASON_ATTR, REUSED_ATTR, WORKER_ATTR, epoch_values,
+                               trial_lr, trial_state_label)
 
 RESULT_FILE = 'result.json'
 TRIALS_FILE = 'trials.csv'
 PLOT_FILE = 'lr_search.png'
 LR_CONFIG_FILE = 'lr_config.py'
 
-TRIAL_COLUMNS = ('number', 'lr', 'state', 'reused_from', 'value', 'epoch_values', 'trained_epochs',
-                 'wall_time_s', 'worker')
+TRIAL_COLUMNS = ('number', 'lr', 'state', 'reason', 'diverged', 'reused_from', 'value', 'epoch_values',
+                 'trained_epochs', 'wall_time_s', 'worker')
 RANGE_TEST_COLUMNS = ('iteration', 'lr', 'loss', 'smoothed_loss')
 
 
 def trial_rows(study: optuna.Study) -> List[dict]:
-    """One dict per trial: number, lr, state label, reused_from, value, metric per epoch, epochs
-    trained (0 for a reused trial), wall time and the worker that ran it."""
+    """One dict per trial: number, lr, state label, why it was pruned (``reason``: the median rule,
+    ``lr X diverged: ...``, or the pruned trial it reused; else None), whether its loss became
+    non-finite (``diverged``), reused_from, value (None unless complete or reused from a complete
+    trial), metric per epoch, epochs trained (0 for a reused trial), wall time and the worker
+    that ran it."""
     rows = []
     for trial in study.get_trials(deepcopy=False):
         state = trial_state_label(trial)
         worker = trial.user_attrs.get(WORKER_ATTR)
+        # Optuna stores a pruned trial's last reported value as its value: no objective, so not shown.
+        objective = trial.value if trial.state == TrialState.COMPLETE else None
         rows.append(dict(
             number=trial.number,
             lr=trial_lr(trial),
             state=state,
+            reason=trial.user_attrs.get(PRUNED_REASON_ATTR),
+            diverged=trial.user_attrs.get(DIVERGED_ATTR, False),
             reused_from=trial.user_attrs.get(REUSED_ATTR),
-            value=trial.value,
+            value=objective,
             epoch_values=epoch_values(study, trial),
             trained_epochs=0 if state == 'reused' else len(trial.intermediate_values),
             wall_time_s=round(trial.duration.total_seconds(), 2) if trial.duration else None,

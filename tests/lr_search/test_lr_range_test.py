@@ -6,6 +6,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError, check_finite_loss
 from adaptcls.engine.optimizers.sam_optim_wrapper import SAMOptimWrapper
 from adaptcls.lr_search import LRRangeTest, restored_training_state
 from adaptcls.registry import MODELS
@@ -28,6 +29,15 @@ class ScriptedModel(nn.Module):
     def train_step(self, data, optim_wrapper):
         self.seen_lrs.append([group['lr'] for group in optim_wrapper.optimizer.param_groups])
         return {'loss': torch.tensor(next(self.losses))}
+
+
+class CheckedScriptedModel(ScriptedModel):
+    """Like training's step (``optimize_step``): a non-finite loss raises ``NonFiniteLossError``."""
+
+    def train_step(self, data, optim_wrapper):
+        loss = super().train_step(data, optim_wrapper)['loss']
+        check_finite_loss(loss, optim_wrapper)
+        return {'loss': loss}
 
 
 def scripted_wrapper(model: ScriptedModel, base_lr: float = 0.5) -> OptimWrapper:
@@ -59,6 +69,30 @@ def test_divergence_stops_the_sweep(explosion):
     # smoothed at the 11th point: (0.02 * 1e6 + ...) / (1 - 0.98 ** 11) ~ 1e5 > 4 x 1.0: stop there
     assert curve.diverged and len(curve.lrs) == 11 and len(model.seen_lrs) == 20 + 11
     assert curve.losses[-1] == explosion or math.isnan(curve.losses[-1])
+
+
+@pytest.mark.parametrize('explosion', [math.nan, math.inf])
+def test_a_non_finite_training_loss_ends_the_sweep_there(explosion):
+    sweep = [1.0] * 10 + [explosion] + [1.0] * 9
+    model = CheckedScriptedModel([1.0] * 20 + sweep)
+    wrapper = scripted_wrapper(model)
+    test = LRRangeTest(1e-3, 1.0, log=lambda line: None)
+    curve = test.run(model, wrapper, list(range(20)))  # without the fix: NonFiniteLossError
+    assert curve.diverged and len(curve.lrs) == len(curve.losses) == 10 and len(model.seen_lrs) == 20 + 11
+    assert curve.non_finite_lr == pytest.approx(test.sweep_lr(10, 20)) and math.isfinite(curve.smoothed[-1])
+    assert [group['lr'] for group in wrapper.optimizer.param_groups] == [0.5, 1.0]  # restored
+
+
+def test_a_non_finite_warmup_loss_raises_and_suggests_a_lower_range():
+    model = CheckedScriptedModel([1.0, math.nan] + [1.0] * 10)
+    wrapper = scripted_wrapper(model)
+    with pytest.raises(NonFiniteLossError) as error:
+        LRRangeTest(1e-3, 1.0, log=lambda line: None).run(model, wrapper, list(range(5)))
+    message = str(error.value)
+    assert "warm-up epoch 1 at the range's low end, lr 0.001, the training loss became NaN or infinite " \
+           '(Training stopped in this step: the loss is nan (not finite))' in message
+    assert '--range 0.0001 HIGH' in message and len(model.seen_lrs) == 2  # no sweep after it
+    assert [group['lr'] for group in wrapper.optimizer.param_groups] == [0.5, 1.0]  # restored
 
 
 def test_no_stop_below_four_times_the_minimum():
@@ -142,6 +176,40 @@ def test_real_range_test_restores_weights_buffers_and_optimizer_state(wrapper_ty
         else:
             assert after[key] == value, key
     assert not model.training  # the eval mode it entered with
+
+
+def assert_same_state(after: dict, before: dict) -> None:
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        if torch.is_tensor(value):
+            assert torch.equal(after[key], value), key
+        else:
+            assert after[key] == value, key
+
+
+def test_real_divergence_stops_the_sweep_and_the_state_is_restored():
+    model = tiny_classifier()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+    batches = tiny_batches(count=5, batch_size=2)
+    model.train_step(batches[0], optim_wrapper=wrapper)  # momentum buffers exist before the test
+    before = snapshot(model, wrapper)
+    # Only a non-finite loss can stop this sweep (no 4x rule); by lr 1e30 the weights explode.
+    test = LRRangeTest(1e-3, 1e30, warmup_epochs=1, diverge_factor=math.inf, log=lambda line: None)
+    curve = test.run(model, wrapper, batches)
+    assert curve.diverged and curve.non_finite_lr is not None and 1 <= len(curve.lrs) < 5
+    assert curve.non_finite_lr == pytest.approx(test.sweep_lr(len(curve.lrs), 5))
+    assert all(math.isfinite(loss) for loss in curve.losses)
+    assert_same_state(snapshot(model, wrapper), before)
+    assert model.training
+
+
+def test_real_divergence_in_the_warmup_raises_and_the_state_is_restored():
+    model = tiny_classifier()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+    before = snapshot(model, wrapper)
+    with pytest.raises(NonFiniteLossError, match='--range 1e[+]29 HIGH'):
+        LRRangeTest(1e30, 1e31, log=lambda line: None).run(model, wrapper, tiny_batches(count=3, batch_size=2))
+    assert_same_state(snapshot(model, wrapper), before)
 
 
 def test_restored_state_also_on_error():

@@ -10,6 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from adaptcls.lr_search import LRSearchSettings, OptunaLRSearch, lr_grid
 from tests.lr_search.synthetic_search_worker import OPTIMUM
 
@@ -89,6 +90,69 @@ def test_grid_trains_every_point_once_without_pruning():
     assert lr_grid(0.001, 0.010, 10) == pytest.approx([0.001 * k for k in range(1, 11)])
     assert [trial.state for trial in study.trials] == [TrialState.COMPLETE] * 10
     assert all(epochs == 2 for _, _, epochs in trials.calls)
+
+
+NON_FINITE = ('Training stopped in epoch 2, iteration 3: the loss is nan (not finite). No update was made '
+              'from it, so no checkpoint holds non-finite weights.')
+NON_FINITE_CAUSE = 'Training stopped in epoch 2, iteration 3: the loss is nan (not finite)'
+
+
+class DivergingTrials(SyntheticTrials):
+    """Reports epoch 1, then raises training's NonFiniteLossError in epoch 2 for lr >= ``threshold``."""
+
+    def __init__(self, threshold):
+        super().__init__(lambda lr, epoch, call: lr * 100)
+        self.threshold = threshold
+
+    def __call__(self, lr, trial_number, epochs, report):
+        self.calls.append([trial_number, lr, 0])
+        for epoch in range(1, epochs + 1):
+            if epoch == 2 and lr >= self.threshold - 1e-12:
+                raise NonFiniteLossError(NON_FINITE)
+            self.calls[-1][2] = epoch
+            report(epoch, self.score(lr, epoch, len(self.calls)))
+
+
+def test_a_diverged_tpe_trial_is_pruned_with_its_reason_and_the_search_goes_on():
+    trials = DivergingTrials(threshold=0.003)
+    lines = []
+    search = OptunaLRSearch(trials, settings(lr_range=(0.001, 0.004), tpe_trials=8, tpe_epochs=3),
+                            progress=lines.append)
+    study = search.run()  # without the pruning, the first diverged trial ends the search
+    assert len(study.trials) == 8 and all(trial.state != TrialState.FAIL for trial in study.trials)
+    trained = {trial.number: trial for trial in study.trials if 'reused_from' not in trial.user_attrs}
+    assert {round(trial.params['lr'], 12) for trial in trained.values()} == {0.001, 0.002, 0.003, 0.004}
+    for trial in study.trials:
+        lr = round(trial.params['lr'], 12)
+        if lr < 0.003:
+            assert trial.state == TrialState.COMPLETE and trial.value == pytest.approx(lr * 100)
+            assert 'pruned_reason' not in trial.user_attrs
+        elif trial.number in trained:
+            assert trial.state == TrialState.PRUNED and trial.user_attrs['diverged'] is True
+            assert trial.user_attrs['pruned_reason'] == f'lr {lr:g} diverged: {NON_FINITE_CAUSE}'
+            assert trial.intermediate_values == {1: pytest.approx(lr * 100)}  # epoch 1 was reported
+        else:  # a repeated diverged lr: pruned without training, the reason of the trial it reused
+            source = trial.user_attrs['reused_from']
+            assert trial.state == TrialState.PRUNED and 'diverged' not in trial.user_attrs
+            assert trial.user_attrs['pruned_reason'] == (f'lr {lr} was pruned in trial #{source}: lr {lr:g} '
+                                                         f'diverged: {NON_FINITE_CAUSE}')
+    assert study.best_trial.params['lr'] == pytest.approx(0.002)
+    reasons = [line for line in lines if f' diverged: {NON_FINITE_CAUSE}) | ' in line]  # the progress lines
+    assert len(reasons) == sum(trial.state == TrialState.PRUNED for trial in study.trials) >= 2
+
+
+def test_a_diverged_grid_point_is_pruned_and_the_other_points_train():
+    trials = DivergingTrials(threshold=0.007)
+    search = OptunaLRSearch(trials, settings(lr_range=(0.001, 0.010), grid_points=10, grid_epochs=2),
+                            mode='grid', progress=lambda line: None)
+    study = search.run()
+    assert sorted(lr for _, lr, _ in trials.calls) == pytest.approx([0.001 * k for k in range(1, 11)])
+    pruned = sorted(trial.params['lr'] for trial in study.trials if trial.state == TrialState.PRUNED)
+    complete = sorted(trial.params['lr'] for trial in study.trials if trial.state == TrialState.COMPLETE)
+    assert pruned == pytest.approx([0.007, 0.008, 0.009, 0.010])
+    assert complete == pytest.approx([0.001 * k for k in range(1, 7)])
+    assert all(len(trial.intermediate_values) == 1 for trial in study.trials if trial.state == TrialState.PRUNED)
+    assert study.best_trial.params['lr'] == pytest.approx(0.006)
 
 
 def test_continuing_a_study_with_other_settings_is_refused(tmp_path):

@@ -2,12 +2,16 @@
 import csv
 import glob
 import json
+import multiprocessing
+import os
 import os.path as osp
+import re
 import runpy
 
 import pytest
 from mmengine.config import Config
 
+from adaptcls.apis.cli_errors import run_cli
 from tests.tools.conftest import REPO, tiny_config
 
 LR_SEARCH = osp.join(REPO, 'tools', 'lr_search.py')
@@ -23,6 +27,27 @@ FASTAI_OPTIONS = ['--cfg-options', 'train_dataloader.batch_size=2', 'lr_search.f
 def run_tool(script, *args):
     """Runs a tool's main() in this process (fast: torch is already imported)."""
     runpy.run_path(script, run_name='adaptcls_tool')['main'](list(args))
+
+
+def run_tool_as_user(script, *args):
+    """Runs a tool's main() as its ``__main__`` does: under run_cli, a user error exits with status 2."""
+    main = runpy.run_path(script, run_name='adaptcls_tool')['main']
+    run_cli(lambda: main(list(args)))
+
+
+def open_files_under(folder) -> list:
+    """Paths under ``folder`` that this process holds open (Linux's /proc/self/fd)."""
+    if not osp.isdir('/proc/self/fd'):
+        pytest.skip('needs /proc/self/fd to list open files')
+    paths = []
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            target = os.readlink(osp.join('/proc/self/fd', fd))
+        except OSError:  # closed since the listing
+            continue
+        if target.startswith(str(folder)):
+            paths.append(target)
+    return paths
 
 
 @pytest.fixture(scope='module')
@@ -80,6 +105,64 @@ def test_grid_trains_the_evenly_spaced_points(tiny_data, tmp_path, write_config)
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
     assert sorted(float(row['lr']) for row in rows) == [0.002, 0.008]
     assert result['search_space']['grid'] == [0.002, 0.008] and result['total_trained_epochs'] == 2
+
+
+def test_grid_prunes_a_diverged_lr_and_chooses_from_the_completed_points(tiny_data, tmp_path, write_config):
+    config = write_config(tiny_config())
+    run_tool(LR_SEARCH, config, '--mode', 'grid', '--data-root', tiny_data, '--work-dir', str(tmp_path),
+             '--trials', '2', '--epochs-per-trial', '1', '--range', '0.002', '1e30', '--cfg-options',
+             'train_dataloader.num_workers=1', 'train_dataloader.persistent_workers=True')
+    search_dir = tmp_path / 'lr_search'
+    result, rows, _ = read_outputs(str(search_dir))  # without the pruning, lr 1e30 ends the search
+    trials = {trial['lr']: trial for trial in result['trials']}
+    assert sorted(trials) == [0.002, 1e30] and result['trials_finished'] == 2
+    diverged = trials[1e30]
+    assert diverged['state'] == 'pruned' and diverged['diverged'] is True and diverged['value'] is None
+    assert re.fullmatch(r'lr 1e\+30 diverged: Training stopped in epoch 1, iteration \d+: the loss is '
+                        r'-?(nan|inf) \(not finite\)', diverged['reason'])
+    assert trials[0.002]['state'] == 'complete' and trials[0.002]['reason'] is None
+    assert result['chosen_lr'] == 0.002 and result['best_value'] == trials[0.002]['value']
+    csv_row = next(row for row in rows if float(row['lr']) == 1e30)
+    assert (csv_row['state'], csv_row['reason'], csv_row['diverged'], csv_row['value']) == (
+        'pruned', diverged['reason'], 'True', '')
+    # Both trials' runs are released: no DataLoader worker left running, no log file left open.
+    assert multiprocessing.active_children() == []
+    assert open_files_under(search_dir / 'trial_0') == open_files_under(search_dir / 'trial_1') == []
+
+
+def test_grid_where_every_lr_diverges_asks_for_a_lower_range(tiny_data, tmp_path, write_config, capsys):
+    config = write_config(tiny_config())
+    with pytest.raises(SystemExit) as exit_info:
+        run_tool_as_user(LR_SEARCH, config, '--mode', 'grid', '--data-root', tiny_data, '--work-dir',
+                         str(tmp_path), '--trials', '2', '--epochs-per-trial', '1', '--range', '1e29', '1e30')
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert 'the training loss became NaN or infinite at every learning rate trained (1e+29, 1e+30)' in error
+    assert 'search a lower range, e.g. --range 1e+28 1e+29' in error
+    with open(tmp_path / 'lr_search' / 'trials.csv') as stream:
+        assert [(row['state'], row['diverged']) for row in csv.DictReader(stream)] == [('pruned', 'True')] * 2
+
+
+def test_fastai_sweep_that_diverges_too_early_asks_for_a_lower_range(tiny_data, tmp_path, write_config, capsys):
+    config = write_config(tiny_config())
+    with pytest.raises(SystemExit) as exit_info:  # 6 sweep steps from 0.001 to 1e31: diverged within a few
+        run_tool_as_user(LR_SEARCH, config, '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
+                         str(tmp_path), '--range', '0.001', '1e30', '--cfg-options', 'lr_search.fastai_skip_end=1')
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert re.search(r'The sweep diverged early, at lr \S+: search a lower range, '
+                     r'e.g. --range 0.0001 1e\+29', error)
+
+
+def test_a_misspelt_cfg_options_key_fails_before_training(tiny_data, tmp_path, write_config, capsys):
+    config = write_config(tiny_config())
+    with pytest.raises(SystemExit) as exit_info:  # without the check: a search at the config's lr
+        run_tool_as_user(LR_SEARCH, config, '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
+                         str(tmp_path), *FASTAI_OPTIONS, 'optim_wraper.optimizer.lr=0.1')
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "unknown top-level key 'optim_wraper' (nothing reads it): did you mean 'optim_wrapper'?" in error
+    assert not (tmp_path / 'lr_search').exists()
 
 
 def test_fastai_range_test_on_a_sam_config(sam_plateau_config, tiny_data, tmp_path):
