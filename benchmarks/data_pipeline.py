@@ -48,8 +48,9 @@ RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'data_pipeline.json')
 QUICK = dict(images=64, rounds=2, steps=1)
 """--quick images per pass, rounds and timed model steps."""
 THREADS_NOTE = ('the model step runs on 1 torch thread by default: on the shared 2-core machine 2 threads were '
-                '10-35x slower while other jobs ran (see benchmarks/train_throughput.py); the pipeline is '
+                '10-50x slower while other jobs ran (see benchmarks/train_throughput.py); the pipeline is '
                 'single-threaded Python/PIL work, one DataLoader worker per process.')
+"""Why --threads defaults to 1 (stored with the results)."""
 
 
 def parse_args() -> argparse.Namespace:
@@ -103,6 +104,16 @@ def decoded_images(dataset, indices: List[int], size: int) -> list:
     return [Image.fromarray(resize(load(dataset.get_data_info(index)))['img']) for index in indices]
 
 
+def describe_sources(dataset, indices: List[int]) -> str:
+    """The pixel sizes, Pillow modes and formats of the source files at ``indices`` (decoding cost depends on them)."""
+    from PIL import Image
+    kinds = set()
+    for index in indices:
+        with Image.open(dataset.get_data_info(index)['img_path']) as image:
+            kinds.add(f'{image.width}x{image.height} {image.mode} {image.format}')
+    return ', '.join(sorted(kinds))
+
+
 def measure_size(args: argparse.Namespace, dataset_cfg: Config, model_cfg: Config, size: int) -> Dict:
     """Pipeline, timm AugMix and model step at one input size."""
     pipeline = resized_pipeline(dataset_cfg.train_pipeline, size)
@@ -130,7 +141,7 @@ def measure_size(args: argparse.Namespace, dataset_cfg: Config, model_cfg: Confi
                                  model_cfg.optim_wrapper, items, args.warmup_steps, args.steps)
     print(f'[{size} px] model step {model_ips:.1f} img/s', flush=True)
     pipeline_summary, timm_summary = spread(pipeline_ips), spread(timm_ips)
-    return dict(size=size, pipeline_images_per_s=pipeline_summary, timm_augmix_images_per_s=timm_summary,
+    return dict(size=size, source_images=describe_sources(dataset, indices), pipeline_images_per_s=pipeline_summary, timm_augmix_images_per_s=timm_summary,
                 augmix_share_of_pipeline_time=pipeline_summary['median'] / timm_summary['median'],
                 transform_ms=transform_ms, model_step_images_per_s=model_ips,
                 workers_to_keep_up=math.ceil(model_ips / pipeline_summary['median']),
@@ -147,6 +158,7 @@ def print_table(rows: List[Dict]) -> None:
               f'{row["model_step_images_per_s"]:16.1f} {row["workers_to_keep_up"]:>14}')
     print('(pipeline = one worker, single process; AugMix share = timm AugMix time / pipeline time per image; '
           'workers needed = ceil(model / pipeline))')
+    print(f'source images: {rows[0]["source_images"]}' if rows else '')
     for row in rows:
         slowest = sorted(row['transform_ms'].items(), key=lambda item: -item[1])
         print(f'{row["size"]} px ms per image: ' + ', '.join(f'{name} {ms:.2f}' for name, ms in slowest))

@@ -46,7 +46,7 @@ class Section(NamedTuple):
 
 SECTIONS = (
     Section('train_throughput', 'Training throughput: adaptcls vs a plain PyTorch loop',
-            'python benchmarks/train_throughput.py', train_throughput_table),
+            'python benchmarks/train_throughput.py --profile', train_throughput_table),
     Section('data_pipeline', 'Data pipeline throughput and the model step',
             'python benchmarks/data_pipeline.py --data-root data/digits', data_pipeline_table),
     Section('adaptive_vs_baseline', 'Adaptive recipe vs the cosine baseline',

@@ -16,8 +16,9 @@ the warmup. The sides alternate (plain first in even rounds, adaptcls first in o
 ones) so that load drift on a shared machine hits both; the medians over the rounds are compared.
 
 Usage:
-    python benchmarks/train_throughput.py                # 7 rounds x 12 iterations, 96 px, batch 32
+    python benchmarks/train_throughput.py                # 7 rounds x 12 iterations, 96 px, batch 32, 1 thread
     python benchmarks/train_throughput.py --quick        # 3 rounds x 8 iterations
+    python benchmarks/train_throughput.py --profile      # plus where the framework's own Python time goes
 Writes benchmarks/results/train_throughput.json.
 """
 import argparse
@@ -39,7 +40,7 @@ from benchmarks.common.clock import Throughput  # noqa: E402
 from benchmarks.common.in_memory_dataset import random_images  # noqa: E402
 from benchmarks.common.plain_training import OptimizerSettings, build_model, time_plain_loop  # noqa: E402
 from benchmarks.common.run_info import command_line, machine, spread, today  # noqa: E402
-from benchmarks.common.runner_training import time_runner_loop  # noqa: E402
+from benchmarks.common.runner_training import profile_runner_loop, time_runner_loop  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'train_throughput.json')
 CONFIGS = {'sgd': 'benchmarks/configs/train_throughput_sgd.py', 'sam': 'benchmarks/configs/train_throughput_sam.py'}
@@ -50,11 +51,11 @@ SUMMARY_KEYS = ('plain_images_per_s', 'adaptcls_images_per_s', 'ratio', 'plain_i
                 'adaptcls_images_per_cpu_s', 'cpu_ratio')
 """Per-round figures summarised (median, min, max, spread) over the rounds."""
 QUICK = dict(rounds=3, iters=8)
+"""--quick rounds and measured iterations per round."""
 THREADS_NOTE = ('1 torch thread by default: on the shared 2-core machine, with other jobs running, 2 threads made the '
-                'plain loop 10-35x slower (OpenMP threads spin-waiting for a descheduled partner), which drowns '
+                'plain loop 10-50x slower (OpenMP threads spin-waiting for a descheduled partner), which drowns '
                 'any framework overhead; the framework overhead is single-threaded Python work either way.')
 """Why --threads defaults to 1 (measured with mobilenetv3_small_050 at 32 px, load average 6-9)."""
-"""--quick rounds and measured iterations per round."""
 
 
 def parse_args() -> argparse.Namespace:
@@ -69,6 +70,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--quick', action='store_true', help=f'{QUICK["rounds"]} rounds x {QUICK["iters"]} iterations')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads; 0 keeps torch\'s default (default: %(default)s, see THREADS_NOTE)')
+    parser.add_argument('--profile', action='store_true',
+                        help='also run one profiled adaptcls round per optimizer (cProfile over the timed iterations) '
+                        'and report the framework code\'s own time per iteration')
     parser.add_argument('--seed', type=int, default=0, help='seed of data, models and shuffling (default: 0)')
     parser.add_argument('--note', default='', help='a remark stored with the results (e.g. machine load)')
     parser.add_argument('--out', default=RESULTS, help='result JSON (default: %(default)s)')
@@ -129,6 +133,9 @@ def measure(args: argparse.Namespace, name: str, work_dir: str) -> Dict:
               f'adaptcls {row["adaptcls_images_per_s"]:.1f} img/s, ratio {row["ratio"]:.3f} '
               f'(per CPU second: {row["cpu_ratio"]:.3f})', flush=True)
     summary = {key: spread([row[key] for row in rounds]) for key in SUMMARY_KEYS}
+    if args.profile:
+        summary['profile'] = profile_runner_loop(config, os.path.join(work_dir, f'{name}_profile'), cfg_options,
+                                                 args.warmup, args.iters)
     return dict(config=config, optimizer=asdict(settings), rounds=rounds, **summary,
                 ratio_of_medians=(summary['adaptcls_images_per_s']['median']
                                   / summary['plain_images_per_s']['median']),
@@ -148,6 +155,13 @@ def print_table(results: Dict[str, Dict]) -> None:
               f'{row["adaptcls_images_per_s"]["relative_spread"]:15.1%}')
     print(f'(medians over rounds; ratio = adaptcls / plain images per second, goal >= {GOAL_RATIO}; ratio per CPU s '
           'uses images per CPU second of the process; spread = (max - min) / median)')
+    for name, row in results.items():
+        if 'profile' in row:
+            profile = row['profile']
+            print(f'\n[{name}] profiled adaptcls iteration: {profile["profiled_ms_per_iter"]:.0f} ms, of which framework '
+                  f'code\'s own time {profile["framework_ms_per_iter"]:.1f} ms; most:')
+            for entry in profile['top']:
+                print(f'  {entry["ms_per_iter"]:7.2f} ms  {entry["calls_per_iter"]:6.0f} calls  {entry["function"]}')
 
 
 def main() -> None:

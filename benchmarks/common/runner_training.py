@@ -1,17 +1,21 @@
-"""Runs tools/train.py's ``main`` on a benchmark config and returns its training throughput."""
+"""Runs tools/train.py's ``main`` on a benchmark config and returns its training throughput or profile."""
 import contextlib
 import functools
 import importlib.util
 import os
+import pstats
 from typing import Sequence
 
 from .clock import Throughput
 from .iteration_clock import read_throughput
+from .profiling import PROFILE_FILE, framework_time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN_TOOL = os.path.join(REPO, 'tools', 'train.py')
 CLOCK_FILE = 'iteration_clock.json'
 """What the benchmark configs' ``IterationClock`` hook writes into the work dir."""
+PROFILE_TOP = 12
+"""Framework functions listed by :func:`profile_runner_loop`."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -41,7 +45,24 @@ def time_runner_loop(config: str, work_dir: str, cfg_options: Sequence[str], war
     clock_file = os.path.join(work_dir, CLOCK_FILE)
     if os.path.exists(clock_file):
         os.remove(clock_file)
+    run_train_tool(config, work_dir, cfg_options)
+    return read_throughput(clock_file, warmup_iters, batch_size)
+
+
+def run_train_tool(config: str, work_dir: str, cfg_options: Sequence[str]) -> None:
+    """``tools/train.py CONFIG --work-dir W --cfg-options log_level=WARNING ...`` in this process, its
+    summary print silenced."""
     argv = [config, '--work-dir', work_dir, '--cfg-options', 'log_level=WARNING', *cfg_options]
     with open(os.devnull, 'w') as devnull, contextlib.redirect_stdout(devnull):
         load_train_tool().main(argv)
-    return read_throughput(clock_file, warmup_iters, batch_size)
+
+
+def profile_runner_loop(config: str, work_dir: str, cfg_options: Sequence[str], warmup_iters: int,
+                        timed_iters: int) -> dict:
+    """Trains like :func:`time_runner_loop` with an ``IterationProfiler`` hook over the timed iterations and
+    returns :func:`~benchmarks.common.profiling.framework_time` of them (cProfile slows Python code, so
+    the framework's share is overstated, not hidden)."""
+    run_train_tool(config, work_dir, [*cfg_options, 'default_hooks.iteration_profiler.type=IterationProfiler',
+                                      f'default_hooks.iteration_profiler.start_iter={warmup_iters}'])
+    stats = pstats.Stats(os.path.join(work_dir, PROFILE_FILE)).stats
+    return framework_time(stats, timed_iters, PROFILE_TOP)

@@ -6,7 +6,8 @@ _base_ = [
     '../../configs/_base_/schedules/sam_plateau_v2.py',
     '../../configs/_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['benchmarks.common.in_memory_dataset', 'benchmarks.common.iteration_clock'],
+custom_imports = dict(imports=['benchmarks.common.in_memory_dataset', 'benchmarks.common.iteration_clock',
+                               'benchmarks.common.profiling'],
                       allow_failed_imports=False)
 
 model = dict(backbone=dict(pretrained=False, pretrained_tag=None), head=dict(num_classes=10))

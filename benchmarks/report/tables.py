@@ -48,7 +48,29 @@ def train_throughput_table(data: Dict) -> List[str]:
             *markdown_table(['optimizer', 'plain img/s', 'adaptcls img/s', 'adaptcls / plain', 'per-round ratio',
                              'ratio per CPU second', 'spread plain / adaptcls'], rows),
             '', 'Spread = (max - min) / median over the rounds; ratio per CPU second compares images per CPU '
-            'second of the process, which other jobs on the machine disturb less than wall time.']
+            'second of the process, which other jobs on the machine disturb less than wall time.',
+            *_profile_lines(data['results'])]
+
+
+PROFILE_FUNCTIONS_SHOWN = 3
+"""Framework functions named per optimizer in the profile lines of the training-throughput section."""
+
+
+def _profile_lines(results: Dict) -> List[str]:
+    """One line per optimizer with a ``profile`` (train_throughput.py --profile); none without."""
+    lines = []
+    for name, result in results.items():
+        profile = result.get('profile')
+        if profile:
+            top = ', '.join(f'`{entry["function"]}` {entry["ms_per_iter"]:.2f} ms'
+                            for entry in profile['top'][:PROFILE_FUNCTIONS_SHOWN])
+            lines.append(f'- {name}: framework code\'s own time {profile["framework_ms_per_iter"]:.1f} ms of a '
+                         f'{profile["profiled_ms_per_iter"]:.0f} ms profiled iteration; most: {top}.')
+    if lines:
+        lines = ['', 'Profile (cProfile over the timed iterations of one extra adaptcls run; adaptcls, mmengine and '
+                 'DataLoader code\'s own time, which the plain loop does not run; cProfile slows Python code, so '
+                 'this overstates it):', ''] + lines
+    return lines
 
 
 def data_pipeline_table(data: Dict) -> List[str]:
@@ -62,7 +84,8 @@ def data_pipeline_table(data: Dict) -> List[str]:
         slowest = sorted(row['transform_ms'].items(), key=lambda item: -item[1])
         breakdown.append(f'- {row["size"]} px, ms per image: ' + ', '.join(
             f'{name.split(":", 1)[-1]} {ms:.2f}' for name, ms in slowest))
-    return [settings_line(data['settings']), '',
+    sources = sorted({row['source_images'] for row in data['rows'] if row.get('source_images')})
+    return [settings_line(data['settings']), '', *([f'Source images: {"; ".join(sources)}.', ''] if sources else []),
             *markdown_table(['size', 'pipeline img/s (1 worker)', 'timm AugMix alone img/s', 'AugMix share',
                              'model step img/s', 'workers to keep up'], rows),
             '', 'AugMix share = timm AugMix time / pipeline time per image; workers to keep up = '

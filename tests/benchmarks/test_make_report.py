@@ -34,7 +34,7 @@ TRAIN_THROUGHPUT = dict(
 
 DATA_PIPELINE = dict(
     command='python benchmarks/data_pipeline.py', date='d', machine='m', settings=dict(images_per_pass=256),
-    rows=[dict(size=64, pipeline_images_per_s=_spread(200.0, 190.0, 210.0),
+    rows=[dict(size=64, source_images='32x32 L PNG', pipeline_images_per_s=_spread(200.0, 190.0, 210.0),
                timm_augmix_images_per_s=_spread(400.0, 390.0, 410.0), augmix_share_of_pipeline_time=0.5,
                transform_ms={'0:LoadImage': 1.0, '1:AugMix': 2.5}, model_step_images_per_s=450.0,
                workers_to_keep_up=3)])
@@ -71,9 +71,20 @@ def test_train_throughput_row():
                                '7 alternating rounds of 12 timed iterations (after 3 warmup)')
 
 
+def test_train_throughput_profile_lines_only_when_profiled():
+    assert not any(line.startswith('Profile') for line in train_throughput_table(TRAIN_THROUGHPUT))
+    profile = dict(profiled_ms_per_iter=700.0, framework_ms_per_iter=22.84, top=[
+        dict(function=f'f{index}', ms_per_iter=float(index), calls_per_iter=1.0) for index in (5, 4, 3, 2)])
+    results = dict(sgd=dict(TRAIN_THROUGHPUT['results']['sgd'], profile=profile))
+    lines = train_throughput_table(dict(TRAIN_THROUGHPUT, results=results))
+    assert lines[-1] == ("- sgd: framework code's own time 22.8 ms of a 700 ms profiled iteration; most: "
+                         '`f5` 5.00 ms, `f4` 4.00 ms, `f3` 3.00 ms.')
+
+
 def test_data_pipeline_row_and_slowest_transform_first():
     lines = data_pipeline_table(DATA_PIPELINE)
     assert '| 64 px | 200.0 | 400.0 | 50% | 450.0 | 3 |' in lines
+    assert lines[:4] == ['Settings: images_per_pass=256', '', 'Source images: 32x32 L PNG.', '']
     assert lines[-1] == '- 64 px, ms per image: AugMix 2.50, LoadImage 1.00'
 
 
