@@ -4,7 +4,8 @@ from adaptcls.registry import MODELS
 
 
 def test_every_registered_model_component_is_exported():
-    registered = set(MODELS.module_dict)
+    # Only adaptcls's own classes: other tests register throw-away modules into the same registry.
+    registered = {name for name, cls in MODELS.module_dict.items() if cls.__module__.startswith('adaptcls.')}
     assert registered <= set(models.__all__), sorted(registered - set(models.__all__))
 
 
