@@ -141,7 +141,8 @@ def measure_size(args: argparse.Namespace, dataset_cfg: Config, model_cfg: Confi
                                  model_cfg.optim_wrapper, items, args.warmup_steps, args.steps)
     print(f'[{size} px] model step {model_ips:.1f} img/s', flush=True)
     pipeline_summary, timm_summary = spread(pipeline_ips), spread(timm_ips)
-    return dict(size=size, source_images=describe_sources(dataset, indices), pipeline_images_per_s=pipeline_summary, timm_augmix_images_per_s=timm_summary,
+    return dict(size=size, source_images=describe_sources(dataset, indices), pipeline_images_per_s=pipeline_summary,
+                timm_augmix_images_per_s=timm_summary,
                 augmix_share_of_pipeline_time=pipeline_summary['median'] / timm_summary['median'],
                 transform_ms=transform_ms, model_step_images_per_s=model_ips,
                 workers_to_keep_up=math.ceil(model_ips / pipeline_summary['median']),

@@ -158,8 +158,8 @@ def print_table(results: Dict[str, Dict]) -> None:
     for name, row in results.items():
         if 'profile' in row:
             profile = row['profile']
-            print(f'\n[{name}] profiled adaptcls iteration: {profile["profiled_ms_per_iter"]:.0f} ms, of which framework '
-                  f'code\'s own time {profile["framework_ms_per_iter"]:.1f} ms; most:')
+            print(f'\n[{name}] profiled adaptcls iteration: {profile["profiled_ms_per_iter"]:.0f} ms, of which '
+                  f'framework code\'s own time {profile["framework_ms_per_iter"]:.1f} ms; most:')
             for entry in profile['top']:
                 print(f'  {entry["ms_per_iter"]:7.2f} ms  {entry["calls_per_iter"]:6.0f} calls  {entry["function"]}')
 

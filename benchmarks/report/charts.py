@@ -71,8 +71,9 @@ def _throughput_chart(training: Optional[Dict], pipeline: Optional[Dict], out_fi
     if pipeline:
         axis = axes.pop(0)
         rows = pipeline['rows']
+        model = os.path.splitext(os.path.basename(pipeline['settings']['model_config']))[0]
         series = (('pipeline_images_per_s', 'train pipeline (1 worker)'),
-                  ('timm_augmix_images_per_s', 'timm AugMix alone'), ('model_step_images_per_s', 'model SAM step'))
+                  ('timm_augmix_images_per_s', 'timm AugMix alone'), ('model_step_images_per_s', f'{model} train step'))
         width = 2 * BAR_WIDTH / len(series)
         for offset, (key, label) in enumerate(series):
             values = [row[key]['median'] if isinstance(row[key], dict) else row[key] for row in rows]
@@ -80,7 +81,7 @@ def _throughput_chart(training: Optional[Dict], pipeline: Optional[Dict], out_fi
         axis.set_xticks(np.arange(len(rows)), [f'{row["size"]} px' for row in rows])
         axis.set_yscale('log')
         axis.set_ylabel('images / s (log scale)')
-        axis.set_title('data pipeline vs model step')
+        axis.set_title(f'data pipeline vs model step ({pipeline["settings"]["torch_threads"]} torch thread)')
         axis.legend()
     save_figure(figure, out_file)
 

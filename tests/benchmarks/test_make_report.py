@@ -127,6 +127,8 @@ def test_report_names_the_file_and_the_missing_key(tmp_path):
 @pytest.mark.parametrize('broken', [False, True])
 def test_charts_are_written_for_present_json_and_errors_named(tmp_path, broken):
     _write(tmp_path, 'train_throughput.json', TRAIN_THROUGHPUT)
+    pipeline_settings = dict(model_config='configs/m.py', torch_threads=1)
+    _write(tmp_path, 'data_pipeline.json', dict(DATA_PIPELINE, settings=pipeline_settings))
     _write(tmp_path, 'adaptive_vs_baseline.json', dict(datasets={'digits': []}) if broken else ADAPTIVE_VS_BASELINE)
     charts = write_charts(str(tmp_path))
     assert charts['written'] == [THROUGHPUT_CHART] + ([] if broken else [RECIPES_CHART])
