@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from typing import Dict, List, Optional
 
@@ -195,6 +196,7 @@ def main() -> None:
     print_rows(f'exported IR ({args.export_dir})', export_rows)
     large_model = measure_large_model(args, settings)
     atomic_write_json(args.out, dict(
+        command='python ' + ' '.join(sys.argv), date=time.strftime('%Y-%m-%d %H:%M'),
         host=dict(machine=platform.machine(), cpu_count=os.cpu_count(), python=platform.python_version()),
         note=args.note, settings=dict(threads=args.threads, time_s=args.time, repeats=args.repeats, hint='latency',
                                       batch=1),

@@ -131,7 +131,7 @@ def main() -> None:
         search_settings=QUICK_SETTINGS if args.quick else 'recipe defaults', final_train_epochs=train_epochs,
         seed=args.seed, grid_optimum_lr=grid_optimum, rows=rows,
         machine=dict(platform=platform.platform(), cpus=os.cpu_count(), python=platform.python_version()),
-        command=' '.join(sys.argv)))
+        command='python ' + ' '.join(sys.argv), date=time.strftime('%Y-%m-%d %H:%M')))
     print(f'wrote {RESULTS}')
 
 
