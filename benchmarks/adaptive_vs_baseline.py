@@ -6,7 +6,9 @@ the same max_epochs, each with its own recipe otherwise:
 - baseline (configs/effnet_lite0_baseline.py): SGD, cosine annealing to zero over all max_epochs, lr 0.003,
   basic augmentation, linear head + CE;
 - adaptive (configs/effnet_lite0_adaptive.py): SAM, no bias decay, 5 warmup epochs, ReduceLROnPlateauV2 with a
-  forced drop at 75% of max_epochs and early stopping, AugMix, AM-Softmax head, lr 0.003.
+  forced drop at 75% of max_epochs and early stopping, AugMix, AM-Softmax head, lr 0.003;
+- adaptive_auto_lr: the same, with the initial LR chosen by `tools/train.py --auto-lr fastai` (one warm-up epoch and
+  one range-test epoch, reported as search epochs and search time on top of the training's).
 Only the input size, the batch size (the recipes' declared 64, so no LR rescaling), max_epochs and, for digits, the
 horizontal flip (off: digits are not mirror-symmetric) are changed from the recipe configs.
 
@@ -44,7 +46,13 @@ from PIL import Image  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'adaptive_vs_baseline.json')
-RECIPES = {'baseline': 'configs/effnet_lite0_baseline.py', 'adaptive': 'configs/effnet_lite0_adaptive.py'}
+RECIPES = {
+    'baseline': ('configs/effnet_lite0_baseline.py', []),
+    'adaptive': ('configs/effnet_lite0_adaptive.py', []),
+    # The paper's full pipeline: the initial LR comes from the fast.ai-style search (its epochs are counted).
+    'adaptive_auto_lr': ('configs/effnet_lite0_adaptive.py', ['--auto-lr', 'fastai']),
+}
+"""recipe name -> (config, extra tools/train.py arguments)."""
 FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
 FASHION_MNIST_CLASSES = ('t-shirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag',
                          'ankle_boot')
@@ -56,6 +64,8 @@ PAPER = ('paper, Table 2 (11 datasets, MNV3-large, 224 px, GPU): adaptive 88.26 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--recipes', nargs='+', choices=tuple(RECIPES), default=list(RECIPES),
+                        help='default: %(default)s')
     parser.add_argument('--datasets', nargs='+', choices=('fashion_mnist', 'digits'),
                         default=['fashion_mnist', 'digits'], help='default: %(default)s')
     parser.add_argument('--size', type=int, default=64, help='input size in px for both recipes (default: 64)')
@@ -123,7 +133,7 @@ def _resize_to(pipeline: List[dict], size: int, flip: bool) -> List[dict]:
 
 def benchmark_config(recipe: str, args: argparse.Namespace, flip: bool) -> Config:
     """The recipe config with the benchmark's size, batch, max_epochs and seed (nothing else changed)."""
-    cfg = Config.fromfile(os.path.join(REPO, RECIPES[recipe]))
+    cfg = Config.fromfile(os.path.join(REPO, RECIPES[recipe][0]))
     cfg.train_pipeline = _resize_to(cfg.train_pipeline, args.size, flip)
     cfg.test_pipeline = _resize_to(cfg.test_pipeline, args.size, flip)
     for key, pipeline in (('train_dataloader', cfg.train_pipeline), ('val_dataloader', cfg.test_pipeline),
@@ -148,29 +158,36 @@ def train(recipe: str, data_root: str, work_dir: str, args: argparse.Namespace, 
         os.makedirs(work_dir, exist_ok=True)
         config_file = os.path.join(work_dir, f'{recipe}_benchmark_config.py')
         benchmark_config(recipe, args, flip).dump(config_file)
+        extra_args = RECIPES[recipe][1]
         print(f'[{time.strftime("%H:%M:%S")}] training {recipe} on {data_root} -> {work_dir} '
               f'(log: {work_dir}/*/*.log)', flush=True)
         with open(os.path.join(work_dir, 'train_stdout.log'), 'w') as log:
             subprocess.run([sys.executable, os.path.join(REPO, 'tools', 'train.py'), config_file, '--data-root',
-                            data_root, '--work-dir', work_dir], check=True, cwd=REPO, stdout=log,
+                            data_root, '--work-dir', work_dir, *extra_args], check=True, cwd=REPO, stdout=log,
                            stderr=subprocess.STDOUT)
     with open(summary_file) as stream:
         summary = json.load(stream)
-    return dict(top1=summary['best_metrics']['top1'], mAP=summary['best_metrics']['mAP'],
+    search = summary.get('lr_search') or {}
+    return dict(lr=search.get('chosen_lr', benchmark_config(recipe, args, flip).optim_wrapper.optimizer.lr),
+                search_epochs=search.get('total_trained_epochs', 0), search_wall_time_s=search.get('wall_time_s', 0),
+                top1=summary['best_metrics']['top1'], mAP=summary['best_metrics']['mAP'],
                 best_epoch=summary.get('best_epoch'), epochs_run=summary['epochs_run'],
                 max_epochs=summary['max_epochs'], stopped_early=summary['stopped_early'],
                 stop_reason=summary.get('stop_reason'), lr_drops=summary.get('lr_drops'),
-                wall_time_s=round(summary['wall_time_s'], 1), config=RECIPES[recipe],
+                wall_time_s=round(summary['wall_time_s'], 1), config=RECIPES[recipe][0],
+                train_args=RECIPES[recipe][1],
                 pretrained=summary.get('pretrained'))
 
 
 def print_table(results: Dict) -> None:
-    print(f'\n{"dataset":<14} {"recipe":<9} {"top1":>7} {"mAP":>7} {"epochs":>9} {"early":>6} {"wall":>8}')
+    print(f'\n{"dataset":<14} {"recipe":<17} {"lr":>7} {"top1":>7} {"mAP":>7} {"epochs":>9} {"search":>6} '
+          f'{"early":>6} {"wall":>8}')
     for name, runs in results['datasets'].items():
         for recipe, run in runs.items():
-            print(f'{name:<14} {recipe:<9} {run["top1"]:>7.4f} {run["mAP"]:>7.4f} '
-                  f'{run["epochs_run"]:>4}/{run["max_epochs"]:<4} {str(run["stopped_early"]):>6} '
-                  f'{run["wall_time_s"]:>7.0f}s')
+            print(f'{name:<14} {recipe:<17} {run["lr"]:>7.4f} {run["top1"]:>7.4f} {run["mAP"]:>7.4f} '
+                  f'{run["epochs_run"]:>4}/{run["max_epochs"]:<4} {run["search_epochs"]:>6.1f} '
+                  f'{str(run["stopped_early"]):>6} {run["wall_time_s"] + run["search_wall_time_s"]:>7.0f}s')
+    print('epochs: training epochs run / max; search: LR-search epochs on top; wall: training + search')
     print(PAPER)
 
 
@@ -191,7 +208,7 @@ def main() -> None:
                    paper=PAPER, datasets={})
     for name, data_root in data_roots.items():
         results['datasets'][name] = {}
-        for recipe in RECIPES:
+        for recipe in args.recipes:
             work_dir = os.path.join(args.work_dir, f'{name}_{args.size}px_{args.max_epochs}e', recipe)
             results['datasets'][name][recipe] = train(recipe, data_root, work_dir, args, flip=name != 'digits')
             atomic_write_json(RESULTS, results)  # partial results survive an interruption
