@@ -6,11 +6,12 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from adaptcls.utils.plots import headless_pyplot, save_figure
+from .tables import RECIPE_ORDER
 
 THROUGHPUT_CHART = 'throughput.png'
 """Training throughput (plain vs adaptcls) and data pipeline vs model step, images per second."""
 RECIPES_CHART = 'adaptive_vs_baseline.png'
-"""Top-1 and epochs of both recipes per dataset."""
+"""Top-1 and epochs of every recipe per dataset."""
 BAR_WIDTH = 0.38
 """Width of one bar; groups are one unit apart."""
 
@@ -87,14 +88,19 @@ def _throughput_chart(training: Optional[Dict], pipeline: Optional[Dict], out_fi
 
 
 def _recipes_chart(data: Dict, out_file: str) -> None:
-    plt = headless_pyplot()
     names = list(data['datasets'])
+    recipes = [name for name in RECIPE_ORDER if any(name in runs for runs in data['datasets'].values())]
+    recipes += sorted({name for runs in data['datasets'].values() for name in runs} - set(recipes))
+    if not recipes:
+        raise KeyError('no recipe results under "datasets"')
+    plt = headless_pyplot()
     figure, (top1_axis, epochs_axis) = plt.subplots(1, 2, figsize=(10, 4))
-    for offset, recipe in enumerate(('baseline', 'adaptive')):
+    width = 2 * BAR_WIDTH / len(recipes)  # the group of bars is as wide as two bars always were
+    for offset, recipe in enumerate(recipes):
         results = [data['datasets'][name].get(recipe) or {} for name in names]
-        positions = np.arange(len(names)) + (offset - 0.5) * BAR_WIDTH
-        top1_axis.bar(positions, [100 * (result.get('top1') or 0) for result in results], BAR_WIDTH, label=recipe)
-        epochs_axis.bar(positions, [result.get('epochs_run') or 0 for result in results], BAR_WIDTH, label=recipe)
+        positions = np.arange(len(names)) + (offset - (len(recipes) - 1) / 2) * width
+        top1_axis.bar(positions, [100 * (result.get('top1') or 0) for result in results], width, label=recipe)
+        epochs_axis.bar(positions, [result.get('epochs_run') or 0 for result in results], width, label=recipe)
     for axis, label in ((top1_axis, 'best val top-1 %'), (epochs_axis, 'epochs run')):
         axis.set_xticks(np.arange(len(names)), names)
         axis.set_ylabel(label)
