@@ -46,7 +46,9 @@ def infer_num_classes(cfg: Config) -> Optional[int]:
     Returns:
         int | None: the number of classes filled in, or None when nothing needed it.
     """
-    holders = list(_num_classes_holders(cfg.model))
+    from adaptcls.models.config_nodes import iter_config_dicts  # lazy: adaptcls.models imports torch and timm
+    holders = [node for _, node in iter_config_dicts(cfg.model)
+               if 'num_classes' in node and node['num_classes'] is None]
     if not holders:
         return None
     from adaptcls.registry import DATASETS
@@ -58,18 +60,6 @@ def infer_num_classes(cfg: Config) -> Optional[int]:
     for holder in holders:
         holder['num_classes'] = num_classes
     return num_classes
-
-
-def _num_classes_holders(node) -> Iterator[dict]:
-    """Yields each dict in a nested config whose ``num_classes`` is None."""
-    if isinstance(node, dict):
-        if 'num_classes' in node and node['num_classes'] is None:
-            yield node
-        for value in node.values():
-            yield from _num_classes_holders(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _num_classes_holders(value)
 
 
 def enable_amp(cfg: Config) -> None:

@@ -8,6 +8,7 @@ from mmengine.config import ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 
+from adaptcls.models.config_nodes import is_timm_backbone, iter_config_dicts
 from adaptcls.registry import MODELS
 
 
@@ -15,23 +16,12 @@ def untrained_model_config(model_cfg: dict, num_classes: int) -> dict:
     """A copy of ``model_cfg`` with random backbone weights (``pretrained=False``, no tag) and every
     ``num_classes=None`` filled in: speed does not depend on the weights, and no download is needed."""
     model_cfg = copy.deepcopy(model_cfg)
-    for node in _dicts(model_cfg):
-        if node.get('type') == 'TimmBackbone':
+    for _, node in iter_config_dicts(model_cfg):
+        if is_timm_backbone(node):
             node.update(pretrained=False, pretrained_tag=None)
         if 'num_classes' in node and node['num_classes'] is None:
             node['num_classes'] = num_classes
     return model_cfg
-
-
-def _dicts(node):
-    """Yields every dict in a nested config."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _dicts(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _dicts(value)
 
 
 def time_train_steps(model_cfg: dict, optim_wrapper_cfg: dict, items: Sequence[dict], warmup_steps: int,
