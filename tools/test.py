@@ -18,6 +18,7 @@ from adaptcls.apis.config_checks import check_config_keys
 from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
 from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
 from adaptcls.models.config_nodes import switch_off_pretraining
+from adaptcls.utils.checkpoint_safety import URL_SCHEMES
 from adaptcls.utils import atomic_write_json, install_checkpoint_safety, register_all_modules
 
 
@@ -50,6 +51,8 @@ def main(argv=None) -> None:
     register_all_modules()
     install_checkpoint_safety()
     for path, what in ((args.config, 'Config'), (args.checkpoint, 'Checkpoint')):
+        if what == 'Checkpoint' and path.startswith(URL_SCHEMES):
+            continue  # downloaded, then loaded weights-only (adaptcls.utils.checkpoint_safety)
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file "{path}" does not exist.')
     cfg = Config.fromfile(args.config)

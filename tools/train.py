@@ -15,7 +15,8 @@ from mmengine.runner import Runner
 from adaptcls.apis import prepare_distributed, enable_amp, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.apis.config_checks import check_config_keys
-from adaptcls.lr_search import apply_auto_lr
+from adaptcls.apis.run_report import run_report
+from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.utils import install_checkpoint_safety, register_all_modules
 
 
@@ -40,7 +41,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='job launcher for distributed training (torchrun: pytorch)')
     parser.add_argument('--auto-lr', nargs='?', const='tpe', choices=('tpe', 'grid', 'fastai'), metavar='MODE',
                         help='first search the initial learning rate (tools/lr_search.py; MODE tpe (default), '
-                        'grid or fastai; files in WORK_DIR/lr_search), then train with it')
+                        'grid or fastai; files in WORK_DIR/lr_search), then train with it. Configs that set '
+                        'lr_search.auto_lr (the adaptive recipes: fastai) search without this option')
+    parser.add_argument('--no-auto-lr', action='store_true',
+                        help="train at the config's lr even if the config sets lr_search.auto_lr")
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -81,7 +85,8 @@ def main(argv=None) -> None:
     register_all_modules()
     install_checkpoint_safety()
     cfg = build_config(args)
-    lr_search_summary = apply_auto_lr(cfg, args.auto_lr) if args.auto_lr else None
+    search_mode = auto_lr_mode(cfg, args.auto_lr, args.no_auto_lr)
+    lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
     runner = Runner.from_cfg(cfg)
     if lr_search_summary:  # RunSummaryHook copies it into summary.json
         runner.message_hub.update_info('summary/lr_search', lr_search_summary)
@@ -90,7 +95,7 @@ def main(argv=None) -> None:
     if runner.rank == 0 and osp.isfile(summary_file):
         with open(summary_file) as stream:
             summary = json.load(stream)
-        print(f'\nsummary ({summary_file}):\n{json.dumps(summary, indent=2)}')
+        print('\n' + run_report(summary, args.config, summary_file))
 
 
 if __name__ == '__main__':

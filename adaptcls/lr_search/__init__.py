@@ -5,7 +5,7 @@ from .lr_search_settings import SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings
 from .lr_suggestions import SmoothedLoss, steepest_descent_index, suggest_index, valley_index
 from .optuna_lr_search import OptunaLRSearch, lr_grid
 from .optuna_storage import default_storage_url, describe_storage, open_storage
-from .run_lr_search import LRSearchOutcome, apply_auto_lr, run_lr_search
+from .run_lr_search import LRSearchOutcome, apply_auto_lr, auto_lr_mode, run_lr_search
 from .runner_trial_trainer import RunnerTrialTrainer
 from .search_configs import range_test_config, trial_config
 from .trial_report_hook import TrialReportHook
@@ -14,6 +14,6 @@ __all__ = [
     'LRRangeTest', 'RangeTestCurve', 'restored_training_state', 'LRRangeTestLoop', 'SEARCH_MODES',
     'SUGGESTION_RULES', 'LRSearchSettings', 'trial_setting_keys', 'SmoothedLoss', 'steepest_descent_index',
     'suggest_index', 'valley_index', 'OptunaLRSearch', 'lr_grid', 'default_storage_url', 'describe_storage',
-    'open_storage', 'LRSearchOutcome', 'apply_auto_lr', 'run_lr_search', 'RunnerTrialTrainer',
+    'open_storage', 'LRSearchOutcome', 'apply_auto_lr', 'auto_lr_mode', 'run_lr_search', 'RunnerTrialTrainer',
     'range_test_config', 'trial_config', 'TrialReportHook'
 ]

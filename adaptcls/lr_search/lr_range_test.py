@@ -1,4 +1,4 @@
-"""The fast.ai-style learning-rate range test: a warm-up epoch, then one epoch of rising learning rates."""
+"""The fast.ai-style learning-rate range test: a warm-up epoch, then at least ~100 iterations of rising learning rates."""
 import copy
 import time
 from contextlib import contextmanager
@@ -25,7 +25,9 @@ class RangeTestCurve:
         lrs (list[float]): learning rate of each range-test iteration (config-lr units).
         losses (list[float]): training loss of each iteration.
         smoothed (list[float]): the bias-corrected EMA of ``losses``.
-        planned_iterations (int): iterations of the sweep (one epoch).
+        planned_iterations (int): iterations of the sweep: one epoch, or ``min_iterations`` when an
+            epoch is shorter (the sweep then spans several epochs).
+        epoch_iterations (int): iterations of one training epoch (the dataloader's length).
         diverged (bool): the sweep stopped because the loss diverged: the smoothed loss
             exceeded ``diverge_factor`` x its minimum, or a training loss was not finite.
         non_finite_lr (float, optional): the sweep's lr at which the training loss was NaN or
@@ -38,6 +40,7 @@ class RangeTestCurve:
     losses: List[float] = field(default_factory=list)
     smoothed: List[float] = field(default_factory=list)
     planned_iterations: int = 0
+    epoch_iterations: int = 0
     diverged: bool = False
     non_finite_lr: Optional[float] = None
     warmup_losses: List[float] = field(default_factory=list)
@@ -69,8 +72,11 @@ class LRRangeTest:
 
     1. ``warmup_epochs`` epochs of training at ``start_lr`` (the raw finder would wreck the
        ImageNet initialisation of a fresh head on top of a pretrained backbone);
-    2. one epoch in which iteration ``i`` of ``n`` trains at
-       ``start_lr * (end_lr / start_lr) ** (i / (n - 1))``, recording the loss; the sweep stops
+    2. a sweep of ``n = max(epoch length, min_iterations)`` iterations in which iteration ``i``
+       trains at ``start_lr * (end_lr / start_lr) ** (i / (n - 1))``, recording the loss. fast.ai
+       sweeps 100 iterations whatever the epoch size; one epoch of a small data set (16
+       iterations for 1,000 images at batch 64) leaves too few points for a suggestion that is
+       not noise, so a short epoch is repeated (reshuffled) until ``n`` is reached. The sweep stops
        early once the smoothed loss diverges (:class:`SmoothedLoss`), or at a step whose loss is
        NaN or infinite (training raises ``NonFiniteLossError`` before that step's update).
 
@@ -90,6 +96,8 @@ class LRRangeTest:
         smooth_beta (float): EMA coefficient of the loss smoothing. Defaults to 0.98.
         diverge_factor (float): stop when the smoothed loss exceeds this multiple of its
             minimum. Defaults to 4.0.
+        min_iterations (int): fewest sweep iterations (fast.ai's ``num_it`` = 100).
+            Defaults to 100.
         log (Callable[[str], None]): receives one line per phase, and progress lines with an ETA
             while a phase runs longer than a few seconds. Defaults to print.
     """
@@ -100,9 +108,13 @@ class LRRangeTest:
                  warmup_epochs: int = 1,
                  smooth_beta: float = 0.98,
                  diverge_factor: float = 4.0,
+                 min_iterations: int = 100,
                  log: Log = print) -> None:
         if not 0 < start_lr < end_lr:
             raise ValueError(f'LRRangeTest needs 0 < start_lr < end_lr, got {start_lr} and {end_lr}.')
+        if min_iterations < 1:
+            raise ValueError(f'LRRangeTest needs min_iterations >= 1, got {min_iterations}.')
+        self.min_iterations = min_iterations
         self.start_lr = start_lr
         self.end_lr = end_lr
         self.warmup_epochs = warmup_epochs
@@ -118,11 +130,13 @@ class LRRangeTest:
                 ``'loss'`` entry is the training loss (mmengine models, DDP wrappers included).
             optim_wrapper (OptimWrapper): the wrapper that trains it.
             dataloader (Iterable): the training batches; one pass is one epoch (``len`` needed).
+                The sweep makes as many passes as ``min_iterations`` needs.
 
         Raises:
             NonFiniteLossError: the loss was NaN or infinite during the warm-up at ``start_lr``.
         """
-        curve = RangeTestCurve(planned_iterations=len(dataloader))
+        curve = RangeTestCurve(planned_iterations=max(len(dataloader), self.min_iterations),
+                               epoch_iterations=len(dataloader))
         started = time.perf_counter()
         with restored_training_state(model, optim_wrapper):
             model.train()
@@ -161,9 +175,9 @@ class LRRangeTest:
 
     def _sweep(self, model, optim_wrapper, dataloader, lr_ratios, curve: RangeTestCurve) -> None:
         smoother = SmoothedLoss(self.smooth_beta, self.diverge_factor)
-        _set_sampler_epoch(dataloader, self.warmup_epochs)
         progress = ProgressLog(curve.planned_iterations, 'range test: sweep iterations', log=self.log)
-        for iteration, batch in enumerate(dataloader):
+        batches = _epochs_of_batches(dataloader, first_epoch=self.warmup_epochs, count=curve.planned_iterations)
+        for iteration, batch in enumerate(batches):
             lr = self.sweep_lr(iteration, curve.planned_iterations)
             _set_lr(optim_wrapper, lr, lr_ratios)
             try:
@@ -184,6 +198,22 @@ class LRRangeTest:
                   else f'reached lr {curve.lrs[-1]:g}' if curve.lrs else 'no iterations')
         self.log(f'range test: {len(curve.lrs)}/{curve.planned_iterations} iterations from lr '
                  f'{self.start_lr:g} towards {self.end_lr:g}, {ending}')
+
+
+def _epochs_of_batches(dataloader: Iterable, first_epoch: int, count: int) -> Iterator:
+    """``count`` batches from as many passes over ``dataloader`` as needed, each pass reshuffled as
+    training epoch ``first_epoch``, ``first_epoch + 1``, ... would be."""
+    epoch, produced = first_epoch, 0
+    while produced < count:
+        _set_sampler_epoch(dataloader, epoch)
+        for batch in dataloader:
+            yield batch
+            produced += 1
+            if produced == count:
+                return
+        if produced == 0:
+            return  # an empty dataloader: nothing to sweep
+        epoch += 1
 
 
 def _lr_ratios(optim_wrapper: OptimWrapper) -> List[float]:

@@ -33,6 +33,8 @@ class LRRangeTestLoop(EpochBasedTrainLoop):
         smooth_beta (float): EMA coefficient of the loss smoothing. Defaults to 0.98.
         diverge_factor (float): stop when the smoothed loss exceeds this multiple of its
             minimum. Defaults to 4.0.
+        min_iterations (int): fewest sweep iterations; a shorter epoch is repeated.
+            Defaults to 100.
     """
 
     def __init__(self,
@@ -42,9 +44,11 @@ class LRRangeTestLoop(EpochBasedTrainLoop):
                  end_lr: float,
                  warmup_epochs: int = 1,
                  smooth_beta: float = 0.98,
-                 diverge_factor: float = 4.0) -> None:
+                 diverge_factor: float = 4.0,
+                 min_iterations: int = 100) -> None:
         super().__init__(runner, dataloader, max_epochs=warmup_epochs + 1)
-        self.range_test = LRRangeTest(start_lr, end_lr, warmup_epochs, smooth_beta, diverge_factor)
+        self.range_test = LRRangeTest(start_lr, end_lr, warmup_epochs, smooth_beta, diverge_factor,
+                                      min_iterations)
         self.curve: Optional[RangeTestCurve] = None
 
     def run(self) -> nn.Module:

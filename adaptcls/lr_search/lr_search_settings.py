@@ -56,6 +56,9 @@ class LRSearchSettings:
         fastai_end_lr_mult (float): the range test sweeps from ``lr_range[0]`` to
             ``lr_range[1] * fastai_end_lr_mult``, so the curve shows where the loss takes off;
             the suggestion is then clipped into ``lr_range``. Defaults to 10.0.
+        fastai_min_iterations (int): fewest iterations of the range test's sweep; an epoch with
+            fewer is repeated (fast.ai sweeps 100 iterations whatever the epoch size; one epoch of
+            1,000 images at batch 64 is 16). Defaults to 100.
         fastai_smooth_beta (float): EMA coefficient of the loss smoothing (fast.ai's 0.98).
             Defaults to 0.98.
         fastai_diverge_factor (float): the range test stops when the smoothed loss exceeds this
@@ -65,6 +68,10 @@ class LRSearchSettings:
         fastai_skip_end (int): points ignored at the end of the curve. Defaults to 5.
         fastai_rule (str): 'steepest' (steepest descent of the smoothed loss against log-lr) or
             'valley' (fast.ai's valley rule). Defaults to 'steepest'.
+        auto_lr (str, optional): the search mode ('tpe', 'grid' or 'fastai') that
+            ``tools/train.py`` runs before training when neither ``--auto-lr MODE`` nor
+            ``--no-auto-lr`` is given; None trains at the config's lr. The adaptive recipe configs
+            set 'fastai' (recipe.md: the initial LR is estimated, not given). Defaults to None.
         removed_trial_hooks (tuple[str, ...]): hook types (in ``default_hooks`` or
             ``custom_hooks``) that trials and the range test drop: those that change the
             learning rate or stop early, and the per-run summary.
@@ -92,11 +99,13 @@ class LRSearchSettings:
     grid_epochs: int = 9
     fastai_warmup_epochs: int = 1
     fastai_end_lr_mult: float = 10.0
+    fastai_min_iterations: int = 100
     fastai_smooth_beta: float = 0.98
     fastai_diverge_factor: float = 4.0
     fastai_skip_start: float = 0.1
     fastai_skip_end: int = 5
     fastai_rule: str = 'steepest'
+    auto_lr: Optional[str] = None
     removed_trial_hooks: Tuple[str, ...] = ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook')
     trial_log_level: str = 'WARNING'
     heartbeat_interval: int = 60
@@ -141,7 +150,7 @@ class LRSearchSettings:
         if not 0 < self.lr_step <= high - low:
             raise ValueError(f'{CONFIG_KEY}.lr_step must lie in (0, HIGH - LOW], got {self.lr_step} '
                              f'for the range {self.lr_range}.')
-        for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_warmup_epochs'):
+        for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_warmup_epochs', 'fastai_min_iterations'):
             if getattr(self, key) < 1:
                 raise ValueError(f'{CONFIG_KEY}.{key} must be at least 1, got {getattr(self, key)}.')
         if self.grid_points < 2:
@@ -149,6 +158,8 @@ class LRSearchSettings:
         if self.fastai_rule not in SUGGESTION_RULES:
             raise ValueError(f'{CONFIG_KEY}.fastai_rule must be one of {SUGGESTION_RULES}, '
                              f'got "{self.fastai_rule}".')
+        if self.auto_lr is not None and self.auto_lr not in SEARCH_MODES:
+            raise ValueError(f'{CONFIG_KEY}.auto_lr must be one of {SEARCH_MODES} or None, got "{self.auto_lr}".')
         if self.fastai_end_lr_mult < 1:
             raise ValueError(f'{CONFIG_KEY}.fastai_end_lr_mult must be >= 1, got {self.fastai_end_lr_mult}.')
 

@@ -1,4 +1,5 @@
 """The LR search behind ``tools/lr_search.py`` and ``tools/train.py --auto-lr``: run, write the files."""
+import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -105,9 +106,36 @@ def run_lr_search(cfg: Config,
                            search_dir)
 
 
-def apply_auto_lr(cfg: Config, mode: str = 'tpe') -> dict:
-    """``tools/train.py --auto-lr``: searches (or reads the finished search of) the work dir and
-    sets ``cfg.optim_wrapper.optimizer.lr`` to the chosen lr.
+def auto_lr_mode(cfg: Config, requested: Optional[str] = None, disabled: bool = False) -> Optional[str]:
+    """The LR search mode ``tools/train.py`` runs before training, or None to train at the config's lr.
+
+    Args:
+        cfg (Config): the training config; its ``lr_search.auto_lr`` is the default.
+        requested (str, optional): ``--auto-lr MODE``. Defaults to None.
+        disabled (bool): ``--no-auto-lr``. Defaults to False.
+
+    Raises:
+        ValueError: both ``requested`` and ``disabled``, or an unknown ``lr_search.auto_lr``.
+    """
+    if requested and disabled:
+        raise ValueError('--auto-lr and --no-auto-lr contradict each other: give one of them.')
+    if disabled:
+        return None
+    if requested:
+        return requested
+    mode = (cfg.get('lr_search') or {}).get('auto_lr')
+    if mode is not None and mode not in SEARCH_MODES:
+        raise ValueError(f'config {cfg.filename}: lr_search.auto_lr must be one of {SEARCH_MODES} or None, '
+                         f'got "{mode}".')
+    return mode
+
+
+def apply_auto_lr(cfg: Config, mode: str = 'tpe', progress: Callable[[str], None] = print) -> dict:
+    """``tools/train.py --auto-lr`` (or a config's ``lr_search.auto_lr``): searches the initial lr in the
+    work dir and sets ``cfg.optim_wrapper.optimizer.lr`` to the chosen lr.
+
+    A resumed run (``cfg.resume``) whose work dir holds a finished search of the same mode reuses its
+    result instead of searching again (the search is seeded, so it would choose the same lr).
 
     Returns:
         dict: the search's summary, for ``summary/lr_search`` in the message hub.
@@ -118,10 +146,29 @@ def apply_auto_lr(cfg: Config, mode: str = 'tpe') -> dict:
     if cfg.get('launcher', 'none') != 'none':
         raise ValueError('--auto-lr runs the search in a single process. For distributed training, run '
                          'tools/lr_search.py first and pass --cfg-options optim_wrapper.optimizer.lr=LR '
-                         '(the value in WORK_DIR/lr_search/lr_config.py).')
-    outcome = run_lr_search(cfg, mode)
+                         '(the value in WORK_DIR/lr_search/lr_config.py), or --no-auto-lr.')
+    outcome = _finished_search(cfg, mode) if cfg.get('resume') else None
+    if outcome is not None:
+        progress(f'[lr search {mode}] resuming: lr {outcome.chosen_lr} from the finished search in '
+                 f'{outcome.search_dir}')
+    else:
+        outcome = run_lr_search(cfg, mode, progress=progress)
     cfg.optim_wrapper.optimizer.lr = outcome.chosen_lr
     return outcome.summary()
+
+
+def _finished_search(cfg: Config, mode: str) -> Optional[LRSearchOutcome]:
+    """The outcome recorded in ``<work_dir>/lr_search/result.json`` by a search of ``mode``, if any."""
+    search_dir = os.path.join(cfg.work_dir, SEARCH_DIR)
+    try:
+        with open(os.path.join(search_dir, RESULT_FILE)) as stream:
+            result = json.load(stream)
+    except (OSError, ValueError):
+        return None
+    if result.get('mode') != mode:
+        return None
+    return LRSearchOutcome(mode, result['chosen_lr'], result['total_trained_epochs'], result['wall_time_s'],
+                           search_dir)
 
 
 def _optuna_result(study: optuna.Study, search: OptunaLRSearch, storage: str, search_dir: str) -> dict:
@@ -184,7 +231,8 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
         warmup_epochs=settings.fastai_warmup_epochs, warmup_losses=curve.warmup_losses,
         iterations_planned=curve.planned_iterations, iterations_run=len(curve.lrs), diverged=curve.diverged,
         non_finite_lr=curve.non_finite_lr,
-        total_trained_epochs=settings.fastai_warmup_epochs + len(curve.lrs) / curve.planned_iterations,
+        iterations_per_epoch=curve.epoch_iterations,
+        total_trained_epochs=settings.fastai_warmup_epochs + len(curve.lrs) / curve.epoch_iterations,
         wall_time_s=round(time.perf_counter() - started, 2), settings=settings.to_dict(),
         curve=curve.to_dict())
 

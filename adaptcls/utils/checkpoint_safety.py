@@ -11,11 +11,19 @@ would open the unpickler to arbitrary attribute access. Those functions live on 
 ``HistoryBuffer.__setstate__`` re-registers them, so we pickle buffers without them instead.
 
 mmengine reads local checkpoint files with a bare ``torch.load``, which unpickles anything under
-torch < 2.6; :func:`install_checkpoint_safety` replaces that loader with :func:`load_checkpoint_file`,
-so ``load_from``, ``resume`` and ``tools/test.py`` refuse a checkpoint that would run code with
-:class:`UnsafeCheckpointError` on every supported torch.
+torch < 2.6, and fetches ``http(s)://`` checkpoints with ``torch.hub.load_state_dict_from_url``, whose
+default is ``weights_only=False`` on every torch (a URL checkpoint, or a ``last_checkpoint`` file that
+names one, ran its payload). :func:`install_checkpoint_safety` replaces the loader of every scheme
+mmengine's ``CheckpointLoader`` knows: local paths and ``http(s)://`` URLs load through
+:func:`load_checkpoint_file` (a URL is downloaded first), and mmengine's other schemes (``pavi://``,
+``s3://``, ``petrel://``, ``modelzoo://``, ``torchvision://``, ``open-mmlab://``, ``mmcls://``), which
+adaptcls does not use, are refused with a message saying to download the file. So ``load_from``,
+``resume`` (and ``last_checkpoint``) and ``tools/test.py`` refuse a checkpoint that would run code with
+:class:`UnsafeCheckpointError` on every supported torch, wherever it comes from.
 """
 from typing import Any, Union
+from urllib.error import URLError
+from urllib.parse import urlparse
 import os
 
 import numpy as np
@@ -23,6 +31,12 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 _installed = False
+
+URL_SCHEMES = ('http://', 'https://')
+"""mmengine's URL prefixes: loaded (after a download) through :func:`load_checkpoint_file`."""
+REFUSED_SCHEMES = ('pavi://', r'(\S+\:)?s3://', r'(\S+\:)?petrel://', 'modelzoo://', 'torchvision://',
+                   'open-mmlab://', 'openmmlab://', 'mmcls://')
+"""mmengine's other checkpoint prefixes (mmengine 0.10.7's ``CheckpointLoader``): refused."""
 
 
 def _numpy_globals() -> list:
@@ -50,6 +64,8 @@ def install_checkpoint_safety() -> None:
     HistoryBuffer.__getstate__ = _history_buffer_getstate
     torch.serialization.add_safe_globals([HistoryBuffer] + _numpy_globals())
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_weights_only, force=True)
+    CheckpointLoader.register_scheme(prefixes=URL_SCHEMES, loader=load_from_url_weights_only, force=True)
+    CheckpointLoader.register_scheme(prefixes=REFUSED_SCHEMES, loader=refuse_checkpoint_scheme, force=True)
     _installed = True
 
 
@@ -64,6 +80,45 @@ def load_from_local_weights_only(filename: str, map_location: Any = None) -> Any
         Any: the unpickled checkpoint.
     """
     return load_checkpoint_file(os.path.expanduser(filename), map_location=map_location)
+
+
+def load_from_url_weights_only(url: str, map_location: Any = None) -> Any:
+    """mmengine's checkpoint loader for ``http(s)://`` URLs (its ``load_from_http``), weights-only.
+
+    The file is downloaded into torch's hub cache (``torch.hub.get_dir()/checkpoints``, as mmengine
+    and torch do; torch writes a temporary file and renames it, so an interrupted download leaves
+    nothing behind) unless it is there already, then loaded by :func:`load_checkpoint_file`.
+
+    Args:
+        url (str): the checkpoint URL.
+        map_location (Any): as in ``torch.load``. Defaults to None.
+
+    Raises:
+        FileNotFoundError: the download failed (the message names the URL and the reason).
+        UnsafeCheckpointError: the file holds objects outside the allow-list; it is not loaded.
+    """
+    import torch.hub
+    name = os.path.basename(urlparse(url).path) or 'checkpoint.pth'
+    folder = os.path.join(torch.hub.get_dir(), 'checkpoints')
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path):
+        os.makedirs(folder, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(url, path, progress=False)
+        except (URLError, OSError, ValueError) as error:
+            raise FileNotFoundError(f'Could not download the checkpoint "{url}": {error}. Check the URL, or '
+                                    'download the file and give its local path.') from None
+    return load_checkpoint_file(path, map_location=map_location)
+
+
+def refuse_checkpoint_scheme(filename: str, map_location: Any = None) -> Any:
+    """The loader of mmengine's checkpoint schemes that adaptcls does not support: refuses them.
+
+    Raises:
+        ValueError: always, naming the path and the fix.
+    """
+    raise ValueError(f'Checkpoint "{filename}": adaptcls loads checkpoints from local files and http(s):// URLs '
+                     'only, always weights-only. Download the file and give its local path.')
 
 
 class UnsafeCheckpointError(RuntimeError):

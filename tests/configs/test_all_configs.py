@@ -44,7 +44,8 @@ ADAPTIVE = sorted(glob.glob(osp.join(REPO, 'configs', '*_adaptive.py')))
 def test_adaptive_configs_follow_the_recipe(path):
     cfg = Config.fromfile(path)
     assert cfg.optim_wrapper.type == 'SAMOptimWrapper' and cfg.optim_wrapper.rho == 0.05
-    assert cfg.optim_wrapper.paramwise_cfg == dict(bias_lr_mult=2.0, bias_decay_mult=0.0, norm_decay_mult=0.0)
+    assert cfg.optim_wrapper.paramwise_cfg == dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)},
+                                                   norm_decay_mult=0.0)
     assert [hook.type for hook in cfg.custom_hooks] == ['ReduceLROnPlateauV2']
     assert cfg.param_scheduler[0].type == 'LinearLR' and cfg.param_scheduler[0].end == 5
     assert cfg.train_cfg.max_epochs == 200

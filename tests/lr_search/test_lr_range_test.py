@@ -51,7 +51,7 @@ def test_sweep_is_exponential_and_keeps_group_ratios():
     batches = list(range(5))
     model = ScriptedModel([1.0] * 10)
     wrapper = scripted_wrapper(model)
-    curve = LRRangeTest(start_lr=1e-3, end_lr=1e-1, warmup_epochs=1, log=lambda line: None).run(
+    curve = LRRangeTest(start_lr=1e-3, end_lr=1e-1, warmup_epochs=1, min_iterations=1, log=lambda line: None).run(
         model, wrapper, batches)
     expected = [1e-3, 1e-3 * 10 ** 0.5, 1e-2, 1e-2 * 10 ** 0.5, 1e-1]  # (end/start)^(i/4)
     assert curve.lrs == pytest.approx(expected)
@@ -62,11 +62,46 @@ def test_sweep_is_exponential_and_keeps_group_ratios():
     assert [group['lr'] for group in wrapper.optimizer.param_groups] == [0.5, 1.0]  # restored
 
 
+class EpochSampler:
+    """Records the epochs the range test reshuffles for."""
+
+    def __init__(self):
+        self.epochs = []
+
+    def set_epoch(self, epoch):
+        self.epochs.append(epoch)
+
+
+class ShortLoader(list):
+    """A list of batches with a sampler, like a DataLoader of a tiny data set."""
+
+    def __init__(self, batches):
+        super().__init__(batches)
+        self.sampler = EpochSampler()
+
+
+def test_a_short_epoch_is_repeated_until_the_minimum_iterations():
+    loader = ShortLoader(range(5))
+    model = ScriptedModel([1.0] * 17)
+    curve = LRRangeTest(1e-3, 1e-1, warmup_epochs=1, min_iterations=12, log=lambda line: None).run(
+        model, scripted_wrapper(model), loader)
+    assert curve.planned_iterations == 12 and curve.epoch_iterations == 5 and len(curve.lrs) == 12
+    assert curve.lrs[0] == pytest.approx(1e-3) and curve.lrs[-1] == pytest.approx(1e-1)
+    assert loader.sampler.epochs == [0, 1, 2, 3]  # warm-up epoch 0, then the sweep's three passes reshuffled
+
+
+def test_a_long_epoch_is_swept_once():
+    model = ScriptedModel([1.0] * 40)
+    curve = LRRangeTest(1e-3, 1e-1, warmup_epochs=1, min_iterations=12, log=lambda line: None).run(
+        model, scripted_wrapper(model), list(range(20)))
+    assert curve.planned_iterations == 20 == len(curve.lrs)
+
+
 @pytest.mark.parametrize('explosion', [1e6, math.nan])
 def test_divergence_stops_the_sweep(explosion):
     warmup, sweep = [1.0] * 20, [1.0] * 10 + [explosion] + [1.0] * 9
     model = ScriptedModel(warmup + sweep)
-    curve = LRRangeTest(1e-3, 1.0, log=lambda line: None).run(model, scripted_wrapper(model), list(range(20)))
+    curve = LRRangeTest(1e-3, 1.0, min_iterations=1, log=lambda line: None).run(model, scripted_wrapper(model), list(range(20)))
     # smoothed at the 11th point: (0.02 * 1e6 + ...) / (1 - 0.98 ** 11) ~ 1e5 > 4 x 1.0: stop there
     assert curve.diverged and len(curve.lrs) == 11 and len(model.seen_lrs) == 20 + 11
     assert curve.losses[-1] == explosion or math.isnan(curve.losses[-1])
@@ -77,7 +112,7 @@ def test_a_non_finite_training_loss_ends_the_sweep_there(explosion):
     sweep = [1.0] * 10 + [explosion] + [1.0] * 9
     model = CheckedScriptedModel([1.0] * 20 + sweep)
     wrapper = scripted_wrapper(model)
-    test = LRRangeTest(1e-3, 1.0, log=lambda line: None)
+    test = LRRangeTest(1e-3, 1.0, min_iterations=1, log=lambda line: None)
     curve = test.run(model, wrapper, list(range(20)))  # without the fix: NonFiniteLossError
     assert curve.diverged and len(curve.lrs) == len(curve.losses) == 10 and len(model.seen_lrs) == 20 + 11
     assert curve.non_finite_lr == pytest.approx(test.sweep_lr(10, 20)) and math.isfinite(curve.smoothed[-1])
@@ -88,7 +123,7 @@ def test_a_non_finite_warmup_loss_raises_and_suggests_a_lower_range():
     model = CheckedScriptedModel([1.0, math.nan] + [1.0] * 10)
     wrapper = scripted_wrapper(model)
     with pytest.raises(NonFiniteLossError) as error:
-        LRRangeTest(1e-3, 1.0, log=lambda line: None).run(model, wrapper, list(range(5)))
+        LRRangeTest(1e-3, 1.0, min_iterations=1, log=lambda line: None).run(model, wrapper, list(range(5)))
     message = str(error.value)
     # 'in this step' alone, or 'in epoch E, iteration I' when an earlier test left a message hub with runtime info
     assert re.search(r"warm-up epoch 1 at the range's low end, lr 0\.001, the training loss became NaN or infinite "
@@ -100,7 +135,7 @@ def test_a_non_finite_warmup_loss_raises_and_suggests_a_lower_range():
 def test_no_stop_below_four_times_the_minimum():
     sweep = [1.0] * 10 + [3.0] * 10  # smoothed rises towards 3: under 4 x 1.0
     model = ScriptedModel([1.0] * 20 + sweep)
-    curve = LRRangeTest(1e-3, 1.0, log=lambda line: None).run(model, scripted_wrapper(model), list(range(20)))
+    curve = LRRangeTest(1e-3, 1.0, min_iterations=1, log=lambda line: None).run(model, scripted_wrapper(model), list(range(20)))
     assert not curve.diverged and len(curve.lrs) == 20
 
 
@@ -112,7 +147,7 @@ def test_phases_report_progress_with_an_eta_to_the_log(monkeypatch):
                         lambda total, what, log: ProgressLog(total, what, every_s=0.0, log=log))
     lines = []
     model = ScriptedModel([1.0] * 8)
-    LRRangeTest(1e-3, 1e-1, log=lines.append).run(model, scripted_wrapper(model), list(range(4)))
+    LRRangeTest(1e-3, 1e-1, min_iterations=1, log=lines.append).run(model, scripted_wrapper(model), list(range(4)))
     assert lines[0].startswith('  range test: warm-up epoch 1 iterations: 1/4 (25%), 0:00:00 elapsed, ETA ')
     assert lines[3].startswith('  range test: warm-up epoch 1 iterations: 4/4 done in ')
     assert lines[4].startswith('range test: warm-up epoch 1/1 at lr 0.001: mean loss 1.0000')
@@ -166,7 +201,7 @@ def test_real_range_test_restores_weights_buffers_and_optimizer_state(wrapper_ty
         return original_step(data, optim_wrapper=optim_wrapper)
 
     model.train_step = spying_step
-    curve = LRRangeTest(1e-3, 1.0, warmup_epochs=1, log=lambda line: None).run(model, wrapper, batches)
+    curve = LRRangeTest(1e-3, 1.0, warmup_epochs=1, min_iterations=1, log=lambda line: None).run(model, wrapper, batches)
     after = snapshot(model, wrapper)
 
     assert len(curve.lrs) >= 1 and len(states_seen) == len(batches) + len(curve.lrs)
@@ -196,7 +231,7 @@ def test_real_divergence_stops_the_sweep_and_the_state_is_restored():
     model.train_step(batches[0], optim_wrapper=wrapper)  # momentum buffers exist before the test
     before = snapshot(model, wrapper)
     # Only a non-finite loss can stop this sweep (no 4x rule); by lr 1e30 the weights explode.
-    test = LRRangeTest(1e-3, 1e30, warmup_epochs=1, diverge_factor=math.inf, log=lambda line: None)
+    test = LRRangeTest(1e-3, 1e30, warmup_epochs=1, diverge_factor=math.inf, min_iterations=1, log=lambda line: None)
     curve = test.run(model, wrapper, batches)
     assert curve.diverged and curve.non_finite_lr is not None and 1 <= len(curve.lrs) < 5
     assert curve.non_finite_lr == pytest.approx(test.sweep_lr(len(curve.lrs), 5))
@@ -210,7 +245,7 @@ def test_real_divergence_in_the_warmup_raises_and_the_state_is_restored():
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
     before = snapshot(model, wrapper)
     with pytest.raises(NonFiniteLossError, match='--range 1e[+]29 HIGH'):
-        LRRangeTest(1e30, 1e31, log=lambda line: None).run(model, wrapper, tiny_batches(count=3, batch_size=2))
+        LRRangeTest(1e30, 1e31, min_iterations=1, log=lambda line: None).run(model, wrapper, tiny_batches(count=3, batch_size=2))
     assert_same_state(snapshot(model, wrapper), before)
 
 

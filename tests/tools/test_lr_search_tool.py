@@ -20,8 +20,11 @@ SAM_PLATEAU_BASES = [f'{REPO}/configs/_base_/models/effnet_lite0.py',
                      f'{REPO}/configs/_base_/datasets/image_folder_basic_aug.py',
                      f'{REPO}/configs/_base_/schedules/sam_plateau_v2.py',
                      f'{REPO}/configs/_base_/default_runtime.py']
-# The fastai test needs more than 6 iterations per epoch on 24 images: batch 2, keep the last point.
-FASTAI_OPTIONS = ['--cfg-options', 'train_dataloader.batch_size=2', 'lr_search.fastai_skip_end=1']
+# The fastai test: 12 iterations per epoch on 24 images at batch 2, a sweep of at least 30 iterations (so it
+# spans 2.5 epochs), keep the last point.
+FASTAI_MIN_ITERATIONS = 30
+FASTAI_OPTIONS = ['--cfg-options', 'train_dataloader.batch_size=2', 'lr_search.fastai_skip_end=1',
+                  f'lr_search.fastai_min_iterations={FASTAI_MIN_ITERATIONS}']
 
 
 def run_tool(script, *args):
@@ -170,7 +173,8 @@ def test_fastai_range_test_on_a_sam_config(sam_plateau_config, tiny_data, tmp_pa
              str(tmp_path), *FASTAI_OPTIONS)
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
     assert result['mode'] == 'fastai' and result['rule'] == 'steepest'
-    assert result['iterations_planned'] == 12 and len(rows) == result['iterations_run'] <= 12
+    assert result['iterations_per_epoch'] == 12
+    assert result['iterations_planned'] == FASTAI_MIN_ITERATIONS and len(rows) == result['iterations_run'] <= 30
     assert result['sweep'][0] == pytest.approx(0.001)  # from the range's low end ...
     if not result['diverged']:
         assert result['sweep'][1] == pytest.approx(0.1)  # ... to 10 x its high end
@@ -189,6 +193,16 @@ def test_train_auto_lr_trains_with_the_chosen_lr(tiny_data, tmp_path, write_conf
     chosen = summary['lr_search']['chosen_lr']
     assert summary['lr_search']['mode'] == 'fastai' and osp.isfile(summary['lr_search']['result_file'])
     assert history[0]['lr'] == pytest.approx(chosen) and 0.001 <= chosen <= 0.010  # not the config's 0.05
+
+
+def test_range_test_sweeps_at_least_the_minimum_iterations_on_tiny_data(tiny_data, tmp_path, write_config):
+    run_tool(LR_SEARCH, write_config(tiny_config()), '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
+             str(tmp_path), *FASTAI_OPTIONS, 'lr_search.fastai_diverge_factor=1e30')  # never stop early
+    result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
+    assert result['iterations_per_epoch'] == 12 and result['iterations_run'] == FASTAI_MIN_ITERATIONS == len(rows)
+    assert result['total_trained_epochs'] == pytest.approx(1 + FASTAI_MIN_ITERATIONS / 12)
+    lrs = [row['lr'] for row in rows]
+    assert lrs == sorted(lrs) and lrs[-1] == pytest.approx(0.1)  # one sweep across the epochs, not one per epoch
 
 
 def test_fastai_refuses_trial_options(tmp_path):

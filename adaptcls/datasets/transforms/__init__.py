@@ -1,10 +1,11 @@
 """Data transforms: loading, geometric/photometric processing, AugMix and packing."""
 from .augmix import AugMix
+from .crops import CenterCrop, RandomResizedCrop
 from .formatting import PackClsInputs
 from .loading import ImageLoadError, LoadImage
 from .processing import ColorJitter, RandomCrop, RandomHorizontalFlip, RandomRotate, Resize
 
 __all__ = [
     'ImageLoadError', 'LoadImage', 'Resize', 'RandomCrop', 'RandomHorizontalFlip', 'RandomRotate',
-    'ColorJitter', 'AugMix', 'PackClsInputs',
+    'ColorJitter', 'RandomResizedCrop', 'CenterCrop', 'AugMix', 'PackClsInputs',
 ]

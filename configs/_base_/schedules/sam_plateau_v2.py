@@ -8,9 +8,10 @@ optim_wrapper = dict(
     rho=0.05,  # SAM neighbourhood radius (Foret et al. 2021)
     adaptive=False,  # True: ASAM (Kwon et al. 2021)
     optimizer=dict(type='SGD', lr=0.013, momentum=0.9, weight_decay=5e-4),
-    # Bag of Tricks "no bias decay" + 2x bias LR (paper, Table 9): conv/linear biases lr x2 and no decay,
-    # norm-layer weights and biases no decay.
-    paramwise_cfg=dict(bias_lr_mult=2.0, bias_decay_mult=0.0, norm_decay_mult=0.0),
+    # Bag of Tricks "no bias decay" + 2x bias LR (paper, Table 9): every bias (conv, linear and norm layers, as
+    # the paper's code did) lr x2 and no decay; norm-layer weights no decay. A custom key, because mmengine's
+    # bias_lr_mult skips norm-layer biases, and EfficientNet-Lite0 has no other biases.
+    paramwise_cfg=dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)}, norm_decay_mult=0.0),
 )
 param_scheduler = [
     # Warmup: 5 epochs, linear from lr/10 to lr, updated every iteration.

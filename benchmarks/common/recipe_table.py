@@ -1,0 +1,59 @@
+"""Aggregates and tables of benchmarks/recipe_benchmark.py: mean over seeds per data set, then over data sets."""
+import statistics
+from collections import defaultdict
+from typing import Dict, List
+
+FIGURES = ('top1', 'mAP', 'total_epochs', 'best_epoch', 'wall_time_s', 'lr', 'search_epochs', 'search_wall_time_s')
+"""The figures averaged over seeds (total_epochs = training epochs run + LR-search epochs)."""
+
+
+def _mean(values: List[float]) -> float:
+    return statistics.fmean(values) if values else float('nan')
+
+
+def aggregate(runs: List[Dict]) -> Dict:
+    """``per_dataset[dataset][recipe]`` (mean and spread over seeds) and ``average[recipe]`` (mean over the data
+    sets where every recipe in ``runs`` has at least one run)."""
+    grouped = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        run = dict(run, total_epochs=run['epochs_run'] + run['search_epochs'])
+        grouped[run['dataset']][run['recipe']].append(run)
+    per_dataset = {}
+    for dataset, recipes in grouped.items():
+        per_dataset[dataset] = {}
+        for recipe, seeds in recipes.items():
+            row = {key: _mean([run[key] for run in seeds if run[key] is not None]) for key in FIGURES}
+            row.update(seeds=len(seeds), top1_min=min(run['top1'] for run in seeds),
+                       top1_max=max(run['top1'] for run in seeds),
+                       stopped_early=sum(bool(run['stopped_early']) for run in seeds))
+            per_dataset[dataset][recipe] = row
+    recipes = sorted({run['recipe'] for run in runs})
+    complete = [dataset for dataset, rows in per_dataset.items() if all(recipe in rows for recipe in recipes)]
+    average = {recipe: dict({key: _mean([per_dataset[dataset][recipe][key] for dataset in complete])
+                             for key in ('top1', 'mAP', 'total_epochs', 'best_epoch', 'wall_time_s')},
+                            datasets=len(complete)) for recipe in recipes}
+    return dict(per_dataset=per_dataset, average=average, average_over=complete)
+
+
+def markdown_rows(results: Dict) -> List[str]:
+    """The per-data-set rows and the average rows as a markdown table."""
+    lines = ['| data set | recipe | seeds | top-1 (min-max) | mAP | epochs (train + search) | best epoch | '
+             'stopped early | lr | search s | wall s |', '|---|---|---|---|---|---|---|---|---|---|---|']
+    for dataset, rows in results['per_dataset'].items():
+        for recipe, row in rows.items():
+            lines.append(
+                f'| {dataset} | {recipe} | {row["seeds"]} | {row["top1"]:.4f} ({row["top1_min"]:.3f}-'
+                f'{row["top1_max"]:.3f}) | {row["mAP"]:.4f} | {row["total_epochs"]:.1f} '
+                f'({row["search_epochs"]:.1f}) | {row["best_epoch"]:.1f} | {row["stopped_early"]}/{row["seeds"]} | '
+                f'{row["lr"]:.4g} | {row["search_wall_time_s"]:.0f} | {row["wall_time_s"]:.0f} |')
+    for recipe, row in results['average'].items():
+        lines.append(f'| **average of {row["datasets"]}** | {recipe} | | {row["top1"]:.4f} | {row["mAP"]:.4f} | '
+                     f'{row["total_epochs"]:.1f} | {row["best_epoch"]:.1f} | | | | {row["wall_time_s"]:.0f} |')
+    return lines
+
+
+def print_tables(results: Dict) -> None:
+    """Prints the markdown table and the recipe legend."""
+    print('\n'.join(markdown_rows(results)))
+    for name, description in results['recipes'].items():
+        print(f'  {name}: {description}')

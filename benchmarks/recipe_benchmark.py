@@ -1,0 +1,235 @@
+#!/usr/bin/env python
+"""Recipe benchmark: what a user gets from each recipe on real data sets (tools/train.py on class folders).
+
+Every run is ``tools/train.py CONFIG --data-root DIR`` in a subprocess, as a user runs it, with only the input size,
+max_epochs, the seed and the data-loader workers changed from the recipe config (and, for digits, the horizontal
+flip switched off: digits are not mirror-symmetric). Recipes (``--recipes``; ``--list`` prints them):
+- baseline: the paper's fixed cosine baseline (configs/effnet_lite0_baseline.py), cosine over all max_epochs;
+- timm_defaults: timm train.py's default fine-tuning recipe (configs/effnet_lite0_timm_defaults.py), the bar users
+  hold us to;
+- adaptive: the adaptive recipe exactly as a user gets it with no flags (configs/effnet_lite0_adaptive.py);
+- adaptive_*: ablations, each the adaptive recipe with one thing changed (see RECIPES below).
+
+Data sets (``--datasets``): digits (built in, 1437 / 360), a seeded class-balanced Fashion-MNIST subset and a seeded
+class-balanced subset of shared/data/cifar10_6k (``--train-per-class`` / ``--val-per-class``), and any class-folder
+data set as ``--data-root NAME=DIR``. Each (data set, recipe, seed) trains once into
+``WORK_DIR/<data set>_<size>px_<max>e/<recipe>/seed<k>``; a finished run (its summary.json) is reused and an
+interrupted one resumes from its last checkpoint, so the benchmark is resumable: run the same command again.
+
+Output: a table per data set (mean over seeds) and the average over data sets of best top-1, mAP, epochs run (training
++ LR search), the epoch of the best checkpoint, wall time, the LR used and what choosing it cost; JSON in
+benchmarks/results/recipe_benchmark.json (every run, then the aggregates), written after each run.
+
+Usage:
+    python benchmarks/recipe_benchmark.py                                  # 3 data sets x 2 seeds, main recipes
+    python benchmarks/recipe_benchmark.py --datasets cifar10 --recipes adaptive adaptive_am_paper_scale --seeds 0
+    python benchmarks/recipe_benchmark.py --data-root flowers=~/data/flowers --size 96
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from mmengine.config import Config  # noqa: E402
+
+from adaptcls.utils import atomic_write_json  # noqa: E402
+from benchmarks.common import bench_datasets  # noqa: E402
+from benchmarks.common.recipe_table import aggregate, print_tables  # noqa: E402
+from benchmarks.common.run_info import command_line, today  # noqa: E402
+
+RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
+CONFIG_SIZE = 224
+"""The input size the recipe configs spell out; every size key of their pipelines is scaled by size / 224."""
+SIZE_KEYS = ('size',)
+
+
+def _linear_head(cfg: Config) -> None:
+    cfg.model.head = dict(type='LinearClsHead', num_classes=cfg.model.head.num_classes, in_channels=1280,
+                          loss=dict(type='CrossEntropyLoss'))
+
+
+def _plain_sgd(cfg: Config) -> None:
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    cfg.optim_wrapper.pop('rho', None)
+    cfg.optim_wrapper.pop('adaptive', None)
+
+
+def _no_augmix(cfg: Config) -> None:
+    cfg.train_dataloader.dataset.pipeline = [step for step in cfg.train_dataloader.dataset.pipeline
+                                             if step['type'] != 'AugMix']
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One row of the benchmark.
+
+    Attributes:
+        config (str): the recipe config, relative to the repository.
+        description (str): what it is, for the table's legend.
+        train_args (tuple[str, ...]): extra tools/train.py arguments.
+        edit (Callable[[Config], None], optional): a change to the config (an ablation).
+    """
+
+    config: str
+    description: str
+    train_args: Tuple[str, ...] = ()
+    edit: Optional[Callable[[Config], None]] = field(default=None, compare=False)
+
+
+ADAPTIVE = 'configs/effnet_lite0_adaptive.py'
+RECIPES: Dict[str, Recipe] = {
+    'baseline': Recipe('configs/effnet_lite0_baseline.py', 'paper baseline: SGD, cosine over max_epochs, lr 0.003'),
+    'timm_defaults': Recipe('configs/effnet_lite0_timm_defaults.py',
+                            "timm train.py's defaults: SGD-Nesterov lr 0.025, 5-epoch warmup, cosine, LS 0.1, RRC"),
+    'adaptive': Recipe(ADAPTIVE, 'adaptive recipe as a user gets it, no flags'),
+    'adaptive_fixed_lr': Recipe(ADAPTIVE, 'adaptive at the config lr, no LR search', ('--no-auto-lr',)),
+    'adaptive_am_paper_scale': Recipe(ADAPTIVE, "adaptive, AM-Softmax scale 'auto' with the paper's floor 3",
+                                      edit=lambda cfg: cfg.model.head.update(scale='auto', auto_scale_floor=3.0)),
+    'adaptive_no_margin': Recipe(ADAPTIVE, 'adaptive, AM-Softmax margin 0',
+                                 edit=lambda cfg: cfg.model.head.update(margin=0.0)),
+    'adaptive_linear_head': Recipe(ADAPTIVE, 'adaptive with a linear head + CE instead of AM-Softmax',
+                                   edit=_linear_head),
+    'adaptive_no_sam': Recipe(ADAPTIVE, 'adaptive with plain SGD instead of SAM', edit=_plain_sgd),
+    'adaptive_no_augmix': Recipe(ADAPTIVE, 'adaptive without AugMix', edit=_no_augmix),
+}
+"""recipe name -> Recipe. The first three are the benchmark's default rows."""
+DEFAULT_RECIPES = ('baseline', 'timm_defaults', 'adaptive')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--recipes', nargs='+', choices=tuple(RECIPES), default=list(DEFAULT_RECIPES),
+                        help='default: %(default)s')
+    parser.add_argument('--datasets', nargs='*', choices=('digits', 'fashion_mnist', 'cifar10'),
+                        default=['digits', 'fashion_mnist', 'cifar10'], help='built-in data sets (default: all)')
+    parser.add_argument('--data-root', action='append', default=[], metavar='NAME=DIR',
+                        help='another class-folder data set (train/<class>/, val/<class>/); repeatable')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1], help='training seeds (default: 0 1)')
+    parser.add_argument('--size', type=int, default=64, help='input size in px (default: 64)')
+    parser.add_argument('--max-epochs', type=int, default=50, help='max_epochs of every recipe (default: 50)')
+    parser.add_argument('--train-per-class', type=int, default=100,
+                        help='Fashion-MNIST / CIFAR-10 subsets: train images per class (default: 100)')
+    parser.add_argument('--val-per-class', type=int, default=100,
+                        help='Fashion-MNIST / CIFAR-10 subsets: val images per class (default: 100)')
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='trainings run at once, each with cpu_count / jobs torch threads (default: 2)')
+    parser.add_argument('--threads', type=int, help='torch threads per training (default: cpu_count / jobs)')
+    parser.add_argument('--workers', type=int, default=1, help='data-loader workers per training (default: 1)')
+    parser.add_argument('--work-dir', default='work_dirs/recipe_benchmark', help='default: %(default)s')
+    parser.add_argument('--data-dir', default='data', help='where built-in data sets are written (default: data)')
+    parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
+    parser.add_argument('--list', action='store_true', help='print the recipes and exit')
+    return parser.parse_args(argv)
+
+
+def _scaled_pipeline(pipeline: List[dict], size: int, flip: bool) -> List[dict]:
+    steps = []
+    for step in pipeline:
+        step = dict(step)
+        for key in SIZE_KEYS:
+            if key in step:
+                step[key] = round(step[key] * size / CONFIG_SIZE)
+        if step['type'] == 'RandomHorizontalFlip' and not flip:
+            step['prob'] = 0.0
+        steps.append(step)
+    return steps
+
+
+def benchmark_config(recipe: Recipe, args: argparse.Namespace, seed: int, flip: bool) -> Config:
+    """The recipe config with the benchmark's size, max_epochs, seed and workers (and the recipe's ablation)."""
+    cfg = Config.fromfile(os.path.join(REPO, recipe.config))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.pipeline = _scaled_pipeline(cfg[key].dataset.pipeline, args.size, flip)
+        cfg[key].update(num_workers=args.workers, persistent_workers=args.workers > 0)
+    old_max = cfg.train_cfg.max_epochs
+    cfg.train_cfg.max_epochs = args.max_epochs
+    for scheduler in cfg.param_scheduler:  # a cosine spans all epochs; warmups keep their length
+        if scheduler.get('end') == old_max:
+            scheduler.update(end=args.max_epochs, T_max=args.max_epochs - scheduler.get('begin', 0))
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    if recipe.edit is not None:
+        recipe.edit(cfg)
+    return cfg
+
+
+def train(name: str, dataset: str, data_root: str, seed: int, args: argparse.Namespace) -> Dict:
+    """Runs (or reuses, or resumes) one training; returns its figures from summary.json."""
+    recipe = RECIPES[name]
+    work_dir = os.path.join(args.work_dir, f'{dataset}_{args.size}px_{args.max_epochs}e', name, f'seed{seed}')
+    summary_file = os.path.join(work_dir, 'summary.json')
+    cfg = benchmark_config(recipe, args, seed, flip=dataset != 'digits')
+    if not os.path.isfile(summary_file):
+        os.makedirs(work_dir, exist_ok=True)
+        config_file = os.path.join(work_dir, f'{name}_benchmark_config.py')
+        cfg.dump(config_file)
+        resume = ['--resume'] if os.path.isfile(os.path.join(work_dir, 'last_checkpoint')) else []
+        command = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), config_file, '--data-root', data_root,
+                   '--work-dir', work_dir, *recipe.train_args, *resume]
+        threads = str(args.threads or max(1, (os.cpu_count() or 1) // args.jobs))
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        print(f'[{time.strftime("%H:%M:%S")}] {dataset} {name} seed {seed}: training '
+              f'({"resumed, " if resume else ""}log: {work_dir}/train_stdout.log)', flush=True)
+        with open(os.path.join(work_dir, 'train_stdout.log'), 'a') as log:
+            done = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+        if done.returncode != 0:
+            raise RuntimeError(f'{dataset} {name} seed {seed} failed (exit {done.returncode}): see '
+                               f'{work_dir}/train_stdout.log')
+    with open(summary_file) as stream:
+        summary = json.load(stream)
+    search = summary.get('lr_search') or {}
+    run = dict(dataset=dataset, recipe=name, seed=seed, top1=summary['best_metrics']['top1'],
+               mAP=summary['best_metrics']['mAP'], best_epoch=summary.get('best_epoch'),
+               epochs_run=summary['epochs_run'], max_epochs=summary['max_epochs'],
+               search_epochs=search.get('total_trained_epochs', 0.0), search_wall_time_s=search.get('wall_time_s', 0.0),
+               lr=search.get('chosen_lr', cfg.optim_wrapper.optimizer.lr), lr_source=search.get('mode', 'config'),
+               stopped_early=summary['stopped_early'], stop_reason=summary.get('stop_reason'),
+               lr_drops=[drop.get('epoch') for drop in summary.get('lr_drops') or []],
+               wall_time_s=round(summary['wall_time_s'], 1), work_dir=work_dir)
+    print(f'[{time.strftime("%H:%M:%S")}] {dataset} {name} seed {seed}: top1 {run["top1"]:.4f} mAP {run["mAP"]:.4f} '
+          f'epochs {run["epochs_run"]}+{run["search_epochs"]:.1f} search, lr {run["lr"]}', flush=True)
+    return run
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.list:
+        for name, recipe in RECIPES.items():
+            print(f'{name:<26} {recipe.description}')
+        return
+    data_roots = bench_datasets.prepare(args.datasets, args.data_dir, args.train_per_class, args.val_per_class)
+    for item in args.data_root:
+        name, _, root = item.partition('=')
+        if not root or not os.path.isdir(os.path.join(os.path.expanduser(root), 'train')):
+            sys.exit(f'--data-root {item}: expected NAME=DIR with DIR/train/<class>/ and DIR/val/<class>/')
+        data_roots[name] = os.path.expanduser(root)
+    results = dict(command=command_line(), date=today(), machine=f'{os.cpu_count()} CPU cores, no GPU',
+                   settings=dict(size=args.size, max_epochs=args.max_epochs, seeds=args.seeds, jobs=args.jobs,
+                                 train_per_class=args.train_per_class, val_per_class=args.val_per_class),
+                   recipes={name: RECIPES[name].description for name in args.recipes},
+                   data_roots=data_roots, runs=[])
+    jobs = [(name, dataset, root, seed) for seed in args.seeds for dataset, root in data_roots.items()
+            for name in args.recipes]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(train, *job, args) for job in jobs]
+        for future in futures:
+            try:
+                results['runs'].append(future.result())
+            except RuntimeError as error:
+                print(f'error: {error}', flush=True)
+                continue
+            results.update(aggregate(results['runs']))
+            atomic_write_json(args.results, results)  # partial results survive an interruption
+    print_tables(results)
+    print(f'\nwrote {args.results}')
+
+
+if __name__ == '__main__':
+    main()
