@@ -10,3 +10,7 @@ _base_ = [
     '_base_/default_runtime.py',
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.003))
+# The initial LR is estimated before training (recipe.md "Initial learning-rate estimation"): the fast.ai-style range
+# test (tools/lr_search.py --mode fastai: 1 warm-up epoch + at least 100 sweep iterations); the lr above is used only
+# with `tools/train.py --no-auto-lr`. Its cost is recorded in summary.json under lr_search.
+lr_search = dict(auto_lr='fastai')

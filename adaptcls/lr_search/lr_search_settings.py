@@ -66,8 +66,11 @@ class LRSearchSettings:
         fastai_skip_start (float): fraction of the planned range-test iterations ignored at the
             start of the curve. Defaults to 0.1.
         fastai_skip_end (int): points ignored at the end of the curve. Defaults to 5.
-        fastai_rule (str): 'steepest' (steepest descent of the smoothed loss against log-lr) or
-            'valley' (fast.ai's valley rule). Defaults to 'steepest'.
+        fastai_rule (str): 'valley' (fast.ai's valley rule, its default since fastai 2.5) or
+            'steepest' (steepest descent of the smoothed loss against log-lr, the paper's rule).
+            Defaults to 'valley': on real range-test curves re-drawn with their own noise
+            (benchmarks/lr_suggestion_noise.py, docs/lr_search.md) the steepest-descent pick spread
+            over a factor 7 (10th to 90th percentile), the valley pick over a factor 1.5.
         auto_lr (str, optional): the search mode ('tpe', 'grid' or 'fastai') that
             ``tools/train.py`` runs before training when neither ``--auto-lr MODE`` nor
             ``--no-auto-lr`` is given; None trains at the config's lr. The adaptive recipe configs
@@ -104,7 +107,7 @@ class LRSearchSettings:
     fastai_diverge_factor: float = 4.0
     fastai_skip_start: float = 0.1
     fastai_skip_end: int = 5
-    fastai_rule: str = 'steepest'
+    fastai_rule: str = 'valley'
     auto_lr: Optional[str] = None
     removed_trial_hooks: Tuple[str, ...] = ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook')
     trial_log_level: str = 'WARNING'

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from adaptcls.lr_search import SmoothedLoss, steepest_descent_index, suggest_index, valley_index
+from adaptcls.lr_search import LRSearchSettings, SmoothedLoss, steepest_descent_index, suggest_index, valley_index
 from adaptcls.lr_search.lr_suggestions import suggestion_window
 
 LRS = np.logspace(-4, 0, 101)  # index 50 is exactly 1e-2
@@ -68,3 +68,28 @@ def test_divergence_is_four_times_the_minimum():
 def test_unknown_rule_is_refused():
     with pytest.raises(ValueError, match='valley'):
         suggest_index('minimum', LRS, sigmoid_curve())
+
+
+def _noisy_suggestions(rule: str, noise: float, draws: int = 60) -> np.ndarray:
+    """The suggestion of ``rule`` on 100-point sweeps of one loss landscape (falling from 3 to 1 around 1e-2,
+    rising again past 5e-2) with Gaussian noise of ``noise`` per iteration, smoothed as the range test does."""
+    lrs = np.logspace(-3, -1, 100)
+    landscape = 1 + 2 / (1 + (lrs / 1e-2) ** 3) + 4 * (lrs / 1e-1) ** 4
+    rng = np.random.default_rng(0)
+    picks = []
+    for _ in range(draws):
+        smoother = SmoothedLoss(0.98)
+        smoothed = [smoother.update(float(loss)) for loss in landscape + rng.normal(0, noise, lrs.size)]
+        picks.append(lrs[suggest_index(rule, list(lrs), smoothed, planned_points=100)])
+    return np.array(picks)
+
+
+def test_valley_suggestion_is_robust_to_iteration_noise():
+    """The default rule keeps its pick within a factor 2 band under noise that scatters steepest descent."""
+    valley = _noisy_suggestions('valley', noise=0.5)
+    steepest = _noisy_suggestions('steepest', noise=0.5)
+    low, high = np.percentile(valley, [10, 90])
+    assert high / low < 2.0 and 3e-3 < np.median(valley) < 3e-2
+    s_low, s_high = np.percentile(steepest, [10, 90])
+    assert s_high / s_low > high / low  # the reason 'valley' is the default
+    assert LRSearchSettings(lr_range=(1e-3, 1e-2)).fastai_rule == 'valley'

@@ -172,7 +172,7 @@ def test_fastai_range_test_on_a_sam_config(sam_plateau_config, tiny_data, tmp_pa
     run_tool(LR_SEARCH, sam_plateau_config, '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
              str(tmp_path), *FASTAI_OPTIONS)
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
-    assert result['mode'] == 'fastai' and result['rule'] == 'steepest'
+    assert result['mode'] == 'fastai' and result['rule'] == 'valley'
     assert result['iterations_per_epoch'] == 12
     assert result['iterations_planned'] == FASTAI_MIN_ITERATIONS and len(rows) == result['iterations_run'] <= 30
     assert result['sweep'][0] == pytest.approx(0.001)  # from the range's low end ...
@@ -201,7 +201,7 @@ def test_range_test_sweeps_at_least_the_minimum_iterations_on_tiny_data(tiny_dat
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
     assert result['iterations_per_epoch'] == 12 and result['iterations_run'] == FASTAI_MIN_ITERATIONS == len(rows)
     assert result['total_trained_epochs'] == pytest.approx(1 + FASTAI_MIN_ITERATIONS / 12)
-    lrs = [row['lr'] for row in rows]
+    lrs = [float(row['lr']) for row in rows]
     assert lrs == sorted(lrs) and lrs[-1] == pytest.approx(0.1)  # one sweep across the epochs, not one per epoch
 
 

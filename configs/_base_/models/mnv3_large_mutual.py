@@ -1,6 +1,6 @@
 # Deep Mutual Learning of two MobileNetV3-large students (recipe.md "Mutual learning", the MobileNetV3 recipe):
 # a "fast" student with a linear head + cross-entropy (the model that is evaluated, checkpointed as "the model" and
-# exported) and a "slow" student with an AM-Softmax head (margin 0.35, scale 'auto'), trained together on the same
+# exported) and a "slow" student with an AM-Softmax head (margin 0.35, scale 30: docs/recipe.md), trained together on the same
 # batches; each adds kl_weight * KL(other's detached distribution || its own) to its supervised loss.
 # Weights: timm mobilenetv3_large_100.ra_in1k ImageNet weights from the Hugging Face hub; offline, set both backbones' pretrained to a local file.
 # num_classes=None: tools/train.py infers it from the training data.
@@ -16,7 +16,7 @@ model = dict(
     ),
     slow=dict(
         backbone=dict(type='TimmBackbone', model_name='mobilenetv3_large_100', pretrained=True, pretrained_tag='ra_in1k'),
-        head=dict(type='AMSoftmaxHead', num_classes=None, in_channels=1280, margin=0.35, scale='auto'),
+        head=dict(type='AMSoftmaxHead', num_classes=None, in_channels=1280, margin=0.35, scale=30.0),
     ),
 )
 
