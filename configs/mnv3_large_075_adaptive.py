@@ -1,8 +1,8 @@
 # Adaptive recipe (recipe.md) for MobileNetV3-large-0.75: Deep Mutual Learning of a linear-head (CE) student, the
-# exported model, and an AM-Softmax student, SAM (rho 0.05) over SGD with no bias decay and 2x bias LR, 5 warmup
-# epochs, ReduceLROnPlateauV2 with a forced drop at 75% of max_epochs and early stopping (max 200 epochs), AugMix
-# train pipeline. Initial LR 0.013 (the baseline's; `tools/train.py --auto-lr` or tools/lr_search.py estimates one
-# for your data), declared for a total batch of 64 (auto_scale_lr scales it linearly with the batch size).
+# exported model, and an AM-Softmax student, SAM (rho 0.05) over SGD with no bias decay and 2x bias LR, 2 warmup
+# epochs, ReduceLROnPlateauV2 (val top-1 driven drops, a forced drop at 75% of max_epochs) and early stopping (max 200 epochs), AugMix
+# train pipeline. The initial LR is estimated per data set (lr_search.auto_lr below; 0.013,
+# the baseline's, with --no-auto-lr), declared for a total batch of 64 (auto_scale_lr scales it linearly with the batch size).
 _base_ = [
     '_base_/models/mnv3_large_075_mutual.py',
     '_base_/datasets/image_folder_augmix.py',

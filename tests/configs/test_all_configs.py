@@ -47,7 +47,9 @@ def test_adaptive_configs_follow_the_recipe(path):
     assert cfg.optim_wrapper.paramwise_cfg == dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)},
                                                    norm_decay_mult=0.0)
     assert [hook.type for hook in cfg.custom_hooks] == ['ReduceLROnPlateauV2']
-    assert cfg.param_scheduler[0].type == 'LinearLR' and cfg.param_scheduler[0].end == 5
+    assert cfg.param_scheduler[0].type == 'LinearLR' and cfg.param_scheduler[0].end == 2
+    assert cfg.custom_hooks[0].warmup_epochs == 2 and cfg.custom_hooks[0].monitor == 'top1'
+    assert cfg.lr_search.auto_lr == 'fastai'
     assert cfg.train_cfg.max_epochs == 200
     assert 'AugMix' in [step['type'] for step in cfg.train_dataloader.dataset.pipeline]
     if osp.basename(path).startswith('mnv3'):
@@ -55,8 +57,9 @@ def test_adaptive_configs_follow_the_recipe(path):
         assert cfg.model.fast.head.type == 'LinearClsHead' and cfg.model.slow.head.type == 'AMSoftmaxHead'
         assert cfg.model.fast.backbone.model_name == cfg.model.slow.backbone.model_name
     else:
-        assert cfg.model.type == 'ImageClassifier' and cfg.optim_wrapper.optimizer.lr == 0.003
+        assert cfg.model.type == 'ImageClassifier' and cfg.optim_wrapper.optimizer.lr == 0.010
         assert cfg.model.head.type == 'AMSoftmaxHead' and cfg.model.head.margin == 0.35
+        assert cfg.model.head.scale == 30.0
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])

@@ -35,3 +35,19 @@ def test_overrides_win_and_none_keeps_the_config_value():
 def test_bad_values_name_the_key(section, message):
     with pytest.raises(ValueError, match=message):
         LRSearchSettings.from_config(dict(lr_search=section))
+
+
+def test_auto_lr_mode_resolution():
+    from mmengine.config import Config
+
+    from adaptcls.lr_search import auto_lr_mode
+    searching = Config(dict(lr_search=dict(auto_lr='fastai')))
+    assert auto_lr_mode(searching) == 'fastai'
+    assert auto_lr_mode(searching, requested='tpe') == 'tpe'
+    assert auto_lr_mode(searching, disabled=True) is None
+    assert auto_lr_mode(Config(dict(lr_search=dict(lr_range=(0.001, 0.01))))) is None
+    assert auto_lr_mode(Config(dict())) is None
+    with pytest.raises(ValueError, match='contradict'):
+        auto_lr_mode(searching, requested='grid', disabled=True)
+    with pytest.raises(ValueError, match='lr_search.auto_lr must be one of'):
+        auto_lr_mode(Config(dict(lr_search=dict(auto_lr='sgdr'))))

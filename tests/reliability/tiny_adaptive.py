@@ -13,7 +13,7 @@ IMAGE_SIZE = 32
 
 def tiny_adaptive_config(data_root: str, max_epochs: int = 8, batch_size: int = 12) -> Config:
     """configs/mnv3_small_adaptive.py shrunk: untrained mobilenetv3_small_050 students, 32 px, 1 warmup
-    epoch, patience 1, a 1/10 lr floor (one drop reaches it) and early-stopping patience 1, so a few epochs
+    epoch, patience 1, a 1/10 lr floor, no LR search (one drop reaches it) and early-stopping patience 1, so a few epochs
     show warmup, a forced drop and early stopping; deterministic, no dataloader workers."""
     cfg = Config.fromfile(ADAPTIVE_CONFIG)
     for student in (cfg.model.fast, cfg.model.slow):
@@ -29,6 +29,7 @@ def tiny_adaptive_config(data_root: str, max_epochs: int = 8, batch_size: int = 
     cfg.param_scheduler[0].end = 1
     cfg.custom_hooks[0].update(warmup_epochs=1, patience=1, min_lr_ratio=0.1, early_stop_patience=1)
     cfg.auto_scale_lr = dict(enable=False, base_batch_size=batch_size)
+    cfg.lr_search.auto_lr = None  # train at the config's lr (the LR search has tests of its own)
     cfg.randomness = dict(seed=0, deterministic=True)
     cfg.default_hooks.logger.interval = 1
     return cfg

@@ -1,5 +1,6 @@
-"""`tools/train.py configs/mnv3_large_adaptive.py --data-root ...` runs end to end (SAM, mutual learning, AugMix,
-warmup + ReduceLROnPlateauV2), shrunk on the command line: untrained weights (no hub in tests), 32 px, 2 epochs."""
+"""`tools/train.py configs/mnv3_large_adaptive.py --data-root ...` runs end to end (the LR range test the config
+asks for, SAM, mutual learning, AugMix, warmup + ReduceLROnPlateauV2), shrunk on the command line: untrained weights
+(no hub in tests), 32 px, 2 epochs."""
 import json
 import os.path as osp
 import subprocess
@@ -32,6 +33,11 @@ def test_mnv3_large_adaptive_trains_from_the_command_line(tiny_data, tmp_path):
     state = checkpoint['state_dict']
     assert any(key.startswith('fast.') for key in state) and any(key.startswith('slow.') for key in state)
     assert 'ReduceLROnPlateauV2' in json.dumps(checkpoint.get('adaptcls_hooks', {}))
+    search = summary['lr_search']  # no --auto-lr option: the config's lr_search.auto_lr asked for it
+    assert search['mode'] == 'fastai' and 0.005 <= search['chosen_lr'] <= 0.029
+    result = json.loads(open(search['result_file']).read())
+    assert result['iterations_per_epoch'] == 3 and (result['iterations_run'] == 100 or result['diverged'])
     history = json.loads((work_dir / 'history.json').read_text())
-    assert history[0]['lr'] < history[1]['lr'] <= 0.013  # warming up towards the recipe's lr
+    assert history[0]['lr'] < history[1]['lr'] <= search['chosen_lr']  # warming up towards the searched lr
+    assert 'Learning rate' in process.stdout and 'Export it' in process.stdout  # the short human report
     assert osp.isfile(work_dir / 'training_curves.png')

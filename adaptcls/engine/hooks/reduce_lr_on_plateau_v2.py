@@ -19,6 +19,11 @@ STATE_KEY = 'ReduceLROnPlateauV2'
 
 RULES = ('greater', 'less')
 
+FLOOR_REL_TOLERANCE = 1e-9
+"""An lr within this relative distance of its floor is at the floor. With factor 0.1 and min_lr_ratio
+1/100, two drops give ``lr * 0.1 * 0.1``, which in floating point is a hair above ``lr * 0.01``: without the
+tolerance the lr never counted as minimal, and early stopping waited for a third, empty drop."""
+
 
 @dataclass
 class PlateauState:
@@ -257,7 +262,8 @@ class ReduceLROnPlateauV2(Hook):
         if self._lr_at_min(runner):
             return
         for group in _scheduled_groups(runner.optim_wrapper):
-            group['lr'] = max(group['lr'] * self.factor, self._min_lr(group))
+            dropped, floor = group['lr'] * self.factor, self._min_lr(group)
+            group['lr'] = floor if dropped <= floor * (1 + FLOOR_REL_TOLERANCE) else dropped
         new_lrs = [float(group['lr']) for group in _optimizer_groups(runner.optim_wrapper)]
         drop = dict(epoch=epoch, lr=new_lrs, forced=forced, reason=reason)
         self.state.lr_drops.append(drop)
@@ -290,7 +296,7 @@ class ReduceLROnPlateauV2(Hook):
 
     def _lr_at_min(self, runner) -> bool:
         """Every parameter group's lr is at its floor."""
-        return all(group['lr'] <= self._min_lr(group)
+        return all(group['lr'] <= self._min_lr(group) * (1 + FLOOR_REL_TOLERANCE)
                    for group in _optimizer_groups(runner.optim_wrapper))
 
     def _publish_summary(self, runner) -> None:

@@ -50,11 +50,11 @@ SCRIPTED_STOP_REASON = ('early stopping: lr at minimum and top1 did not improve 
                         '(best 0.65 at epoch 13)')
 
 
-def make_runner(max_epochs: int) -> SimpleNamespace:
+def make_runner(max_epochs: int, initial_lrs=INITIAL_LRS) -> SimpleNamespace:
     """The parts of mmengine's Runner that the hook uses, with real optimizer and message hub."""
     params = [nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(1))]
-    sgd = torch.optim.SGD([dict(params=[param], lr=lr) for param, lr in zip(params, INITIAL_LRS)],
-                          lr=INITIAL_LRS[0])
+    sgd = torch.optim.SGD([dict(params=[param], lr=lr) for param, lr in zip(params, initial_lrs)],
+                          lr=initial_lrs[0])
     name = f'rlrop_test_{next(_names)}'
     return SimpleNamespace(
         epoch=0, max_epochs=max_epochs, val_loop=object(),
@@ -121,6 +121,44 @@ def test_scripted_schedule_matches_table():
     assert_lr_table(lrs_by_epoch, SCRIPTED_TABLE)
     assert_drops(runner.message_hub.get_info('summary/lr_drops'), SCRIPTED_DROPS)
     assert runner.message_hub.get_info('summary/stop_reason') == SCRIPTED_STOP_REASON
+
+
+# The adaptive configs' schedule (configs/_base_/schedules/sam_plateau_v2.py): val top-1 drives the drops, warmup 2,
+# patience 2, floor lr / 100 (two drops of 0.1 reach it exactly), early-stop patience 2, max_epochs 50 (forced epoch
+# max(int(0.75 * 50), 2 + 2 + 1) = 37), initial lrs 0.003 / 0.006: in floating point 0.003 * 0.1 * 0.1 is a hair above
+# the floor 0.003 / 100 = 3e-5. Floors: 3e-5 and 6e-5. The train loss falls every epoch (it must not matter).
+RECIPE_LRS = (0.003, 0.006)
+RECIPE_HOOK_ARGS = dict(monitor='top1', warmup_epochs=2, patience=2, min_lr_ratio=1 / 100, early_stop_patience=2)
+RECIPE_MAX_EPOCHS = 50
+RECIPE_TABLE = [
+    (1, 3.0, 0.50, 3e-3, 6e-3),  # warmup: not tracked
+    (2, 2.9, 0.60, 3e-3, 6e-3),  # warmup
+    (3, 2.8, 0.55, 3e-3, 6e-3),  # first tracked top1: best 0.55
+    (4, 2.7, 0.62, 3e-3, 6e-3),  # improved
+    (5, 2.6, 0.61, 3e-3, 6e-3),  # bad 1
+    (6, 2.5, 0.62, 3e-3, 6e-3),  # bad 2 (equal is no improvement)
+    (7, 2.4, 0.60, 3e-4, 6e-4),  # bad 3 > patience: drop
+    (8, 2.3, 0.66, 3e-4, 6e-4),  # improved (and a new best for early stopping)
+    (9, 2.2, 0.67, 3e-4, 6e-4),  # improved
+    (10, 2.1, 0.66, 3e-4, 6e-4),  # bad 1
+    (11, 2.0, 0.665, 3e-4, 6e-4),  # bad 2
+    (12, 1.9, 0.66, 3e-5, 6e-5),  # bad 3: drop onto the floors; early-stop count 1
+    (13, 1.8, 0.665, 3e-5, 6e-5),  # count 2: stop (not a third, empty drop first)
+]
+RECIPE_STOP_EPOCH = 13
+
+
+def test_recipe_schedule_matches_table():
+    hook = ReduceLROnPlateauV2(**RECIPE_HOOK_ARGS)
+    runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
+    start(hook, runner)
+    lrs_by_epoch, stop_epoch = run_epochs(hook, runner, RECIPE_TABLE)
+    assert stop_epoch == RECIPE_STOP_EPOCH
+    assert_lr_table(lrs_by_epoch, RECIPE_TABLE)
+    assert_drops(runner.message_hub.get_info('summary/lr_drops'), [(7, False, [3e-4, 6e-4]), (12, False, [3e-5, 6e-5])])
+    assert lrs_by_epoch[12] == [RECIPE_LRS[0] / 100, RECIPE_LRS[1] / 100]  # exactly the floors
+    assert runner.message_hub.get_info('summary/stop_reason') == (
+        'early stopping: lr at minimum and top1 did not improve for 2 evaluations (best 0.67 at epoch 9)')
 
 
 @pytest.mark.parametrize('save_epoch', [2, 7, 14])
