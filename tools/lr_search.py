@@ -42,7 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='learning-rate range (default: the config\'s lr_search.lr_range)')
     parser.add_argument('--step', type=float, help='step of the tpe learning-rate grid (default 0.001)')
     parser.add_argument('--rule', choices=SUGGESTION_RULES, help='fastai: how to read the curve '
-                        '(default steepest)')
+                        '(default valley)')
     parser.add_argument('--storage', help='Optuna storage URL: sqlite:///PATH, postgresql://..., '
                         'mysql://..., or journal:PATH (default: sqlite:///WORK_DIR/lr_search/study.db)')
     parser.add_argument('--study-name', help='study name in the storage (default: <config name>_<mode>)')
