@@ -67,6 +67,18 @@ def _no_augmix(cfg: Config) -> None:
                                              if step['type'] != 'AugMix']
 
 
+def _random_resized_crop(cfg: Config) -> None:
+    """The weak crop (p 0.3, area 0.9-1) and the resize become timm's RandomResizedCrop (area 0.08-1)."""
+    steps = []
+    for step in cfg.train_dataloader.dataset.pipeline:
+        if step['type'] == 'RandomCrop':
+            continue
+        if step['type'] == 'Resize':
+            step = dict(type='RandomResizedCrop', size=step['size'], scale=(0.08, 1.0))
+        steps.append(step)
+    cfg.train_dataloader.dataset.pipeline = steps
+
+
 @dataclass(frozen=True)
 class Recipe:
     """One row of the benchmark.
@@ -99,6 +111,10 @@ RECIPES: Dict[str, Recipe] = {
                                    edit=_linear_head),
     'adaptive_no_sam': Recipe(ADAPTIVE, 'adaptive with plain SGD instead of SAM', edit=_plain_sgd),
     'adaptive_no_augmix': Recipe(ADAPTIVE, 'adaptive without AugMix', edit=_no_augmix),
+    'adaptive_rrc': Recipe(ADAPTIVE, "adaptive with timm's RandomResizedCrop (area 0.08-1) instead of the weak crop",
+                           edit=_random_resized_crop),
+    'adaptive_train_loss_monitor': Recipe(ADAPTIVE, "adaptive with the paper's train-loss monitor for the drops",
+                                          edit=lambda cfg: cfg.custom_hooks[0].update(monitor='train_loss')),
 }
 """recipe name -> Recipe. The first three are the benchmark's default rows."""
 DEFAULT_RECIPES = ('baseline', 'timm_defaults', 'adaptive')

@@ -1,6 +1,7 @@
 """Image files on disk, labelled by their class folder or by an annotation list."""
 import os
 import re
+import stat
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from mmengine.dataset import BaseDataset
@@ -231,7 +232,22 @@ def list_class_images(class_folder: str) -> List[str]:
         raise ValueError(
             f'class folder {class_folder} holds no images (extensions {", ".join(IMAGE_EXTENSIONS)}); '
             'add images to it or remove the folder.')
+    special = [path for path in paths if _is_special_file(path)]
+    if special:  # reading a FIFO blocks until someone writes to it: training would hang
+        raise ValueError(
+            f'{len(special)} path(s) in {class_folder} are not regular files (a FIFO, socket or device), e.g. '
+            f'{special[0]}; reading one blocks or fails. Remove them or replace them with image files.')
     return sorted(paths)
+
+
+def _is_special_file(path: str) -> bool:
+    """True for a FIFO, socket or device node (following symbolic links; a broken link is not special: it
+    fails as an unreadable image)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode)
 
 
 def read_annotation_lines(ann_file: str) -> List[Tuple[str, str, str]]:

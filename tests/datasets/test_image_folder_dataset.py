@@ -227,3 +227,18 @@ def test_image_paths_are_absolute_for_a_relative_data_root(folder_tree, monkeypa
 
     assert os.path.isabs(dataset.get_data_info(0)['img_path'])
     assert dataset.get_data_info(0)['img_path'] == str(folder_tree / 'train' / 'cat' / 'b.png')
+
+
+def test_a_fifo_named_like_an_image_is_refused_not_read(folder_tree):
+    """Reading a FIFO blocks until something writes to it: the scan must refuse it before any read."""
+    fifo = folder_tree / 'train' / 'dog' / 'x.png'
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match=r'not regular files .*dog/x\.png'):
+        ImageFolderDataset(data_root=str(folder_tree), data_prefix='train')
+
+
+def test_a_symlink_to_an_image_is_an_image(folder_tree, tmp_path):
+    target = write_png(tmp_path / 'elsewhere' / 'real.png', 40)
+    (folder_tree / 'train' / 'dog' / 'linked.png').symlink_to(target)
+    dataset = ImageFolderDataset(data_root=str(folder_tree), data_prefix='train')
+    assert len(dataset) == 4

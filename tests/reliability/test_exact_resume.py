@@ -20,13 +20,14 @@ from adaptcls.utils import load_checkpoint_file
 from tests.reliability.tiny_adaptive import REPO, tiny_adaptive_config
 from tests.tools.conftest import tiny_data  # noqa: F401 (fixture)
 
-# The uninterrupted run: warmup epoch 1, forced lr drop after epoch 3 (max(int(0.75 * 5), 1 + 1 + 1)), early stop
-# at epoch 3's validation (lr at its floor, top1 no better than epoch 1's).
-MAX_EPOCHS = 5
+# The uninterrupted run: warmup epoch 1, forced lr drop after epoch 3 (max(int(0.5 * 6), 1 + 1 + 1)) onto the lr
+# floor, a new best top-1 at epoch 4, early stop at epoch 5's validation (lr at its floor, top-1 no better).
+MAX_EPOCHS = 6
+FORCED_DROP_RATIO = 0.5
 KILLS = {  # name: (KillHook point, epoch, epoch of the checkpoint the resumed run starts from)
     'mid_epoch': ('mid_epoch', 2, 1),  # epoch_1.pth was re-written after its validation (a new best)
     'after_save': ('after_save', 2, 2),  # epoch_2.pth is from before its validation
-    'during_val': ('during_val', 3, 3),  # the resumed run repeats the validation that stops training
+    'during_val': ('during_val', 3, 3),  # the resumed run repeats the validation it missed
 }
 RUN_TIMEOUT_S = 600
 # One thread per process: results do not depend on the thread count, and four runs share two cores.
@@ -55,12 +56,14 @@ def runs(tiny_data, tmp_path_factory):  # noqa: F811
     parallel: the uninterrupted and killed runs, then the resumed ones)."""
     tmp = tmp_path_factory.mktemp('exact_resume')
     cfg = tiny_adaptive_config(tiny_data, max_epochs=MAX_EPOCHS)
+    cfg.custom_hooks[0].forced_drop_ratio = FORCED_DROP_RATIO
     config = str(tmp / 'tiny_adaptive.py')
     cfg.dump(config)
     work_dirs = {name: str(tmp / name) for name in ['uninterrupted', *KILLS]}
     processes = {'uninterrupted': _start(config, work_dirs['uninterrupted'])}
     for name, (point, epoch, _) in KILLS.items():
         killing = tiny_adaptive_config(tiny_data, max_epochs=MAX_EPOCHS)
+        killing.custom_hooks[0].forced_drop_ratio = FORCED_DROP_RATIO
         killing.custom_imports = dict(imports=['tests.reliability.kill_hook'], allow_failed_imports=False)
         killing.custom_hooks.append(dict(type='KillHook', point=point, epoch=epoch))
         killing_config = str(tmp / f'kill_{name}.py')
