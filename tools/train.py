@@ -16,6 +16,7 @@ from adaptcls.apis import prepare_distributed, enable_amp, infer_num_classes, se
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.apis.config_checks import check_config_keys
 from adaptcls.apis.run_report import run_report
+from adaptcls.apis.work_dir_guard import claim_work_dir
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.utils import install_checkpoint_safety, register_all_modules
 
@@ -31,6 +32,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
                         help='resume training: from PATH, or (no value) from the latest checkpoint '
                         'in the work dir')
+    parser.add_argument('--overwrite', action='store_true',
+                        help="start afresh in a work dir that holds a previous run's checkpoints and summary: "
+                        'they are moved into WORK_DIR/replaced_<date>_<time>/ first (without this option such a '
+                        'work dir is refused unless --resume)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
     parser.add_argument('--seed', type=int, help='random seed (overrides randomness.seed)')
     parser.add_argument('--deterministic', action='store_true',
@@ -85,6 +90,17 @@ def main(argv=None) -> None:
     register_all_modules()
     install_checkpoint_safety()
     cfg = build_config(args)
+    work_dir_lock = claim_work_dir(cfg.work_dir, resume=bool(cfg.resume), overwrite=args.overwrite,
+                                   rank=int(os.environ.get('RANK', '0')))
+    try:
+        train(cfg, args)
+    finally:
+        if work_dir_lock is not None:
+            work_dir_lock.close()  # releases the lock
+
+
+def train(cfg: Config, args: argparse.Namespace) -> None:
+    """Searches the initial LR if asked, trains, and prints the short report."""
     search_mode = auto_lr_mode(cfg, args.auto_lr, args.no_auto_lr)
     lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
     runner = Runner.from_cfg(cfg)

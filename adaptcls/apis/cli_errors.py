@@ -8,9 +8,10 @@ from typing import Callable, List, Optional
 from adaptcls.deployment.dependencies import MissingDeployDependency
 from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
+from .work_dir_guard import WorkDirInUseError
 
 USER_ERRORS = (ValueError, FileNotFoundError, KeyError, UnsafeCheckpointError, MissingDeployDependency,
-               NonFiniteLossError)
+               NonFiniteLossError, WorkDirInUseError, FileExistsError, NotADirectoryError)
 """Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
 ValueError covers ``ConfigKeyError`` (misspelt/missing config keys) and ``ImageLoadError``."""
 
