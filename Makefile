@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 # Every benchmark in benchmarks/, then benchmarks/results/REPORT.md from their JSON. Long on a 2-core CPU (the
-# LR search and adaptive-vs-baseline benchmarks train many models). deploy.py exports the `make demo` model
+# LR search and recipe benchmarks train many models; the recipe benchmark is resumable). deploy.py exports the `make demo` model
 # (trained first if absent).
 bench: $(STAMP)
 	$(PY) tools/make_demo_data.py --out $(DEMO_DATA)
@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/deploy.py --config $(DEMO_CONFIG) --data-root $(DEMO_DATA) \
 		--checkpoint "$$(ls $(DEMO_WORK_DIR)/best_top1_epoch_*.pth)" --export-dir $(DEMO_WORK_DIR)/export
 	$(PY) benchmarks/lr_search.py --quick --data-root $(DEMO_DATA)
-	$(PY) benchmarks/adaptive_vs_baseline.py
+	$(PY) benchmarks/recipe_benchmark.py
 	$(PY) benchmarks/make_report.py
 
 clean-demo:

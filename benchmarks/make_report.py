@@ -21,8 +21,8 @@ sys.path.insert(0, REPO)
 
 from adaptcls.utils import atomic_write_text  # noqa: E402
 from benchmarks.report.charts import write_charts  # noqa: E402
-from benchmarks.report.tables import (adaptive_vs_baseline_table, data_pipeline_table, deploy_table,  # noqa: E402
-                                      lr_search_table, train_throughput_table)
+from benchmarks.report.tables import (data_pipeline_table, deploy_table, lr_search_table,  # noqa: E402
+                                      recipe_benchmark_table, train_throughput_table)
 
 RESULTS_DIR = os.path.join(REPO, 'benchmarks', 'results')
 NOT_RECORDED = 'not recorded'
@@ -49,8 +49,8 @@ SECTIONS = (
             'python benchmarks/train_throughput.py --profile', train_throughput_table),
     Section('data_pipeline', 'Data pipeline throughput and the model step',
             'python benchmarks/data_pipeline.py --data-root data/digits', data_pipeline_table),
-    Section('adaptive_vs_baseline', 'Adaptive recipe vs the cosine baseline',
-            'python benchmarks/adaptive_vs_baseline.py', adaptive_vs_baseline_table),
+    Section('recipe_benchmark', 'Recipes on real data: adaptive vs the cosine baseline vs timm defaults',
+            'python benchmarks/recipe_benchmark.py', recipe_benchmark_table),
     Section('lr_search', 'Initial learning-rate search',
             'python benchmarks/lr_search.py --quick --data-root data/digits', lr_search_table),
     Section('deploy', 'Deployment latency',

@@ -79,6 +79,19 @@ def _random_resized_crop(cfg: Config) -> None:
     cfg.train_dataloader.dataset.pipeline = steps
 
 
+def _mutual_lite0(cfg: Config) -> None:
+    """The MobileNetV3 recipe's mutual learning (configs/_base_/models/mnv3_large_mutual.py) with EfficientNet-Lite0
+    students, whose ImageNet weights work offline: a fast linear-head student (the evaluated one) and a slow
+    AM-Softmax one, at the EfficientNet LR range."""
+    num_classes = cfg.model.head.num_classes
+    backbone = cfg.model.backbone
+    cfg.model = dict(
+        type='MutualLearningClassifier', kl_weight=1.0, data_preprocessor=cfg.model.data_preprocessor,
+        fast=dict(backbone=dict(backbone), head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=1280,
+                                                       dropout=0.2, loss=dict(type='CrossEntropyLoss'))),
+        slow=dict(backbone=dict(backbone), head=dict(cfg.model.head)))
+
+
 @dataclass(frozen=True)
 class Recipe:
     """One row of the benchmark.
@@ -113,6 +126,8 @@ RECIPES: Dict[str, Recipe] = {
     'adaptive_no_augmix': Recipe(ADAPTIVE, 'adaptive without AugMix', edit=_no_augmix),
     'adaptive_rrc': Recipe(ADAPTIVE, "adaptive with timm's RandomResizedCrop (area 0.08-1) instead of the weak crop",
                            edit=_random_resized_crop),
+    'adaptive_mutual_lite0': Recipe(ADAPTIVE, 'the MobileNetV3 recipe (mutual learning: linear + AM-Softmax '
+                                    'students) with EfficientNet-Lite0 students', edit=_mutual_lite0),
     'adaptive_train_loss_monitor': Recipe(ADAPTIVE, "adaptive with the paper's train-loss monitor for the drops",
                                           edit=lambda cfg: cfg.custom_hooks[0].update(monitor='train_loss')),
 }

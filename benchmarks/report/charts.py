@@ -6,12 +6,11 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from adaptcls.utils.plots import headless_pyplot, save_figure
-from .tables import RECIPE_ORDER
 
 THROUGHPUT_CHART = 'throughput.png'
 """Training throughput (plain vs adaptcls) and data pipeline vs model step, images per second."""
-RECIPES_CHART = 'adaptive_vs_baseline.png'
-"""Top-1 and epochs of every recipe per dataset."""
+RECIPES_CHART = 'recipe_benchmark.png'
+"""Top-1 and epochs (training + LR search) of every recipe per data set, from recipe_benchmark.json."""
 BAR_WIDTH = 0.38
 """Width of one bar; groups are one unit apart."""
 
@@ -32,7 +31,7 @@ def write_charts(results_dir: str) -> Dict[str, List[str]]:
         without the keys it reads prevented).
     """
     training, pipeline = _load(results_dir, 'train_throughput'), _load(results_dir, 'data_pipeline')
-    recipes = _load(results_dir, 'adaptive_vs_baseline')
+    recipes = _load(results_dir, 'recipe_benchmark')
     jobs = []
     if training or pipeline:
         jobs.append((THROUGHPUT_CHART, lambda path: _throughput_chart(training, pipeline, path)))
@@ -88,23 +87,29 @@ def _throughput_chart(training: Optional[Dict], pipeline: Optional[Dict], out_fi
 
 
 def _recipes_chart(data: Dict, out_file: str) -> None:
-    names = list(data['datasets'])
-    recipes = [name for name in RECIPE_ORDER if any(name in runs for runs in data['datasets'].values())]
-    recipes += sorted({name for runs in data['datasets'].values() for name in runs} - set(recipes))
+    per_dataset = data['per_dataset']
+    names = list(per_dataset)
+    recipes = list(dict.fromkeys(recipe for rows in per_dataset.values() for recipe in rows))
     if not recipes:
-        raise KeyError('no recipe results under "datasets"')
+        raise KeyError('no recipe results under "per_dataset"')
     plt = headless_pyplot()
-    figure, (top1_axis, epochs_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (top1_axis, epochs_axis) = plt.subplots(1, 2, figsize=(11, 4))
     width = 2 * BAR_WIDTH / len(recipes)  # the group of bars is as wide as two bars always were
     for offset, recipe in enumerate(recipes):
-        results = [data['datasets'][name].get(recipe) or {} for name in names]
+        rows = [per_dataset[name].get(recipe) or {} for name in names]
         positions = np.arange(len(names)) + (offset - (len(recipes) - 1) / 2) * width
-        top1_axis.bar(positions, [100 * (result.get('top1') or 0) for result in results], width, label=recipe)
-        epochs_axis.bar(positions, [result.get('epochs_run') or 0 for result in results], width, label=recipe)
-    for axis, label in ((top1_axis, 'best val top-1 %'), (epochs_axis, 'epochs run')):
+        top1 = np.array([100 * (row.get('top1') or 0) for row in rows])
+        spread = np.array([[100 * (row.get('top1', 0) - row.get('top1_min', row.get('top1', 0))) for row in rows],
+                           [100 * (row.get('top1_max', row.get('top1', 0)) - row.get('top1', 0)) for row in rows]])
+        top1_axis.bar(positions, top1, width, yerr=spread, capsize=3, label=recipe)
+        epochs_axis.bar(positions, [row.get('total_epochs') or 0 for row in rows], width, label=recipe)
+    for axis, label in ((top1_axis, 'best val top-1 % (mean, min-max over seeds)'),
+                        (epochs_axis, 'epochs: training + LR search')):
         axis.set_xticks(np.arange(len(names)), names)
         axis.set_ylabel(label)
-        axis.legend()
-    top1_axis.set_title('adaptive vs baseline: accuracy')
-    epochs_axis.set_title('adaptive vs baseline: epochs')
+        axis.legend(fontsize=8)
+    low = min(100 * row['top1_min'] for rows in per_dataset.values() for row in rows.values())
+    top1_axis.set_ylim(max(0.0, low - 10), 100)
+    top1_axis.set_title('accuracy')
+    epochs_axis.set_title('cost')
     save_figure(figure, out_file)

@@ -5,10 +5,10 @@ Each ``*_table(data)`` takes the parsed JSON and returns markdown lines; a missi
 """
 from typing import Dict, Iterable, List, Optional, Sequence
 
+from benchmarks.common.recipe_table import markdown_rows
+
 MISSING = '-'
 """Shown for a value the JSON holds as null."""
-RECIPE_ORDER = ('baseline', 'adaptive')
-"""Row order of the recipes of adaptive_vs_baseline.json (others follow, sorted)."""
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> List[str]:
@@ -92,33 +92,14 @@ def data_pipeline_table(data: Dict) -> List[str]:
             'ceil(model step img/s / pipeline img/s per worker).', '', *breakdown]
 
 
-def adaptive_vs_baseline_table(data: Dict) -> List[str]:
-    """benchmarks/adaptive_vs_baseline.py: both recipes per dataset, and their difference."""
-    rows = []
-    for dataset, recipes in data['datasets'].items():
-        names = [name for name in RECIPE_ORDER if name in recipes]
-        names += sorted(name for name in recipes if name not in RECIPE_ORDER)
-        for name in names:
-            result = recipes[name]
-            rows.append([dataset, name, percent(result['top1']), percent(result['mAP']),
-                         f'{result["epochs_run"]} / {result["max_epochs"]}', 'yes' if result['stopped_early'] else 'no',
-                         number(result['wall_time_s'], 0)])
-        if all(name in recipes for name in RECIPE_ORDER):
-            rows.append([dataset, '**adaptive - baseline**', _difference(recipes, 'top1'), _difference(recipes, 'mAP'),
-                         f'{recipes["adaptive"]["epochs_run"] - recipes["baseline"]["epochs_run"]:+d}', '',
-                         f'{recipes["adaptive"]["wall_time_s"] - recipes["baseline"]["wall_time_s"]:+.0f}'])
+def recipe_benchmark_table(data: Dict) -> List[str]:
+    """benchmarks/recipe_benchmark.py: every recipe per data set (mean over seeds) and the averages."""
     lines = [settings_line(data['settings']), ''] if data.get('settings') else []
-    lines += markdown_table(['dataset', 'recipe', 'top-1 %', 'mAP %', 'epochs run / max', 'stopped early',
-                             'wall time s'], rows)
-    if data.get('paper'):
-        lines += ['', f'For reference, {data["paper"]}.']
+    lines += markdown_rows(data)
+    lines += ['', 'top-1 and mAP: best val value of each run, mean over seeds (min-max of top-1); epochs: training '
+              'epochs run + LR-search epochs; search s / wall s: seconds of the LR search / of training.']
+    lines += [f'- {name}: {description}' for name, description in data.get('recipes', {}).items()]
     return lines
-
-
-def _difference(recipes: Dict, key: str) -> str:
-    """adaptive minus baseline in percentage points, or ``MISSING`` when either is null."""
-    adaptive, baseline = recipes['adaptive'][key], recipes['baseline'][key]
-    return MISSING if adaptive is None or baseline is None else f'{100 * (adaptive - baseline):+.2f}'
 
 
 def lr_search_table(data: Dict) -> List[str]:

@@ -6,24 +6,25 @@ import pytest
 
 from benchmarks.make_report import NOT_RECORDED, SECTIONS, build_report, run_info
 from benchmarks.report.charts import RECIPES_CHART, THROUGHPUT_CHART, write_charts
-from benchmarks.report.tables import (adaptive_vs_baseline_table, data_pipeline_table, markdown_table,
-                                      train_throughput_table)
+from benchmarks.common.recipe_table import aggregate
+from benchmarks.report.tables import data_pipeline_table, markdown_table, recipe_benchmark_table, train_throughput_table
 
 
 def _spread(median, low, high):
     return dict(median=median, min=low, max=high, relative_spread=(high - low) / median, values=[low, median, high])
 
 
-def _recipe(top1, mAP, epochs_run, wall_time_s, stopped_early):
-    return dict(top1=top1, mAP=mAP, epochs_run=epochs_run, max_epochs=30, wall_time_s=wall_time_s,
-                stopped_early=stopped_early)
+def _run(dataset, recipe, seed, top1, epochs_run, search_epochs, stopped_early):
+    return dict(dataset=dataset, recipe=recipe, seed=seed, top1=top1, mAP=top1 + 0.02, best_epoch=epochs_run - 2,
+                epochs_run=epochs_run, search_epochs=search_epochs, search_wall_time_s=10 * search_epochs, lr=0.01,
+                wall_time_s=20.0 * epochs_run, stopped_early=stopped_early)
 
 
-ADAPTIVE_VS_BASELINE = dict(
-    command='python benchmarks/adaptive_vs_baseline.py', date='2026-11-30 10:00', machine='host: 2 CPU cores',
-    datasets=dict(digits=dict(baseline=_recipe(0.95, 0.97, 30, 600.4, False),
-                              adaptive=_recipe(0.9625, 0.98, 21, 800.0, True)),
-                  fashion_mnist=dict(baseline=_recipe(None, 0.8, 30, 100.0, False))))
+_RUNS = [_run('digits', 'baseline', 0, 0.95, 30, 0.0, False), _run('digits', 'adaptive', 0, 0.9625, 21, 5.0, True)]
+RECIPE_BENCHMARK = dict(
+    command='python benchmarks/recipe_benchmark.py', date='2026-11-30 10:00', machine='host: 2 CPU cores',
+    settings=dict(size=64, max_epochs=30), recipes=dict(baseline='the baseline', adaptive='the adaptive recipe'),
+    runs=_RUNS, **aggregate(_RUNS))
 
 TRAIN_THROUGHPUT = dict(
     command='python benchmarks/train_throughput.py', date='2026-11-30T09:00:00+00:00', machine='cpu', goal_ratio=0.95,
@@ -45,23 +46,12 @@ def test_markdown_table_has_header_separator_and_rows():
         '| a | b |', '|---|---|', '| 1 | 2 |', '| 3 | 4 |']
 
 
-def test_adaptive_vs_baseline_rows_difference_and_missing_values():
-    lines = adaptive_vs_baseline_table(ADAPTIVE_VS_BASELINE)
-    assert lines[:2] == ['| dataset | recipe | top-1 % | mAP % | epochs run / max | stopped early | wall time s |',
-                         '|---|---|---|---|---|---|---|']
-    assert lines[2:] == [
-        '| digits | baseline | 95.00 | 97.00 | 30 / 30 | no | 600 |',
-        '| digits | adaptive | 96.25 | 98.00 | 21 / 30 | yes | 800 |',
-        '| digits | **adaptive - baseline** | +1.25 | +1.00 | -9 |  | +200 |',
-        '| fashion_mnist | baseline | - | 80.00 | 30 / 30 | no | 100 |',  # one recipe only: no difference row
-    ]
-
-
-def test_adaptive_vs_baseline_quotes_settings_and_paper_when_present():
-    data = dict(ADAPTIVE_VS_BASELINE, settings=dict(size=64, max_epochs=30), paper='paper, Table 2: 88.26')
-    lines = adaptive_vs_baseline_table(data)
+def test_recipe_benchmark_rows_settings_and_legend():
+    lines = recipe_benchmark_table(RECIPE_BENCHMARK)
     assert lines[0] == 'Settings: size=64, max_epochs=30'
-    assert lines[-1] == 'For reference, paper, Table 2: 88.26.'
+    assert '| digits | adaptive | 1 | 0.9625 (0.963-0.963) | 0.9825 | 26.0 (5.0) | 19.0 | 1/1 | 0.01 | 50 | 420 |' in lines
+    assert '| **average of 1** | baseline | | 0.9500 | 0.9700 | 30.0 | 28.0 | | | | 600 |' in lines
+    assert lines[-2:] == ['- baseline: the baseline', '- adaptive: the adaptive recipe']
 
 
 def test_train_throughput_row():
@@ -101,7 +91,7 @@ def _write(folder, name, data):
 
 
 def test_report_says_not_run_yet_for_each_missing_json_and_lists_unknown_files(tmp_path):
-    _write(tmp_path, 'adaptive_vs_baseline.json', ADAPTIVE_VS_BASELINE)
+    _write(tmp_path, 'recipe_benchmark.json', RECIPE_BENCHMARK)
     _write(tmp_path, 'other_benchmark.json', dict(command='python other.py'))
     report = build_report(str(tmp_path))
     assert report['errors'] == []
@@ -109,18 +99,18 @@ def test_report_says_not_run_yet_for_each_missing_json_and_lists_unknown_files(t
     for section in SECTIONS:
         assert f'## {section.title}' in text
         expected = f'Not run yet: `{section.command}` writes `{section.name}.json`.'
-        assert (expected in text) == (section.name != 'adaptive_vs_baseline')
-    assert '| digits | adaptive | 96.25 | 98.00 | 21 / 30 | yes | 800 |' in text
+        assert (expected in text) == (section.name != 'recipe_benchmark')
+    assert '| digits | adaptive | 1 | 0.9625 (0.963-0.963) |' in text
     assert '## other_benchmark.json' in text and '- Command: `python other.py`' in text
 
 
 def test_report_names_the_file_and_the_missing_key(tmp_path):
-    broken = dict(ADAPTIVE_VS_BASELINE, datasets=dict(digits=dict(baseline=dict(top1=0.9))))
-    _write(tmp_path, 'adaptive_vs_baseline.json', broken)
+    broken = dict(RECIPE_BENCHMARK, per_dataset=dict(digits=dict(baseline=dict(top1=0.9))))
+    _write(tmp_path, 'recipe_benchmark.json', broken)
     report = build_report(str(tmp_path))
     assert len(report['errors']) == 1
-    assert str(tmp_path / 'adaptive_vs_baseline.json') in report['errors'][0]
-    assert "KeyError: 'mAP'" in report['errors'][0]
+    assert str(tmp_path / 'recipe_benchmark.json') in report['errors'][0]
+    assert "KeyError: 'seeds'" in report['errors'][0]
     assert f'**Error**: {report["errors"][0]}' in report['markdown']
 
 
@@ -129,7 +119,7 @@ def test_charts_are_written_for_present_json_and_errors_named(tmp_path, broken):
     _write(tmp_path, 'train_throughput.json', TRAIN_THROUGHPUT)
     pipeline_settings = dict(model_config='configs/m.py', torch_threads=1)
     _write(tmp_path, 'data_pipeline.json', dict(DATA_PIPELINE, settings=pipeline_settings))
-    _write(tmp_path, 'adaptive_vs_baseline.json', dict(datasets={'digits': []}) if broken else ADAPTIVE_VS_BASELINE)
+    _write(tmp_path, 'recipe_benchmark.json', dict(per_dataset={'digits': {}}) if broken else RECIPE_BENCHMARK)
     charts = write_charts(str(tmp_path))
     assert charts['written'] == [THROUGHPUT_CHART] + ([] if broken else [RECIPES_CHART])
     assert (tmp_path / THROUGHPUT_CHART).stat().st_size > 0

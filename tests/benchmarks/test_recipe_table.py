@@ -1,0 +1,26 @@
+"""benchmarks/common/recipe_table.py: means over seeds, averages over the data sets every recipe ran on."""
+import pytest
+
+from benchmarks.common.recipe_table import aggregate, markdown_rows
+
+
+def _run(dataset, recipe, seed, top1, epochs=10, search=0.0, stopped=False):
+    return dict(dataset=dataset, recipe=recipe, seed=seed, top1=top1, mAP=top1 + 0.1, best_epoch=epochs - 2,
+                epochs_run=epochs, search_epochs=search, search_wall_time_s=search * 10, lr=0.01,
+                wall_time_s=epochs * 20.0, stopped_early=stopped)
+
+
+def test_means_over_seeds_and_the_average_over_complete_data_sets():
+    runs = [_run('a', 'baseline', 0, 0.70, 50), _run('a', 'baseline', 1, 0.72, 50),
+            _run('a', 'adaptive', 0, 0.75, 20, 7.25, True), _run('a', 'adaptive', 1, 0.73, 24, 7.25, True),
+            _run('b', 'baseline', 0, 0.90, 50), _run('b', 'adaptive', 0, 0.92, 18, 5.0, True),
+            _run('c', 'baseline', 0, 0.50, 50)]  # c lacks an adaptive run: not in the average
+    results = aggregate(runs)
+    row = results['per_dataset']['a']['adaptive']
+    assert row['top1'] == pytest.approx(0.74) and row['total_epochs'] == pytest.approx(29.25)
+    assert (row['seeds'], row['top1_min'], row['top1_max'], row['stopped_early']) == (2, 0.73, 0.75, 2)
+    assert results['average_over'] == ['a', 'b']
+    assert results['average']['baseline']['top1'] == pytest.approx((0.71 + 0.90) / 2)
+    assert results['average']['adaptive']['total_epochs'] == pytest.approx((29.25 + 23.0) / 2)
+    lines = markdown_rows(dict(results, recipes={}))
+    assert any(line.startswith('| **average of 2** | adaptive |') for line in lines)
