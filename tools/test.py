@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 from adaptcls.apis import prepare_distributed, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
+from adaptcls.apis.checkpoint_checks import load_checked_checkpoint
 from adaptcls.apis.config_checks import check_config_keys
 from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
 from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
@@ -64,13 +65,15 @@ def main(argv=None) -> None:
         'work_dirs', osp.splitext(osp.basename(args.config))[0], 'test')
     if args.data_root:
         set_data_root(cfg, args.data_root)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None  # loaded below, strictly and after a class check (load_from would load non-strictly)
     cfg.resume = False
     switch_off_pretraining(cfg.model)  # the checkpoint provides every weight
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
     prepare_distributed(cfg)
     infer_num_classes(cfg)
     runner = Runner.from_cfg(cfg)
+    load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
+                            args.config)
     metrics = runner.test()
     if runner.rank == 0:
         result = dict(config=args.config, checkpoint=args.checkpoint,
