@@ -14,10 +14,11 @@ share the trials. See docs/lr_search.md.
 import argparse
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 from adaptcls.apis import infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
+from adaptcls.apis.cli_options import CfgOptionsAction
 from adaptcls.apis.config_checks import check_config_keys
 from adaptcls.lr_search import (SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings, run_lr_search,
                                 trial_setting_keys)
@@ -48,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--study-name', help='study name in the storage (default: <config name>_<mode>)')
     parser.add_argument('--seed', type=int, help='seed of every trial and of the sampler '
                         '(default: the config\'s randomness.seed)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. lr_search.fastai_skip_end=2')
     args = parser.parse_args(argv)
     trial_options = (args.trials, args.epochs_per_trial, args.step, args.storage, args.study_name)

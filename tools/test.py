@@ -9,11 +9,12 @@ import json
 import os.path as osp
 from typing import Optional, Union
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from adaptcls.apis import prepare_distributed, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
+from adaptcls.apis.cli_options import CfgOptionsAction
 from adaptcls.apis.checkpoint_checks import load_checked_checkpoint
 from adaptcls.apis.config_checks import check_config_keys
 from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
@@ -41,7 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also write the confusion matrix as a PNG (rows: true class, colours: row '
                              f'fractions, counts in the cells up to {ANNOTATE_MAX_CLASSES} classes) and its '
                              f'counts as FILE.json (default FILE: <work dir>/{CONFUSION_MATRIX_PNG})')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. test_dataloader.batch_size=16')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     return parser.parse_args(argv)

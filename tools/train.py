@@ -9,12 +9,13 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from adaptcls.apis import prepare_distributed, enable_amp, infer_num_classes, set_data_root
 from adaptcls.apis.cli_errors import run_cli
-from adaptcls.apis.config_checks import check_config_keys
+from adaptcls.apis.cli_options import CfgOptionsAction
+from adaptcls.apis.config_checks import check_config_keys, check_training_values
 from adaptcls.apis.run_report import run_report
 from adaptcls.apis.work_dir_guard import claim_work_dir
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
@@ -40,7 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, help='random seed (overrides randomness.seed)')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic algorithms (slower; for exact reproducibility)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. train_cfg.max_epochs=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher for distributed training (torchrun: pytorch)')
@@ -64,6 +65,7 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     check_config_keys(cfg, for_training=True)
+    check_training_values(cfg)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])

@@ -59,7 +59,11 @@ def _registered_names(registry_name: str) -> List[str]:
 
 def original_message(error: BaseException) -> str:
     """The user-facing text of ``error``: for an exception a DataLoader worker raised, the
-    worker's own message without the traceback PyTorch wraps around it."""
+    worker's own message without the traceback PyTorch wraps around it; for an ``OSError`` raised as
+    ``OSError(errno, strerror, filename)`` (e.g. a config's missing ``_base_`` file), "strerror: filename"
+    rather than the bare errno."""
+    if isinstance(error, OSError) and isinstance(error.args[0] if error.args else None, int):
+        return f'{error.strerror}: {error.filename}' if error.filename else str(error.strerror)
     message = str(error.args[0] if error.args else error)
     if _WORKER_TRACEBACK not in message:
         return message

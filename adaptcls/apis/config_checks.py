@@ -195,3 +195,20 @@ def _dataloader_problems(loader: dict, path: str) -> List[str]:
 def _suggest(key: str, names: Sequence[str]) -> str:
     close = difflib.get_close_matches(key, names, n=2, cutoff=SUGGESTION_CUTOFF)
     return f': did you mean {" or ".join(repr(name) for name in close)}?' if close else ''
+
+
+def check_training_values(cfg: Config) -> None:
+    """Raises ``ConfigKeyError`` for training values that cannot work, naming the key and the value.
+
+    mmengine accepts ``train_cfg.max_epochs=0`` (or negative) and trains nothing with exit status 0, and reports
+    ``optim_wrapper.optimizer.lr=abc`` as a TypeError deep inside torch.
+    """
+    problems = []
+    max_epochs = cfg.get('train_cfg', {}).get('max_epochs')
+    if max_epochs is not None and (isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1):
+        problems.append(f'train_cfg.max_epochs must be a whole number >= 1, got {max_epochs!r}')
+    lr = cfg.get('optim_wrapper', {}).get('optimizer', {}).get('lr')
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
+        problems.append(f'optim_wrapper.optimizer.lr must be a positive number, got {lr!r}')
+    if problems:
+        raise ConfigKeyError(f'config {cfg.filename}: ' + '; '.join(problems) + '.')

@@ -72,3 +72,40 @@ def test_registry_miss_suggests_close_names():
 
     assert suggestion.startswith('Unknown model type "LinearClsHaed" in the config. Did you mean \'LinearClsHead\'')
     assert registry_suggestion('some other KeyError') is None
+
+
+def test_an_oserror_shows_its_reason_and_file_not_the_errno():
+    error = FileNotFoundError(2, 'No such file or directory', '/configs/_base_/missing.py')
+    assert original_message(error) == 'No such file or directory: /configs/_base_/missing.py'
+
+
+TRAIN_TOOL_CASES = {
+    'max_epochs 0': (['--cfg-options', 'train_cfg.max_epochs=0'], 'train_cfg.max_epochs must be a whole number >= 1'),
+    'max_epochs -3': (['--cfg-options', 'train_cfg.max_epochs=-3'], 'got -3'),
+    'lr abc': (['--cfg-options', 'optim_wrapper.optimizer.lr=abc'], "optimizer.lr must be a positive number, got 'abc'"),
+    'option without =': (['--cfg-options', 'train_cfg.max_epochs'], 'takes KEY=VALUE items'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(TRAIN_TOOL_CASES))
+def test_train_tool_bad_values_are_one_line_errors(case, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.tools.conftest import REPO
+    extra, expected = TRAIN_TOOL_CASES[case]
+    result = subprocess.run([sys.executable, 'tools/train.py', 'configs/effnet_lite0_demo.py', '--work-dir',
+                             str(tmp_path / 'work'), *extra], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 2 and expected in result.stderr and 'Traceback' not in result.stderr
+    assert not (tmp_path / 'work').exists()  # refused before anything was written
+
+
+def test_a_missing_base_file_is_named(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.tools.conftest import REPO
+    config = tmp_path / 'child.py'
+    config.write_text("_base_ = ['missing_base.py']\n")
+    result = subprocess.run([sys.executable, 'tools/train.py', str(config)], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 2 and f'No such file or directory: {tmp_path}/missing_base.py' in result.stderr
