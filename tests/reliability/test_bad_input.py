@@ -210,12 +210,14 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_data, tmp
     digest, mtime = file_digest(good), good.stat().st_mtime_ns
     capsys.readouterr()
 
+    diverging = tmp_path / 'diverging'  # a fresh run may not reuse a work dir with results (work_dir_guard)
     with pytest.raises(SystemExit) as exit_info:  # the same weights, trained on at a far too high lr
-        train(config, tiny_data, work_dir, *cfg_options(f'load_from={good}', 'optim_wrapper.optimizer.lr=1e30'))
+        train(config, tiny_data, diverging, *cfg_options(f'load_from={good}', 'optim_wrapper.optimizer.lr=1e30'))
 
     assert exit_info.value.code == 2
     message = capsys.readouterr().err.splitlines()[0]
     assert message.startswith('error: Training stopped in epoch 1, iteration ')
     assert 'not finite' in message and 'configured optim_wrapper.optimizer.lr=1e+30' in message
     assert '--cfg-options optim_wrapper.optimizer.lr=5e+29' in message
-    assert file_digest(good) == digest and good.stat().st_mtime_ns == mtime  # not overwritten with NaN weights
+    assert file_digest(good) == digest and good.stat().st_mtime_ns == mtime
+    assert not list(diverging.glob('*.pth'))  # no checkpoint of NaN weights
