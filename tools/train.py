@@ -12,7 +12,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from adaptcls.apis import prepare_distributed, enable_amp, infer_num_classes, set_data_root
+from adaptcls.apis import (avoid_single_image_batch, enable_amp, infer_num_classes, prepare_distributed,
+                           set_data_root)
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.apis.cli_options import CfgOptionsAction
 from adaptcls.apis.config_checks import check_config_keys, check_training_values
@@ -83,6 +84,9 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.randomness = dict(cfg.get('randomness', {}), deterministic=True)
     prepare_distributed(cfg)
     infer_num_classes(cfg)
+    note = avoid_single_image_batch(cfg)
+    if note:
+        print(note)
     return cfg
 
 

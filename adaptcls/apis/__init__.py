@@ -1,5 +1,6 @@
 """Helpers behind the command-line tools."""
-from .config_utils import (enable_amp, infer_num_classes, iter_datasets, prepare_distributed,
-                           set_data_root)
+from .config_utils import (avoid_single_image_batch, enable_amp, infer_num_classes, iter_datasets,
+                           prepare_distributed, set_data_root)
 
-__all__ = ['enable_amp', 'infer_num_classes', 'iter_datasets', 'prepare_distributed', 'set_data_root']
+__all__ = ['avoid_single_image_batch', 'enable_amp', 'infer_num_classes', 'iter_datasets', 'prepare_distributed',
+           'set_data_root']

@@ -62,6 +62,37 @@ def infer_num_classes(cfg: Config) -> Optional[int]:
     return num_classes
 
 
+def avoid_single_image_batch(cfg: Config) -> Optional[str]:
+    """Sets ``train_dataloader.drop_last=True`` when each process's last training batch would hold one image.
+
+    BatchNorm cannot normalise a batch of one image in training ("Expected more than 1 value per channel"), so a
+    data set whose size is 1 modulo the batch size used to fail at the end of the first epoch. Dropping that one
+    image per epoch (a different one each epoch: the sampler shuffles) is what a user would do by hand.
+    Counts the files of the training set without decoding any (with ``bad_images='skip'`` the count after
+    skipping unreadable files can differ).
+
+    Returns:
+        str | None: a note saying what was changed and why, or None when nothing was.
+    """
+    loader = cfg.train_dataloader
+    if loader.get('drop_last'):
+        return None
+    from adaptcls.registry import DATASETS
+    train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
+    train_cfg['pipeline'] = []
+    if 'bad_images' in train_cfg:
+        train_cfg['bad_images'] = 'error'
+    images = len(DATASETS.build(train_cfg))
+    processes = int(os.environ.get('WORLD_SIZE', '1'))
+    per_process = -(-images // processes)  # mmengine's DefaultSampler pads every process to the same count
+    if per_process % loader.batch_size != 1:
+        return None
+    loader['drop_last'] = True
+    return (f'note: {images} training images at batch {loader.batch_size} per process leave a last batch of 1 '
+            'image, which BatchNorm cannot train on; train_dataloader.drop_last=True drops it (a different one each '
+            'epoch).')
+
+
 def enable_amp(cfg: Config) -> None:
     """Switches the optim wrapper to mmengine's ``AmpOptimWrapper`` (the ``--amp`` option).
 

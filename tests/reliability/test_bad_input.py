@@ -221,3 +221,12 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tiny_data, tmp
     assert '--cfg-options optim_wrapper.optimizer.lr=5e+29' in message
     assert file_digest(good) == digest and good.stat().st_mtime_ns == mtime
     assert not list(diverging.glob('*.pth'))  # no checkpoint of NaN weights
+
+
+def test_a_last_batch_of_one_image_is_dropped_not_a_batchnorm_error(tiny_data, tmp_path, capsys):  # noqa: F811
+    """24 training images at batch 23 leave a last batch of 1, on which BatchNorm cannot train."""
+    config = write_tiny_config(tmp_path)
+    train(config, tiny_data, tmp_path / 'work', *cfg_options('train_dataloader.batch_size=23'))
+    assert 'leave a last batch of 1 image' in capsys.readouterr().out
+    summary = json.loads((tmp_path / 'work' / 'summary.json').read_text())
+    assert summary['epochs_run'] == 1
