@@ -176,6 +176,7 @@ class ReduceLROnPlateauV2(Hook):
         if runner.val_loop is None:
             runner.logger.warning('ReduceLROnPlateauV2: no validation configured, so early '
                                   f'stopping on "{self.early_stop_metric}" never triggers.')
+        _check_warmup_length(runner, self.warmup_epochs)
         for group in _scheduled_groups(runner.optim_wrapper):
             group.setdefault('initial_lr', group['lr'])  # as mmengine's param schedulers do
         self._forced_drop_epoch = self.forced_drop_epoch(runner.max_epochs)
@@ -303,6 +304,25 @@ class ReduceLROnPlateauV2(Hook):
         runner.message_hub.update_info('summary/lr_drops', copy.deepcopy(self.state.lr_drops))
         if self.state.stop_reason is not None:
             runner.message_hub.update_info('summary/stop_reason', self.state.stop_reason)
+
+
+def _check_warmup_length(runner, warmup_epochs: int) -> None:
+    """Raises ValueError when the config's warm-up scheduler (a ``LinearLR`` starting at 0) does not last
+    ``warmup_epochs`` epochs: the hook would then take decisions during warmup, or wait after it, silently."""
+    schedulers = getattr(runner, 'param_schedulers', None) or []
+    if isinstance(schedulers, dict):
+        schedulers = [item for group in schedulers.values() for item in group]
+    dataloader = getattr(getattr(runner, 'train_loop', None), 'dataloader', None)
+    for scheduler in schedulers:
+        if type(scheduler).__name__ != 'LinearLR' or scheduler.begin != 0:
+            continue
+        iterations = len(dataloader) if (dataloader is not None and not scheduler.by_epoch) else 1
+        epochs = scheduler.end / iterations
+        if abs(epochs - warmup_epochs) > 1e-6:
+            raise ValueError(
+                f'ReduceLROnPlateauV2: warmup_epochs={warmup_epochs}, but the LinearLR warmup in param_scheduler '
+                f'lasts {epochs:g} epochs; set custom_hooks ReduceLROnPlateauV2 warmup_epochs and the LinearLR '
+                '`end` to the same number of epochs.')
 
 
 def _infer_rule(monitor: str) -> str:

@@ -335,7 +335,7 @@ class RandomVectors(Dataset):
         return dict(inputs=self.inputs[index])
 
 
-def build_runner(work_dir, **kwargs) -> Runner:
+def build_runner(work_dir, warmup_end: int = 2, **kwargs) -> Runner:
     loader = dict(dataset=RandomVectors(), sampler=dict(type='DefaultSampler', shuffle=False),
                   batch_size=4, collate_fn=dict(type='default_collate'))
     model, metric = ScriptedLossModel(), ScriptedTop1()
@@ -345,7 +345,7 @@ def build_runner(work_dir, **kwargs) -> Runner:
         train_cfg=dict(by_epoch=True, max_epochs=12, val_interval=1), val_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=INITIAL_LRS[0], momentum=0.9),
                            paramwise_cfg=dict(bias_lr_mult=2.0)),
-        param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
+        param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=warmup_end,
                               convert_to_iter_based=True)],
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            logger=dict(type='LoggerHook', interval=100)),
@@ -358,6 +358,12 @@ def build_runner(work_dir, **kwargs) -> Runner:
 
 def hook_of(runner) -> ReduceLROnPlateauV2:
     return next(hook for hook in runner.hooks if isinstance(hook, ReduceLROnPlateauV2))
+
+
+def test_a_warmup_scheduler_of_another_length_is_refused(tmp_path):
+    runner = build_runner(tmp_path / 'run', warmup_end=5)  # the hook's warmup_epochs is 2
+    with pytest.raises(ValueError, match='warmup_epochs=2, but the LinearLR warmup in param_scheduler lasts 5 epochs'):
+        runner.train()
 
 
 def test_runner_stops_early_and_checkpoints_the_state(tmp_path):
