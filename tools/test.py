@@ -74,7 +74,7 @@ def main(argv=None) -> None:
     infer_num_classes(cfg)
     runner = Runner.from_cfg(cfg)
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
-                            args.config)
+                            args.config, cfg.model)
     metrics = runner.test()
     if runner.rank == 0:
         result = dict(config=args.config, checkpoint=args.checkpoint,

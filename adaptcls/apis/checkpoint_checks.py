@@ -10,9 +10,7 @@ from typing import Optional, Sequence
 from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 from torch import nn
 
-
-class CheckpointMismatchError(ValueError):
-    """The checkpoint does not fit the config or the data it is evaluated on."""
+from adaptcls.models.config_nodes import CheckpointMismatchError, check_model_fingerprint
 
 
 def checkpoint_classes(checkpoint: dict) -> Optional[Sequence[str]]:
@@ -21,7 +19,8 @@ def checkpoint_classes(checkpoint: dict) -> Optional[Sequence[str]]:
     return tuple(classes) if classes is not None else None
 
 
-def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str], config: str) -> dict:
+def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str], config: str,
+                            model_cfg: Optional[dict] = None) -> dict:
     """Loads ``path`` (local or http(s), weights-only) into ``model`` after checking it fits.
 
     Args:
@@ -29,13 +28,16 @@ def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str],
         path (str): the checkpoint.
         classes (Sequence[str]): the classes of the data the model is evaluated on.
         config (str): the config file, for the messages.
+        model_cfg (dict, optional): the model config ``model`` was built from; its fingerprint must equal the
+            checkpoint's. Defaults to None (no fingerprint check).
 
     Returns:
         dict: the loaded checkpoint.
 
     Raises:
-        CheckpointMismatchError: the checkpoint's classes differ from ``classes``, or its weights do not fit the
-            model (missing, unexpected or differently shaped tensors).
+        CheckpointMismatchError: the checkpoint's classes differ from ``classes``, it records another model
+            config's fingerprint, or its weights do not fit the model (missing, unexpected or differently shaped
+            tensors).
     """
     checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
     trained_on = checkpoint_classes(checkpoint)
@@ -44,6 +46,8 @@ def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str],
             f'checkpoint "{path}" was trained on {len(trained_on)} classes {list(trained_on)[:10]}, but the data '
             f'holds {len(classes)} classes {list(classes)[:10]}; evaluate it on the data it was trained for (same '
             'class folders, same names), or train a model for this data.')
+    if model_cfg is not None:
+        check_model_fingerprint(checkpoint, model_cfg, path, config)
     try:
         load_state_dict(model, checkpoint.get('state_dict', checkpoint), strict=True)
     except RuntimeError as error:

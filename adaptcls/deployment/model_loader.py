@@ -8,7 +8,7 @@ from mmengine.config import Config
 from torch import nn
 
 from adaptcls.apis import set_data_root
-from adaptcls.models.config_nodes import iter_config_dicts, switch_off_pretraining
+from adaptcls.models.config_nodes import check_model_fingerprint, iter_config_dicts, switch_off_pretraining
 from adaptcls.utils import load_checkpoint_file, register_all_modules
 from .dataset_images import dataset_classes
 
@@ -100,6 +100,7 @@ def load_classifier(config_path: str, checkpoint_path: str,
         set_data_root(cfg, data_root)
     switch_off_pretraining(cfg.model)
     _fill_num_classes(cfg.model, checkpoint['state_dict'], checkpoint_path)
+    check_model_fingerprint(checkpoint, cfg.model, checkpoint_path, config_path)
     model = _build_and_load(cfg, checkpoint['state_dict'], config_path, checkpoint_path)
     classes = _class_names(checkpoint, cfg, checkpoint_path)
     if len(classes) != model.num_classes:

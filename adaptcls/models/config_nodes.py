@@ -1,8 +1,20 @@
-"""Walking a model config: every nested dict with its key path, and switching off pretrained downloads."""
-from typing import Any, Iterator, Tuple
+"""Walking a model config: every nested dict with its key path, switching off pretrained downloads, and the
+model config's fingerprint that checkpoints carry."""
+import hashlib
+import json
+from typing import Any, Iterator, Mapping, Optional, Tuple
 
 TIMM_BACKBONE = 'TimmBackbone'
 """The registered name of ``adaptcls.models.backbones.TimmBackbone``."""
+WEIGHT_SOURCE_KEYS = frozenset({'pretrained', 'pretrained_tag', 'pretrained_cfg_overlay', 'init_cfg'})
+"""Keys that say where initial weights come from, not what the model is: left out of the fingerprint (a
+checkpoint trained from ImageNet weights is evaluated with ``pretrained=False``)."""
+FINGERPRINT_KEY = 'model_fingerprint'
+"""The key of the fingerprint in a checkpoint's ``meta``."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint does not fit the config, the model or the data it is used with."""
 
 
 def iter_config_dicts(node: Any, path: Tuple[str, ...] = ()) -> Iterator[Tuple[Tuple[str, ...], dict]]:
@@ -49,3 +61,41 @@ def switch_off_pretraining(model_cfg: dict) -> dict:
         if is_timm_backbone(node):
             node['pretrained'] = False
     return model_cfg
+
+
+def model_fingerprint(model_cfg: Mapping) -> str:
+    """A short hash of what a model config builds (architecture, heads, losses, preprocessing, class count),
+    without the keys that only say where initial weights come from (``WEIGHT_SOURCE_KEYS``).
+
+    Args:
+        model_cfg (Mapping): ``cfg.model`` with ``num_classes`` filled in.
+
+    Returns:
+        str: 16 hex digits of the SHA-256 of the config's canonical JSON.
+    """
+    text = json.dumps(_without_weight_sources(model_cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_model_fingerprint(checkpoint: Mapping, model_cfg: Mapping, checkpoint_path: str, config: str) -> None:
+    """Raises ``CheckpointMismatchError`` when ``checkpoint`` records the fingerprint of another model config.
+
+    Checkpoints without a fingerprint (written before adaptcls recorded it) pass: their weights are still
+    checked by a strict load.
+    """
+    recorded: Optional[str] = (checkpoint.get('meta') or {}).get(FINGERPRINT_KEY)
+    current = model_fingerprint(model_cfg)
+    if recorded is not None and recorded != current:
+        raise CheckpointMismatchError(
+            f'checkpoint "{checkpoint_path}" was trained with another model config (fingerprint {recorded}) than '
+            f'the model of {config} (fingerprint {current}): architecture, head, loss, preprocessing or class count '
+            'differ. Use the config the checkpoint was trained with.')
+
+
+def _without_weight_sources(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {str(key): _without_weight_sources(value) for key, value in node.items()
+                if key not in WEIGHT_SOURCE_KEYS}
+    if isinstance(node, (list, tuple)):
+        return [_without_weight_sources(value) for value in node]
+    return node

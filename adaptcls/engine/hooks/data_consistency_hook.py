@@ -1,4 +1,5 @@
-"""Fails fast when the datasets and the model disagree about the classes."""
+"""Fails fast when the datasets and the model disagree about the classes; checkpoints carry the model config's
+fingerprint, and a resumed run refuses a checkpoint of another model config or other classes."""
 from typing import Sequence
 
 from mmengine.hooks import Hook
@@ -14,6 +15,12 @@ class DataConsistencyHook(Hook):
 
     The error names both datasets and the fix, instead of letting a label mismatch train a
     model whose class indices mean different things in train and val.
+
+    Every checkpoint gets ``meta['model_fingerprint']`` (:func:`~adaptcls.models.config_nodes.model_fingerprint` of
+    ``runner.cfg.model``). When a run resumes (``cfg.resume``), a checkpoint that records another fingerprint or
+    other training classes is refused before its weights are loaded (it used to fail with "different number of
+    parameter groups", or continue with a warning on renamed classes). ``load_from`` (fine-tuning from another
+    model) is not checked.
     """
 
     priority = 'VERY_HIGH'
@@ -28,6 +35,25 @@ class DataConsistencyHook(Hook):
             check_same_classes(train_classes, _classes(val_dataset),
                                _describe(train_dataset, 'train'), _describe(val_dataset, 'val'))
         self._check_model(runner, train_classes, _describe(train_dataset, 'train'))
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        from adaptcls.models.config_nodes import FINGERPRINT_KEY, model_fingerprint
+        if runner.cfg.get('model') is not None:
+            checkpoint.setdefault('meta', {})[FINGERPRINT_KEY] = model_fingerprint(runner.cfg.model)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not runner.cfg.get('resume') or runner.cfg.get('model') is None:
+            return
+        from adaptcls.models.config_nodes import CheckpointMismatchError, check_model_fingerprint
+        where = runner.cfg.get('load_from') or f'the latest checkpoint in {runner.work_dir}'
+        check_model_fingerprint(checkpoint, runner.cfg.model, where, runner.cfg.filename or 'the config')
+        trained_on = tuple((checkpoint.get('meta') or {}).get('dataset_meta', {}).get('classes') or ())
+        classes = _classes(runner.train_dataloader.dataset)
+        if trained_on and classes and trained_on != classes:
+            raise CheckpointMismatchError(
+                f'cannot resume from {where}: it was trained on the classes {list(trained_on)[:10]}, the training '
+                f'set now holds {list(classes)[:10]}. Resume with the data it was trained on, or start a new run '
+                'in another --work-dir.')
 
     def before_test(self, runner) -> None:
         test_dataset = runner.test_loop.dataloader.dataset
