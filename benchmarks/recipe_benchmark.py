@@ -157,6 +157,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/recipe_benchmark', help='default: %(default)s')
     parser.add_argument('--data-dir', default='data', help='where built-in data sets are written (default: data)')
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
+    parser.add_argument('--collect-only', action='store_true',
+                        help='train nothing: tabulate the finished runs of the work dir (e.g. of an interrupted run)')
     parser.add_argument('--list', action='store_true', help='print the recipes and exit')
     return parser.parse_args(argv)
 
@@ -197,6 +199,8 @@ def train(name: str, dataset: str, data_root: str, seed: int, args: argparse.Nam
     work_dir = os.path.join(args.work_dir, f'{dataset}_{args.size}px_{args.max_epochs}e', name, f'seed{seed}')
     summary_file = os.path.join(work_dir, 'summary.json')
     cfg = benchmark_config(recipe, args, seed, flip=dataset != 'digits')
+    if not os.path.isfile(summary_file) and args.collect_only:
+        raise RuntimeError(f'{dataset} {name} seed {seed}: not finished (no {summary_file}); --collect-only')
     if not os.path.isfile(summary_file):
         os.makedirs(work_dir, exist_ok=True)
         config_file = os.path.join(work_dir, f'{name}_benchmark_config.py')
@@ -215,6 +219,8 @@ def train(name: str, dataset: str, data_root: str, seed: int, args: argparse.Nam
                                f'{work_dir}/train_stdout.log')
     with open(summary_file) as stream:
         summary = json.load(stream)
+    with open(os.path.join(work_dir, 'history.json')) as stream:
+        history = json.load(stream)
     search = summary.get('lr_search') or {}
     run = dict(dataset=dataset, recipe=name, seed=seed, top1=summary['best_metrics']['top1'],
                mAP=summary['best_metrics']['mAP'], best_epoch=summary.get('best_epoch'),
@@ -223,7 +229,8 @@ def train(name: str, dataset: str, data_root: str, seed: int, args: argparse.Nam
                lr=search.get('chosen_lr', cfg.optim_wrapper.optimizer.lr), lr_source=search.get('mode', 'config'),
                stopped_early=summary['stopped_early'], stop_reason=summary.get('stop_reason'),
                lr_drops=[drop.get('epoch') for drop in summary.get('lr_drops') or []],
-               wall_time_s=round(summary['wall_time_s'], 1), work_dir=work_dir)
+               wall_time_s=round(summary['wall_time_s'], 1), work_dir=work_dir,
+               val_top1_curve=[round(entry['val']['top1'], 4) for entry in history if entry.get('val')])
     print(f'[{time.strftime("%H:%M:%S")}] {dataset} {name} seed {seed}: top1 {run["top1"]:.4f} mAP {run["mAP"]:.4f} '
           f'epochs {run["epochs_run"]}+{run["search_epochs"]:.1f} search, lr {run["lr"]}', flush=True)
     return run

@@ -11,6 +11,8 @@ THROUGHPUT_CHART = 'throughput.png'
 """Training throughput (plain vs adaptcls) and data pipeline vs model step, images per second."""
 RECIPES_CHART = 'recipe_benchmark.png'
 """Top-1 and epochs (training + LR search) of every recipe per data set, from recipe_benchmark.json."""
+CURVES_CHART = 'recipe_benchmark_curves.png'
+"""Val top-1 per epoch of every recipe per data set (seed 0), against the epochs spent including the LR search."""
 BAR_WIDTH = 0.38
 """Width of one bar; groups are one unit apart."""
 
@@ -37,6 +39,7 @@ def write_charts(results_dir: str) -> Dict[str, List[str]]:
         jobs.append((THROUGHPUT_CHART, lambda path: _throughput_chart(training, pipeline, path)))
     if recipes:
         jobs.append((RECIPES_CHART, lambda path: _recipes_chart(recipes, path)))
+        jobs.append((CURVES_CHART, lambda path: _curves_chart(recipes, path)))
     written, errors = [], []
     for name, draw in jobs:
         try:
@@ -112,4 +115,32 @@ def _recipes_chart(data: Dict, out_file: str) -> None:
     top1_axis.set_ylim(max(0.0, low - 10), 100)
     top1_axis.set_title('accuracy')
     epochs_axis.set_title('cost')
+    save_figure(figure, out_file)
+
+
+def _curves_chart(data: Dict, out_file: str) -> None:
+    """One panel per data set: val top-1 after each epoch of each recipe's first seed; an LR search shifts its
+    recipe's curve right by the search's epochs, so the x axis is the training spent."""
+    runs = [run for run in data['runs'] if run.get('val_top1_curve')]
+    if not runs:
+        raise KeyError('no run has "val_top1_curve"')
+    datasets = list(dict.fromkeys(run['dataset'] for run in runs))
+    plt = headless_pyplot()
+    figure, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 3.8), squeeze=False)
+    for axis, dataset in zip(axes[0], datasets):
+        first_seed = {}
+        for run in runs:
+            if run['dataset'] == dataset and run['recipe'] not in first_seed:
+                first_seed[run['recipe']] = run
+        for recipe, run in first_seed.items():
+            curve = 100 * np.array(run['val_top1_curve'])
+            epochs = run['search_epochs'] + np.arange(1, len(curve) + 1)
+            axis.plot(epochs, curve, label=f'{recipe} (seed {run["seed"]})')
+        low = min(100 * min(run['val_top1_curve'][len(run['val_top1_curve']) // 2:]) for run in first_seed.values())
+        axis.set_ylim(max(0.0, low - 15), 100)
+        axis.set_xlabel('epochs spent (LR search + training)')
+        axis.set_ylabel('val top-1 %')
+        axis.set_title(dataset)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
     save_figure(figure, out_file)

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from benchmarks.make_report import NOT_RECORDED, SECTIONS, build_report, run_info
-from benchmarks.report.charts import RECIPES_CHART, THROUGHPUT_CHART, write_charts
+from benchmarks.report.charts import CURVES_CHART, RECIPES_CHART, THROUGHPUT_CHART, write_charts
 from benchmarks.common.recipe_table import aggregate
 from benchmarks.report.tables import data_pipeline_table, markdown_table, recipe_benchmark_table, train_throughput_table
 
@@ -17,7 +17,8 @@ def _spread(median, low, high):
 def _run(dataset, recipe, seed, top1, epochs_run, search_epochs, stopped_early):
     return dict(dataset=dataset, recipe=recipe, seed=seed, top1=top1, mAP=top1 + 0.02, best_epoch=epochs_run - 2,
                 epochs_run=epochs_run, search_epochs=search_epochs, search_wall_time_s=10 * search_epochs, lr=0.01,
-                wall_time_s=20.0 * epochs_run, stopped_early=stopped_early)
+                wall_time_s=20.0 * epochs_run, stopped_early=stopped_early,
+                val_top1_curve=[top1 * (1 - 0.5 ** epoch) for epoch in range(1, epochs_run + 1)])
 
 
 _RUNS = [_run('digits', 'baseline', 0, 0.95, 30, 0.0, False), _run('digits', 'adaptive', 0, 0.9625, 21, 5.0, True)]
@@ -121,7 +122,7 @@ def test_charts_are_written_for_present_json_and_errors_named(tmp_path, broken):
     _write(tmp_path, 'data_pipeline.json', dict(DATA_PIPELINE, settings=pipeline_settings))
     _write(tmp_path, 'recipe_benchmark.json', dict(per_dataset={'digits': {}}) if broken else RECIPE_BENCHMARK)
     charts = write_charts(str(tmp_path))
-    assert charts['written'] == [THROUGHPUT_CHART] + ([] if broken else [RECIPES_CHART])
+    assert charts['written'] == [THROUGHPUT_CHART] + ([] if broken else [RECIPES_CHART, CURVES_CHART])
     assert (tmp_path / THROUGHPUT_CHART).stat().st_size > 0
     assert (tmp_path / RECIPES_CHART).exists() != broken
-    assert len(charts['errors']) == int(broken)
+    assert len(charts['errors']) == 2 * int(broken)  # neither recipe chart can be drawn
