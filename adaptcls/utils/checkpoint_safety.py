@@ -125,6 +125,10 @@ class UnsafeCheckpointError(RuntimeError):
     """A checkpoint holds objects that weights-only unpickling refuses to build."""
 
 
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file is truncated, empty or not a checkpoint at all."""
+
+
 def load_checkpoint_file(path: Union[str, os.PathLike], map_location: Any = 'cpu') -> Any:
     """Loads a checkpoint with weights-only unpickling and adaptcls's allow-list.
 
@@ -146,13 +150,27 @@ def load_checkpoint_file(path: Union[str, os.PathLike], map_location: Any = 'cpu
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises UnpicklingError or RuntimeError
-        if 'Weights only load failed' not in str(error) and 'Unsupported global' not in str(error):
-            raise
+        if 'unsupported global' not in str(error).lower():  # not a refused object: the bytes are no checkpoint
+            raise CorruptCheckpointError(
+                f'Checkpoint "{path}" cannot be read: it is truncated, empty or not a checkpoint '
+                f'({type(error).__name__}: {str(error).splitlines()[0] if str(error) else "no detail"}). '
+                f'{_other_checkpoints_hint(path)}') from None
         raise UnsafeCheckpointError(
             f'Refusing to load checkpoint "{path}": it contains objects that weights-only loading does '
             f'not allow ({_first_line_with(str(error), "Unsupported global")}). adaptcls never unpickles '
             'arbitrary objects, because a checkpoint can then run code. If you trust the file, re-save '
             'only its tensors (a plain state_dict) and load that.') from None
+
+
+def _other_checkpoints_hint(path: Union[str, os.PathLike]) -> str:
+    """Names the other checkpoints beside ``path`` that a user can resume from instead."""
+    folder = os.path.dirname(os.path.abspath(path))
+    names = [name for name in os.listdir(folder) if name.endswith('.pth') and name != os.path.basename(path)]
+    others = sorted(names, key=lambda name: os.path.getmtime(os.path.join(folder, name)))  # newest last
+    if not others:
+        return 'Use another copy of the file.'
+    return (f'Other checkpoints in {folder}: {", ".join(others[-4:])}; resume from one of them with '
+            f'--resume {os.path.join(folder, others[-1])}.')
 
 
 def _first_line_with(text: str, needle: str) -> str:

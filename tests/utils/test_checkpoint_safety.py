@@ -106,3 +106,19 @@ def test_an_adaptcls_checkpoint_loads(tmp_path):
     saved_numpy, loaded_numpy = checkpoint['random_state'][0]['numpy'], loaded['random_state'][0]['numpy']
     assert np.array_equal(saved_numpy['state']['key'], loaded_numpy['state']['key'])
     assert loaded['adaptcls_hooks'] == checkpoint['adaptcls_hooks']
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'empty', 'not_a_checkpoint'])
+def test_a_damaged_checkpoint_is_a_clear_error_naming_the_others(tmp_path, damage):
+    from adaptcls.utils.checkpoint_safety import CorruptCheckpointError
+    good = tmp_path / 'epoch_1.pth'
+    torch.save(dict(state_dict=dict(weight=torch.ones(3))), good)
+    damaged = tmp_path / 'epoch_2.pth'
+    content = good.read_bytes()
+    damaged.write_bytes({'truncated': content[:len(content) // 2], 'empty': b'',
+                         'not_a_checkpoint': b'<html>not found</html>'}[damage])
+    with pytest.raises(CorruptCheckpointError) as error:
+        load_checkpoint_file(damaged)
+    message = str(error.value)
+    assert str(damaged) in message and 'truncated, empty or not a checkpoint' in message
+    assert f'--resume {good}' in message
