@@ -16,7 +16,7 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from adaptcls.apis import infer_num_classes, set_data_root
+from adaptcls.apis import infer_num_classes, load_config, set_data_root
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.apis.cli_options import CfgOptionsAction
 from adaptcls.apis.config_checks import check_config_keys
@@ -68,7 +68,7 @@ def build_config(args: argparse.Namespace) -> Config:
     """Loads the config, applies the command-line options and checks its keys (as tools/train.py does)."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'Config file "{args.config}" does not exist (see configs/ for the recipes).')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     check_config_keys(cfg, for_training=True)

@@ -12,7 +12,7 @@ from typing import Optional, Union
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from adaptcls.apis import prepare_distributed, infer_num_classes, set_data_root
+from adaptcls.apis import infer_num_classes, load_config, prepare_distributed, set_data_root
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.apis.cli_options import CfgOptionsAction
 from adaptcls.apis.checkpoint_checks import load_checked_checkpoint
@@ -57,7 +57,7 @@ def main(argv=None) -> None:
             continue  # downloaded, then loaded weights-only (adaptcls.utils.checkpoint_safety)
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file "{path}" does not exist.')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     check_config_keys(cfg, for_training=False)

@@ -12,8 +12,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from adaptcls.apis import (avoid_single_image_batch, enable_amp, infer_num_classes, prepare_distributed,
-                           set_data_root)
+from adaptcls.apis import (avoid_single_image_batch, enable_amp, infer_num_classes, load_config,
+                           prepare_distributed, set_data_root)
 from adaptcls.apis.cli_errors import run_cli
 from adaptcls.apis.cli_options import CfgOptionsAction
 from adaptcls.apis.config_checks import check_config_keys, check_training_values
@@ -62,7 +62,7 @@ def build_config(args: argparse.Namespace) -> Config:
     """Loads the config and applies the command-line options to it."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'Config file "{args.config}" does not exist (see configs/ for the recipes).')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     check_config_keys(cfg, for_training=True)
@@ -96,6 +96,10 @@ def main(argv=None) -> None:
     register_all_modules()
     install_checkpoint_safety()
     cfg = build_config(args)
+    if args.resume == 'auto' and not osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+        raise FileNotFoundError(f'--resume: the work dir "{cfg.work_dir}" holds no run to resume (no last_checkpoint '
+                                'file); give the checkpoint (--resume PATH), the run\'s --work-dir, or drop --resume '
+                                'to start a new run.')
     work_dir_lock = claim_work_dir(cfg.work_dir, resume=bool(cfg.resume), overwrite=args.overwrite,
                                    rank=int(os.environ.get('RANK', '0')))
     try:

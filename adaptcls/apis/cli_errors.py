@@ -3,6 +3,7 @@ import difflib
 import os
 import re
 import sys
+import traceback
 from typing import Callable, List, Optional
 
 from adaptcls.deployment.dependencies import MissingDeployDependency
@@ -10,10 +11,14 @@ from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
 from .work_dir_guard import WorkDirInUseError
 
-USER_ERRORS = (ValueError, FileNotFoundError, KeyError, UnsafeCheckpointError, MissingDeployDependency,
-               NonFiniteLossError, WorkDirInUseError, FileExistsError, NotADirectoryError)
+USER_ERRORS = (ValueError, KeyError, UnsafeCheckpointError, MissingDeployDependency, NonFiniteLossError,
+               WorkDirInUseError, OSError, SyntaxError)
 """Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
-ValueError covers ``ConfigKeyError`` (misspelt/missing config keys) and ``ImageLoadError``."""
+ValueError covers ``ConfigKeyError`` (misspelt/missing config keys) and ``ImageLoadError``; OSError covers missing
+files, permissions, a full disk, a work dir that is a file; SyntaxError a config file that is not valid Python."""
+BUG_REPORT_LINE = ('This is not an input error adaptcls knows of: if the traceback above does not show a problem of '
+                   'your files or environment, please report it as a bug with the traceback and the command.')
+"""Printed after the traceback of any other exception."""
 
 _WORKER_TRACEBACK = '\nOriginal Traceback (most recent call last):'
 """How PyTorch's DataLoader re-raises a worker's exception: the worker's traceback is in the message."""
@@ -64,6 +69,8 @@ def original_message(error: BaseException) -> str:
     rather than the bare errno."""
     if isinstance(error, OSError) and isinstance(error.args[0] if error.args else None, int):
         return f'{error.strerror}: {error.filename}' if error.filename else str(error.strerror)
+    if isinstance(error, SyntaxError) and error.filename:
+        return f'{error.filename}, line {error.lineno}: {error.msg} (not valid Python; fix the file)'
     message = str(error.args[0] if error.args else error)
     if _WORKER_TRACEBACK not in message:
         return message
@@ -86,3 +93,7 @@ def run_cli(main: Callable[[], None]) -> None:
         message = registry_suggestion(message) or message
         print(f'error: {message}\n(set ADAPTCLS_DEBUG=1 for the full traceback)', file=sys.stderr)
         sys.exit(2)
+    except Exception:
+        traceback.print_exc()
+        print(BUG_REPORT_LINE, file=sys.stderr)
+        sys.exit(1)

@@ -8,6 +8,21 @@ from mmengine.config import Config, ConfigDict
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
+def load_config(path: str) -> Config:
+    """``Config.fromfile(path)``, with a config that is not valid Python reported by file and line.
+
+    mmengine parses config files without their name, so its ``SyntaxError`` says ``<unknown>``.
+
+    Raises:
+        ValueError: ``path`` (or one of its ``_base_`` files) is not valid Python.
+    """
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as error:
+        raise ValueError(f'config {path} (or one of its _base_ files), line {error.lineno}: {error.msg}; the file '
+                         'is not valid Python, fix it.') from None
+
+
 def iter_datasets(cfg: Config, keys=DATALOADER_KEYS) -> Iterator[ConfigDict]:
     """Yields every dataset config of the given dataloaders, unwrapping dataset wrappers.
 

@@ -41,11 +41,39 @@ def test_debug_variable_shows_the_traceback(monkeypatch):
         run_cli(failing(ValueError('bad value')))
 
 
-def test_other_errors_are_not_hidden(monkeypatch):
+def test_other_errors_keep_their_traceback_and_ask_for_a_bug_report(monkeypatch, capsys):
     monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(SystemExit) as exit_info:
         run_cli(failing(RuntimeError('a bug')))
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert 'Traceback (most recent call last)' in err and 'RuntimeError: a bug' in err
+    assert err.rstrip().endswith('please report it as a bug with the traceback and the command.')
+
+
+@pytest.mark.parametrize('error, expected', [
+    (PermissionError(13, 'Permission denied', '/work/read_only/epoch_1.pth'),
+     'Permission denied: /work/read_only/epoch_1.pth'),
+    (OSError(28, 'No space left on device', '/work/run/epoch_3.pth'), 'No space left on device: /work/run/epoch_3.pth'),
+    (NotADirectoryError('--work-dir "x" is a file'), '--work-dir "x" is a file'),
+])
+def test_file_system_errors_are_one_line(error, expected, capsys, monkeypatch):
+    monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(failing(error))
+    assert exit_info.value.code == 2 and capsys.readouterr().err.splitlines()[0] == f'error: {expected}'
+
+
+def test_a_config_that_is_not_valid_python_is_named_with_its_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.tools.conftest import REPO
+    config = tmp_path / 'broken.py'
+    config.write_text("model = dict(type='ImageClassifier'\n")
+    result = subprocess.run([sys.executable, 'tools/train.py', str(config)], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 2 and f'error: config {config} (or one of its _base_ files), line 1' in result.stderr
 
 
 class UnreadableDataset(torch.utils.data.Dataset):

@@ -93,3 +93,9 @@ def test_train_refuses_to_rerun_over_a_finished_run(tiny_data, tmp_path):  # noq
     again = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
     assert again.returncode == 2 and 'error: ' in again.stderr and '--overwrite' in again.stderr
     assert _checksums(work) == before
+
+
+def test_a_bare_resume_with_nothing_to_resume_is_an_error(tmp_path):
+    result = subprocess.run([sys.executable, 'tools/train.py', 'configs/effnet_lite0_demo.py', '--work-dir',
+                             str(tmp_path / 'empty'), '--resume'], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 2 and 'holds no run to resume (no last_checkpoint file)' in result.stderr
