@@ -242,3 +242,14 @@ def test_a_symlink_to_an_image_is_an_image(folder_tree, tmp_path):
     (folder_tree / 'train' / 'dog' / 'linked.png').symlink_to(target)
     dataset = ImageFolderDataset(data_root=str(folder_tree), data_prefix='train')
     assert len(dataset) == 4
+
+
+def test_a_gif_is_an_image_and_loads_its_first_frame(folder_tree):
+    from adaptcls.datasets import LoadImage
+    frames = [Image.fromarray(np.full((6, 4, 3), value, dtype=np.uint8)).convert('P') for value in (90, 200)]
+    gif = folder_tree / 'train' / 'dog' / 'd.gif'
+    frames[0].save(gif, save_all=True, append_images=frames[1:])
+    dataset = ImageFolderDataset(data_root=str(folder_tree), data_prefix='train')
+    assert str(gif) in [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
+    img = LoadImage().read_rgb(str(gif))
+    assert img.shape == (6, 4, 3) and abs(int(img.mean()) - 90) <= 2
