@@ -14,7 +14,9 @@ from tests.deployment.shared_model import REPO
 
 def test_labels_of_image_files_follow_pytorch(exported):
     reference = pytorch_on_val(exported)
-    classifier = IRClassifier(f'{exported["out"]}/model.xml')
+    # f32: on a CPU with AVX-512 BF16 OpenVINO runs an FP32 IR in bf16 by default, which can flip a near tie of
+    # this tiny 3-epoch model; the test is about preprocessing and labels, not about bf16 rounding.
+    classifier = IRClassifier(f'{exported["out"]}/model.xml', config={'INFERENCE_PRECISION_HINT': 'f32'})
     paths = reference['paths'][::20]  # 10 images across the classes
     results = classifier.classify_files(paths, topk=3)
     expected = [reference['classes'][index] for index in reference['logits'][::20].argmax(1)]
