@@ -61,7 +61,10 @@ def test_evaluate_writes_a_confusion_matrix_that_agrees_with_top1(exported, tmp_
     assert result['confusion_matrix'] == str(png) and png.read_bytes().startswith(b'\x89PNG')
     assert matrix['classes'] == [str(digit) for digit in range(10)]
     assert matrix['images'] == result['images'] == sum(map(sum, matrix['counts']))
-    assert matrix['correct'] / matrix['images'] == pytest.approx(result['metrics']['top1'], abs=1e-6)
+    # top-1 counts a class tied with the true one as ranked above it (a miss); the matrix's argmax takes one of the
+    # tied classes. An FP32 IR runs in bf16 on AVX-512 BF16 CPUs, where a probability tie can happen: allow two.
+    top1 = result['metrics']['top1']
+    assert top1 - 1e-6 <= matrix['correct'] / matrix['images'] <= top1 + 2 / matrix['images'] + 1e-6
 
 
 def test_benchmark_of_an_export_folder_times_every_backend(exported, tmp_path, capsys):
