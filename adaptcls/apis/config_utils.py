@@ -66,12 +66,7 @@ def infer_num_classes(cfg: Config) -> Optional[int]:
                if 'num_classes' in node and node['num_classes'] is None]
     if not holders:
         return None
-    from adaptcls.registry import DATASETS
-    train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
-    train_cfg['pipeline'] = []
-    if 'bad_images' in train_cfg:  # only the class list is needed: no image is decoded here
-        train_cfg['bad_images'] = 'error'
-    num_classes = len(DATASETS.build(train_cfg).metainfo['classes'])
+    num_classes = len(_scanned_train_set(cfg).metainfo['classes'])
     for holder in holders:
         holder['num_classes'] = num_classes
     return num_classes
@@ -92,12 +87,7 @@ def avoid_single_image_batch(cfg: Config) -> Optional[str]:
     loader = cfg.train_dataloader
     if loader.get('drop_last'):
         return None
-    from adaptcls.registry import DATASETS
-    train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
-    train_cfg['pipeline'] = []
-    if 'bad_images' in train_cfg:
-        train_cfg['bad_images'] = 'error'
-    images = len(DATASETS.build(train_cfg))
+    images = len(_scanned_train_set(cfg))
     processes = int(os.environ.get('WORLD_SIZE', '1'))
     per_process = -(-images // processes)  # mmengine's DefaultSampler pads every process to the same count
     if per_process % loader.batch_size != 1:
@@ -106,6 +96,17 @@ def avoid_single_image_batch(cfg: Config) -> Optional[str]:
     return (f'note: {images} training images at batch {loader.batch_size} per process leave a last batch of 1 '
             'image, which BatchNorm cannot train on; train_dataloader.drop_last=True drops it (a different one each '
             'epoch).')
+
+
+def _scanned_train_set(cfg: Config):
+    """The config's training set with no pipeline: its file list and classes, no image decoded (what
+    ``infer_num_classes`` and ``avoid_single_image_batch`` read)."""
+    from adaptcls.registry import DATASETS
+    train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
+    train_cfg['pipeline'] = []
+    if 'bad_images' in train_cfg:  # only the file list is needed: no image is decoded here
+        train_cfg['bad_images'] = 'error'
+    return DATASETS.build(train_cfg)
 
 
 def enable_amp(cfg: Config) -> None:
