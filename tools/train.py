@@ -73,6 +73,7 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.data_root:
         set_data_root(cfg, args.data_root)
     if args.resume == 'auto':
+        _check_resumable(cfg.work_dir)
         cfg.resume, cfg.load_from = True, None
     elif args.resume:
         cfg.resume, cfg.load_from = True, args.resume
@@ -90,16 +91,20 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def _check_resumable(work_dir: str) -> None:
+    """Refuses a bare ``--resume`` before any data is read when the work dir holds no run to resume."""
+    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        raise FileNotFoundError(f'--resume: the work dir "{work_dir}" holds no run to resume (no last_checkpoint '
+                                'file); give the checkpoint (--resume PATH), the run\'s --work-dir, or drop --resume '
+                                'to start a new run.')
+
+
 def main(argv=None) -> None:
     torch.set_flush_denormal(True)  # denormal floats can slow CPU training from scratch down many-fold
     args = parse_args(argv)
     register_all_modules()
     install_checkpoint_safety()
     cfg = build_config(args)
-    if args.resume == 'auto' and not osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
-        raise FileNotFoundError(f'--resume: the work dir "{cfg.work_dir}" holds no run to resume (no last_checkpoint '
-                                'file); give the checkpoint (--resume PATH), the run\'s --work-dir, or drop --resume '
-                                'to start a new run.')
     work_dir_lock = claim_work_dir(cfg.work_dir, resume=bool(cfg.resume), overwrite=args.overwrite,
                                    rank=int(os.environ.get('RANK', '0')))
     try:
