@@ -42,10 +42,11 @@ from mmengine.config import Config  # noqa: E402
 
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.recipe_table import aggregate, print_tables  # noqa: E402
+from benchmarks.common.recipe_table import aggregate, lr_comparison, lr_comparison_rows, print_tables  # noqa: E402
 from benchmarks.common.run_info import command_line, today  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
+LR_RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_search_comparison.json')
 CONFIG_SIZE = 224
 """The input size the recipe configs spell out; every size key of their pipelines is scaled by size / 224."""
 SIZE_KEYS = ('size',)
@@ -132,6 +133,22 @@ RECIPES: Dict[str, Recipe] = {
                                           edit=lambda cfg: cfg.custom_hooks[0].update(monitor='train_loss')),
 }
 """recipe name -> Recipe. The first three are the benchmark's default rows."""
+LR_GRID = (0.0025, 0.005, 0.01, 0.02)
+"""Learning rates of the LR-search comparison's grid of full adaptive trainings (0.02 lies above the EfficientNet
+search range 0.001-0.010, to show whether that range's top caps the recipe)."""
+TPE_BUDGET = dict(tpe_trials=8, tpe_epochs=3)
+"""The LR-search comparison's TPE budget (the recipe's own: 15 trials x 6 epochs, about 90 epochs per data set, more
+than this 2-core CPU affords per data set)."""
+for _lr in LR_GRID:
+    RECIPES[f'adaptive_lr_{_lr:g}'] = Recipe(
+        ADAPTIVE, f'adaptive trained at lr {_lr:g} (no LR search): one point of the LR grid', ('--no-auto-lr',),
+        edit=lambda cfg, lr=_lr: cfg.optim_wrapper.optimizer.update(lr=lr))
+RECIPES['adaptive_tpe'] = Recipe(
+    ADAPTIVE, f'adaptive with the LR chosen by a TPE search ({TPE_BUDGET["tpe_trials"]} trials x '
+    f'{TPE_BUDGET["tpe_epochs"]} epochs) instead of the range test',
+    edit=lambda cfg: cfg.lr_search.update(auto_lr='tpe', **TPE_BUDGET))
+LR_COMPARISON_RECIPES = ('adaptive', 'adaptive_tpe', *(f'adaptive_lr_{lr:g}' for lr in LR_GRID))
+"""The LR-search comparison: the range test (the default), TPE, and the grid of full trainings it is judged by."""
 DEFAULT_RECIPES = ('baseline', 'timm_defaults', 'adaptive')
 
 
@@ -160,7 +177,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--collect-only', action='store_true',
                         help='train nothing: tabulate the finished runs of the work dir (e.g. of an interrupted run)')
     parser.add_argument('--list', action='store_true', help='print the recipes and exit')
-    return parser.parse_args(argv)
+    parser.add_argument('--lr-comparison', action='store_true',
+                        help='the LR-search comparison instead: recipes ' + ' '.join(LR_COMPARISON_RECIPES) +
+                        f' on fashion_mnist and cifar10, seed 0, into {LR_RESULTS} (other options still apply)')
+    args = parser.parse_args(argv)
+    if args.lr_comparison:
+        defaults = parser.parse_args([])
+        for key, value in dict(recipes=list(LR_COMPARISON_RECIPES), datasets=['fashion_mnist', 'cifar10'],
+                               seeds=[0], results=LR_RESULTS).items():
+            if getattr(args, key) == getattr(defaults, key):
+                setattr(args, key, value)
+    return args
 
 
 def _scaled_pipeline(pipeline: List[dict], size: int, flip: bool) -> List[dict]:
@@ -266,6 +293,10 @@ def main(argv=None) -> None:
             results.update(aggregate(results['runs']))
             atomic_write_json(args.results, results)  # partial results survive an interruption
     print_tables(results)
+    if args.lr_comparison:
+        results['lr_comparison'] = lr_comparison(results['runs'])
+        atomic_write_json(args.results, results)
+        print('\n'.join(lr_comparison_rows(results['lr_comparison'])))
     print(f'\nwrote {args.results}')
 
 

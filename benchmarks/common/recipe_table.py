@@ -57,3 +57,40 @@ def print_tables(results: Dict) -> None:
     print('\n'.join(markdown_rows(results)))
     for name, description in results['recipes'].items():
         print(f'  {name}: {description}')
+
+
+def lr_comparison(runs: List[Dict]) -> Dict:
+    """Per data set: each LR source (the range test, TPE, and the grid of full trainings at fixed LRs) with its LR,
+    top-1 (mean over seeds), search cost, and its gap to the grid optimum (the best top-1 of the grid trainings)."""
+    grouped = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        grouped[run['dataset']][run['recipe']].append(run)
+    table = {}
+    for dataset, recipes in grouped.items():
+        rows = {recipe: dict(lr=_mean([run['lr'] for run in seeds]), top1=_mean([run['top1'] for run in seeds]),
+                             seeds=len(seeds), search_epochs=_mean([run['search_epochs'] for run in seeds]),
+                             search_wall_time_s=_mean([run['search_wall_time_s'] for run in seeds]),
+                             train_epochs=_mean([run['epochs_run'] for run in seeds]))
+                for recipe, seeds in recipes.items()}
+        grid = {recipe: row for recipe, row in rows.items() if recipe.startswith('adaptive_lr_')}
+        if grid:
+            best = max(grid, key=lambda recipe: grid[recipe]['top1'])
+            grid_cost = sum(row['train_epochs'] for row in grid.values())
+            for recipe, row in rows.items():
+                row['gap_to_grid_optimum_pt'] = 100 * (row['top1'] - grid[best]['top1'])
+            table[dataset] = dict(rows=rows, grid_optimum=best, grid_cost_epochs=grid_cost)
+    return table
+
+
+def lr_comparison_rows(table: Dict) -> List[str]:
+    """The LR-search comparison as a markdown table."""
+    lines = ['| data set | LR source | lr | top-1 | gap to grid optimum (pt) | search epochs | search s |',
+             '|---|---|---|---|---|---|---|']
+    for dataset, entry in table.items():
+        for recipe, row in entry['rows'].items():
+            mark = ' (grid optimum)' if recipe == entry['grid_optimum'] else ''
+            lines.append(f'| {dataset} | {recipe}{mark} | {row["lr"]:.4g} | {row["top1"]:.4f} | '
+                         f'{row["gap_to_grid_optimum_pt"]:+.1f} | {row["search_epochs"]:.1f} | '
+                         f'{row["search_wall_time_s"]:.0f} |')
+        lines.append(f'| {dataset} | grid of full trainings (cost) | | | | {entry["grid_cost_epochs"]:.0f} | |')
+    return lines
