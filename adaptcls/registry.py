@@ -4,6 +4,8 @@ Each registry lists the package ``locations`` that hold its modules, so a config
 ``type='TimmBackbone'`` imports ``adaptcls.models`` on demand and ``import adaptcls`` stays light.
 The default scope of every adaptcls config is ``'adaptcls'`` (see ``configs/_base_/default_runtime.py``).
 """
+from typing import ContextManager
+
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -22,12 +24,12 @@ from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 
 __all__ = [
     'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS',
     'HOOKS', 'LOOPS', 'LOG_PROCESSORS', 'OPTIM_WRAPPERS', 'OPTIMIZERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
-    'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS',
+    'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS', 'adaptcls_scope',
 ]
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['adaptcls.models'])
@@ -50,7 +52,7 @@ LOG_PROCESSORS = Registry(
     'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=['adaptcls.engine'])
 
 OPTIM_WRAPPERS = Registry(
-    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['adaptcls.engine'])
+    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=['adaptcls.optim'])
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['adaptcls.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
@@ -64,3 +66,9 @@ EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['adaptcl
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, locations=['adaptcls.engine'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, locations=['adaptcls.engine'])
 FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['adaptcls.engine'])
+
+
+def adaptcls_scope() -> ContextManager:
+    """A context in which mmengine builds from adaptcls's registries (the default scope ``'adaptcls'``), restored on
+    exit: library code builds datasets and models in it without changing the process's default scope."""
+    return DefaultScope.overwrite_default_scope('adaptcls')

@@ -38,7 +38,8 @@ from mmengine.logging import MMLogger  # noqa: E402
 from timm.data.auto_augment import augment_and_mix_transform  # noqa: E402
 
 from adaptcls.registry import DATASETS, TRANSFORMS  # noqa: E402
-from adaptcls.utils import atomic_write_json, register_all_modules  # noqa: E402
+from adaptcls.setup_env import register_all_modules  # noqa: E402
+from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common.model_step import time_train_steps, untrained_model_config  # noqa: E402
 from benchmarks.common.pipeline_timing import (seed_global_rngs, time_dataset_items, time_pil_transform,  # noqa: E402
                                                time_transforms)

@@ -36,9 +36,9 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from adaptcls.deployment.benchmark_runner import BenchmarkSettings, benchmark_backends  # noqa: E402
-from adaptcls.deployment.benchmark_targets import BenchmarkTarget, find_targets  # noqa: E402
-from adaptcls.deployment.latency_benchmark import TimingOptions  # noqa: E402
+from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends  # noqa: E402
+from adaptcls.deployment.benchmark.benchmark_targets import BenchmarkTarget, find_targets  # noqa: E402
+from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'deploy.json')
@@ -124,7 +124,7 @@ def compare_with_benchmark_app(targets: List[BenchmarkTarget], settings: Benchma
 def prepare_export(args: argparse.Namespace) -> str:
     """Exports the checkpoint when given; returns the IR to benchmark."""
     if args.checkpoint:
-        from adaptcls.deployment.exporter import ExportOptions, export_checkpoint
+        from adaptcls.deployment.export.exporter import ExportOptions, export_checkpoint
         export_checkpoint(args.config, args.checkpoint, args.export_dir,
                           ExportOptions(int8=True, data_root=args.data_root))
     xml_path = os.path.join(args.export_dir, 'model.xml')
@@ -137,10 +137,10 @@ def prepare_export(args: argparse.Namespace) -> str:
 def export_large_model(model_name: str, size: int, calibration_count: int, folder: str) -> List[BenchmarkTarget]:
     """Random-weight timm model -> ONNX -> FP32 IR and INT8 IR (random calibration) in ``folder``."""
     from adaptcls.deployment.complexity import torch_complexity
-    from adaptcls.deployment.int8_quantization import quantize_ir
-    from adaptcls.deployment.ir_metadata import IRMetadata
-    from adaptcls.deployment.onnx_export import export_onnx
-    from adaptcls.deployment.openvino_ir import build_ir, save_ir
+    from adaptcls.deployment.export.int8_quantization import quantize_ir
+    from adaptcls.deployment.runtime.ir_metadata import IRMetadata
+    from adaptcls.deployment.export.onnx_export import export_onnx
+    from adaptcls.deployment.export.openvino_ir import build_ir, save_ir
     from adaptcls.models.classifiers import BackboneHead
     classes = 1000
     module = BackboneHead(dict(type='TimmBackbone', model_name=model_name, pretrained=False),
@@ -189,7 +189,7 @@ def measure_large_model(args: argparse.Namespace, settings: BenchmarkSettings) -
 
 def main() -> None:
     args = parse_args()
-    from adaptcls.utils import register_all_modules
+    from adaptcls.setup_env import register_all_modules
     register_all_modules()
     settings = BenchmarkSettings(threads=args.threads, hint='latency', timing=TimingOptions(duration_s=args.time))
     export_rows = compare_with_benchmark_app(find_targets(prepare_export(args)), settings, args.repeats)

@@ -28,9 +28,10 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from adaptcls.apis import infer_num_classes, set_data_root  # noqa: E402
+from adaptcls.config import build_config  # noqa: E402
 from adaptcls.lr_search import SEARCH_MODES, LRSearchSettings, run_lr_search  # noqa: E402
-from adaptcls.utils import atomic_write_json, install_checkpoint_safety, register_all_modules  # noqa: E402
+from adaptcls.setup_env import init_entry_point  # noqa: E402
+from adaptcls.utils import atomic_write_json  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_search.json')
 QUICK_SETTINGS = dict(tpe_trials=6, tpe_epochs=2, grid_points=4, grid_epochs=2)
@@ -57,11 +58,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def load_config(path: str, data_root: str, work_dir: str, seed: int) -> Config:
-    cfg = Config.fromfile(path)
-    cfg.work_dir = work_dir
+    cfg = build_config(path, 'train', data_root=data_root, work_dir=work_dir)
     cfg.randomness = dict(cfg.get('randomness', {}), seed=seed)
-    set_data_root(cfg, data_root)
-    infer_num_classes(cfg)
     return cfg
 
 
@@ -120,8 +118,7 @@ def print_table(rows: List[Dict], grid_optimum: Optional[float]) -> None:
 
 def main() -> None:
     args = parse_args()
-    register_all_modules()
-    install_checkpoint_safety()
+    init_entry_point()
     train_epochs = args.train_epochs or (QUICK_TRAIN_EPOCHS if args.quick else None)
     rows = [run_mode(args, mode, train_epochs) for mode in args.modes]
     grid_optimum = next((row['chosen_lr'] for row in rows if row['mode'] == 'grid'), None)

@@ -40,6 +40,7 @@ sys.path.insert(0, REPO)
 
 from mmengine.config import Config  # noqa: E402
 
+from adaptcls.config import set_input_size  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
 from benchmarks.common.recipe_table import aggregate, lr_comparison, lr_comparison_rows, print_tables  # noqa: E402
@@ -47,9 +48,6 @@ from benchmarks.common.run_info import command_line, today  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
 LR_RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_search_comparison.json')
-CONFIG_SIZE = 224
-"""The input size the recipe configs spell out; every size key of their pipelines is scaled by size / 224."""
-SIZE_KEYS = ('size',)
 
 
 def _linear_head(cfg: Config) -> None:
@@ -81,7 +79,7 @@ def _random_resized_crop(cfg: Config) -> None:
 
 
 def _mutual_lite0(cfg: Config) -> None:
-    """The MobileNetV3 recipe's mutual learning (configs/_base_/models/mnv3_large_mutual.py) with EfficientNet-Lite0
+    """The MobileNetV3 recipe's mutual learning (configs/_base_/models/mnv3_mutual.py) with EfficientNet-Lite0
     students, whose ImageNet weights work offline: a fast linear-head student (the evaluated one) and a slow
     AM-Softmax one, at the EfficientNet LR range."""
     num_classes = cfg.model.head.num_classes
@@ -190,24 +188,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def _scaled_pipeline(pipeline: List[dict], size: int, flip: bool) -> List[dict]:
-    steps = []
+def _switch_off_flip(pipeline: List[dict]) -> None:
     for step in pipeline:
-        step = dict(step)
-        for key in SIZE_KEYS:
-            if key in step:
-                step[key] = round(step[key] * size / CONFIG_SIZE)
-        if step['type'] == 'RandomHorizontalFlip' and not flip:
+        if step['type'] == 'RandomHorizontalFlip':
             step['prob'] = 0.0
-        steps.append(step)
-    return steps
 
 
 def benchmark_config(recipe: Recipe, args: argparse.Namespace, seed: int, flip: bool) -> Config:
     """The recipe config with the benchmark's size, max_epochs, seed and workers (and the recipe's ablation)."""
     cfg = Config.fromfile(os.path.join(REPO, recipe.config))
+    set_input_size(cfg, args.size)  # every size of every pipeline scaled by size / 224, as --img-size does
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[key].dataset.pipeline = _scaled_pipeline(cfg[key].dataset.pipeline, args.size, flip)
+        if not flip:
+            _switch_off_flip(cfg[key].dataset.pipeline)
         cfg[key].update(num_workers=args.workers, persistent_workers=args.workers > 0)
     old_max = cfg.train_cfg.max_epochs
     cfg.train_cfg.max_epochs = args.max_epochs

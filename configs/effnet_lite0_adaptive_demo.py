@@ -24,7 +24,6 @@ train_dataloader = dict(batch_size=32, dataset=dict(data_root=data_root, pipelin
 val_dataloader = dict(batch_size=64, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_epochs = 15
 train_cfg = dict(max_epochs=15)
 # The recipe's lr (0.010 per 64 images, used with --no-auto-lr and as the LR search's reference) declared for the
 # demo's batch of 32, so no linear rescaling.

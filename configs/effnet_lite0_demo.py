@@ -21,7 +21,6 @@ train_dataloader = dict(batch_size=32, dataset=dict(data_root=data_root, pipelin
 val_dataloader = dict(batch_size=64, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_epochs = 10
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=10, eta_min=0.0, by_epoch=True, begin=0, end=10,
          convert_to_iter_based=True),

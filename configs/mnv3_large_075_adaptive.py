@@ -4,11 +4,16 @@
 # train pipeline. The initial LR is estimated per data set (lr_search.auto_lr below; 0.013,
 # the baseline's, with --no-auto-lr), declared for a total batch of 64 (auto_scale_lr scales it linearly with the batch size).
 _base_ = [
-    '_base_/models/mnv3_large_075_mutual.py',
+    '_base_/models/mnv3_mutual.py',
     '_base_/datasets/image_folder_augmix.py',
     '_base_/schedules/sam_plateau_v2.py',
     '_base_/default_runtime.py',
 ]
+# MobileNetV3-large-0.75 students (timm tf_mobilenetv3_large_075.in1k ImageNet weights; offline, set both backbones' pretrained to a local
+# file), with 1280 feature channels into each head.
+student_backbone = dict(model_name='tf_mobilenetv3_large_075', pretrained_tag='in1k')
+model = dict(fast=dict(backbone=student_backbone, head=dict(in_channels=1280)),
+             slow=dict(backbone=student_backbone, head=dict(in_channels=1280)))
 optim_wrapper = dict(optimizer=dict(lr=0.013))
 # The initial LR is estimated before training (recipe.md "Initial learning-rate estimation"): the fast.ai-style range
 # test (tools/lr_search.py --mode fastai: 1 warm-up epoch + at least 100 sweep iterations); the lr above is used only

@@ -4,7 +4,7 @@
 # train pipeline. The initial LR is estimated per data set (lr_search.auto_lr below; 0.013,
 # the baseline's, with --no-auto-lr), declared for a total batch of 64 (auto_scale_lr scales it linearly with the batch size).
 _base_ = [
-    '_base_/models/mnv3_large_mutual.py',
+    '_base_/models/mnv3_mutual.py',
     '_base_/datasets/image_folder_augmix.py',
     '_base_/schedules/sam_plateau_v2.py',
     '_base_/default_runtime.py',

@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 
-from adaptcls.apis.cli_errors import run_cli
+from adaptcls.cli.cli_errors import run_cli
 
 PRECISION_HINTS = ('f32', 'bf16', 'f16')
 
@@ -99,7 +99,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def export(args: argparse.Namespace) -> None:
-    from adaptcls.deployment.exporter import ExportOptions, export_checkpoint
+    from adaptcls.deployment.export.exporter import ExportOptions, export_checkpoint
     options = ExportOptions(formats=args.format, int8=args.int8, calibration_images=args.calib,
                             calibration_seed=args.calib_seed, input_size=args.input_size,
                             data_root=args.data_root, verify_images=args.verify_images)
@@ -109,10 +109,10 @@ def export(args: argparse.Namespace) -> None:
 
 
 def benchmark(args: argparse.Namespace) -> None:
-    from adaptcls.deployment.benchmark_report import format_table, write_benchmark
-    from adaptcls.deployment.benchmark_runner import BenchmarkSettings, benchmark_backends, model_complexity
-    from adaptcls.deployment.benchmark_targets import find_targets
-    from adaptcls.deployment.latency_benchmark import TimingOptions
+    from adaptcls.deployment.benchmark.benchmark_report import format_table, write_benchmark
+    from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends, model_complexity
+    from adaptcls.deployment.benchmark.benchmark_targets import find_targets
+    from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions
     targets = find_targets(args.model, args.config)
     timing = TimingOptions(duration_s=args.time, warmup_runs=args.warmup_runs, warmup_s=args.warmup_time)
     settings = BenchmarkSettings(device=args.device, batch=args.batch, threads=args.threads, hint=args.hint,
@@ -127,7 +127,7 @@ def benchmark(args: argparse.Namespace) -> None:
 
 
 def predict(args: argparse.Namespace) -> None:
-    from adaptcls.deployment.ir_classifier import IRClassifier
+    from adaptcls.deployment.runtime.ir_classifier import IRClassifier
     if args.topk < 1:
         raise ValueError(f'--topk must be at least 1, got {args.topk}.')
     classifier = IRClassifier(args.model, args.device)
@@ -136,7 +136,7 @@ def predict(args: argparse.Namespace) -> None:
 
 
 def evaluate(args: argparse.Namespace) -> None:
-    from adaptcls.deployment.ir_evaluation import evaluate_ir
+    from adaptcls.deployment.runtime.ir_evaluation import evaluate_ir
     from adaptcls.evaluation.confusion_matrix_report import check_png_path
     from adaptcls.utils import atomic_write_json
     config = {'INFERENCE_PRECISION_HINT': args.precision_hint} if args.precision_hint else None

@@ -16,13 +16,12 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from adaptcls.apis import infer_num_classes, load_config, set_data_root
-from adaptcls.apis.cli_errors import run_cli
-from adaptcls.apis.cli_options import CfgOptionsAction
-from adaptcls.apis.config_checks import check_config_keys
+from adaptcls.cli.cli_errors import run_cli
+from adaptcls.cli.cli_options import CfgOptionsAction
+from adaptcls.config import build_config
 from adaptcls.lr_search import (SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings, run_lr_search,
                                 trial_setting_keys)
-from adaptcls.utils import install_checkpoint_safety, register_all_modules
+from adaptcls.setup_env import init_entry_point
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -64,22 +63,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def build_config(args: argparse.Namespace) -> Config:
-    """Loads the config, applies the command-line options and checks its keys (as tools/train.py does)."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'Config file "{args.config}" does not exist (see configs/ for the recipes).')
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    check_config_keys(cfg, for_training=True)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    infer_num_classes(cfg)
-    return cfg
-
-
 def search_settings(cfg: Config, args: argparse.Namespace) -> LRSearchSettings:
     """The config's ``lr_search`` settings with the command-line options applied."""
     overrides = dict(lr_range=args.range, lr_step=args.step, fastai_rule=args.rule)
@@ -91,9 +74,9 @@ def search_settings(cfg: Config, args: argparse.Namespace) -> LRSearchSettings:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    register_all_modules()
-    install_checkpoint_safety()
-    cfg = build_config(args)
+    init_entry_point()
+    cfg = build_config(args.config, 'search', cfg_options=args.cfg_options, data_root=args.data_root,
+                       work_dir=args.work_dir)
     outcome = run_lr_search(cfg, args.mode, search_settings(cfg, args), storage=args.storage,
                             study_name=args.study_name, seed=args.seed)
     print(f'\nchosen lr: {outcome.chosen_lr}\n'

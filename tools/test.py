@@ -12,16 +12,14 @@ from typing import Optional, Union
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from adaptcls.apis import infer_num_classes, load_config, prepare_distributed, set_data_root
-from adaptcls.apis.cli_errors import run_cli
-from adaptcls.apis.cli_options import CfgOptionsAction
-from adaptcls.apis.checkpoint_checks import load_checked_checkpoint
-from adaptcls.apis.config_checks import check_config_keys
+from adaptcls.cli.cli_errors import run_cli
+from adaptcls.cli.cli_options import CfgOptionsAction
+from adaptcls.config import build_config, load_checked_checkpoint
 from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
 from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
-from adaptcls.models.config_nodes import switch_off_pretraining
 from adaptcls.utils.checkpoint_safety import URL_SCHEMES
-from adaptcls.utils import atomic_write_json, install_checkpoint_safety, register_all_modules
+from adaptcls.setup_env import init_entry_point
+from adaptcls.utils import atomic_write_json
 
 
 CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
@@ -50,28 +48,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    register_all_modules()
-    install_checkpoint_safety()
+    init_entry_point()
     for path, what in ((args.config, 'Config'), (args.checkpoint, 'Checkpoint')):
         if what == 'Checkpoint' and path.startswith(URL_SCHEMES):
             continue  # downloaded, then loaded weights-only (adaptcls.utils.checkpoint_safety)
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file "{path}" does not exist.')
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    check_config_keys(cfg, for_training=False)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0], 'test')
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    cfg.load_from = None  # loaded below, strictly and after a class check (load_from would load non-strictly)
-    cfg.resume = False
-    switch_off_pretraining(cfg.model)  # the checkpoint provides every weight
+    cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
+                       work_dir=args.work_dir, launcher=args.launcher)
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
-    prepare_distributed(cfg)
-    infer_num_classes(cfg)
     runner = Runner.from_cfg(cfg)
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
                             args.config, cfg.model)

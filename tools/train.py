@@ -4,23 +4,18 @@ Writes checkpoints, logs, history.json, training_curves.png and summary.json to 
 (default: work_dirs/<config name>). Run with --help for every option.
 """
 import argparse
-import json
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
-from adaptcls.apis import (avoid_single_image_batch, enable_amp, infer_num_classes, load_config,
-                           prepare_distributed, set_data_root)
-from adaptcls.apis.cli_errors import run_cli
-from adaptcls.apis.cli_options import CfgOptionsAction
-from adaptcls.apis.config_checks import check_config_keys, check_training_values
-from adaptcls.apis.run_report import run_report
-from adaptcls.apis.work_dir_guard import claim_work_dir
-from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
-from adaptcls.utils import install_checkpoint_safety, register_all_modules
+from adaptcls.apis import build_config, train
+from adaptcls.apis.training import SUMMARY_FILE
+from adaptcls.cli.cli_errors import run_cli
+from adaptcls.cli.cli_options import CfgOptionsAction
+from adaptcls.cli.run_report import run_report
+from adaptcls.config import enable_amp
+from adaptcls.setup_env import init_entry_point
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,75 +53,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def build_config(args: argparse.Namespace) -> Config:
-    """Loads the config and applies the command-line options to it."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'Config file "{args.config}" does not exist (see configs/ for the recipes).')
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    check_config_keys(cfg, for_training=True)
-    check_training_values(cfg)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    if args.resume == 'auto':
-        _check_resumable(cfg.work_dir)
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume:
-        cfg.resume, cfg.load_from = True, args.resume
+def build_train_config(args: argparse.Namespace) -> Config:
+    """The config built for training (``adaptcls.config.build_config``) with the command-line run options."""
+    cfg = build_config(args.config, 'train', cfg_options=args.cfg_options, data_root=args.data_root,
+                       work_dir=args.work_dir, launcher=args.launcher, resume=args.resume)
     if args.amp:
         enable_amp(cfg)
     if args.seed is not None:
         cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
     if args.deterministic:
         cfg.randomness = dict(cfg.get('randomness', {}), deterministic=True)
-    prepare_distributed(cfg)
-    infer_num_classes(cfg)
-    note = avoid_single_image_batch(cfg)
-    if note:
-        print(note)
     return cfg
 
 
-def _check_resumable(work_dir: str) -> None:
-    """Refuses a bare ``--resume`` before any data is read when the work dir holds no run to resume."""
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        raise FileNotFoundError(f'--resume: the work dir "{work_dir}" holds no run to resume (no last_checkpoint '
-                                'file); give the checkpoint (--resume PATH), the run\'s --work-dir, or drop --resume '
-                                'to start a new run.')
-
-
 def main(argv=None) -> None:
-    torch.set_flush_denormal(True)  # denormal floats can slow CPU training from scratch down many-fold
     args = parse_args(argv)
-    register_all_modules()
-    install_checkpoint_safety()
-    cfg = build_config(args)
-    work_dir_lock = claim_work_dir(cfg.work_dir, resume=bool(cfg.resume), overwrite=args.overwrite,
-                                   rank=int(os.environ.get('RANK', '0')))
-    try:
-        train(cfg, args)
-    finally:
-        if work_dir_lock is not None:
-            work_dir_lock.close()  # releases the lock
-
-
-def train(cfg: Config, args: argparse.Namespace) -> None:
-    """Searches the initial LR if asked, trains, and prints the short report."""
-    search_mode = auto_lr_mode(cfg, args.auto_lr, args.no_auto_lr)
-    lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
-    runner = Runner.from_cfg(cfg)
-    if lr_search_summary:  # RunSummaryHook copies it into summary.json
-        runner.message_hub.update_info('summary/lr_search', lr_search_summary)
-    runner.train()
-    summary_file = osp.join(cfg.work_dir, 'summary.json')
-    if runner.rank == 0 and osp.isfile(summary_file):
-        with open(summary_file) as stream:
-            summary = json.load(stream)
-        print('\n' + run_report(summary, args.config, summary_file))
+    init_entry_point()
+    cfg = build_train_config(args)
+    summary = train(cfg, overwrite=args.overwrite, auto_lr=args.auto_lr, no_auto_lr=args.no_auto_lr)
+    if summary is not None:
+        print('\n' + run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE)))
 
 
 if __name__ == '__main__':

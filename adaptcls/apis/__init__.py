@@ -1,7 +1,17 @@
-"""Helpers behind the command-line tools."""
-from .config_utils import (avoid_single_image_batch, enable_amp, infer_num_classes, iter_datasets, load_config,
-                           prepare_distributed, set_data_root)
+"""adaptcls's public Python API: build a config, train it, load a trained model.
 
-__all__ = ['avoid_single_image_batch', 'enable_amp', 'infer_num_classes', 'iter_datasets', 'load_config',
-           'prepare_distributed',
-           'set_data_root']
+Example::
+
+    from adaptcls.apis import build_config, train
+    from adaptcls.setup_env import init_entry_point
+
+    init_entry_point()
+    cfg = build_config('configs/effnet_lite0_adaptive.py', 'train', data_root='data/digits')
+    summary = train(cfg)
+"""
+from adaptcls.config import build_config
+from adaptcls.deployment.export.model_loader import LoadedClassifier, load_classifier
+from .training import train
+from .work_dir_guard import WorkDirInUseError, claim_work_dir
+
+__all__ = ['build_config', 'LoadedClassifier', 'load_classifier', 'train', 'WorkDirInUseError', 'claim_work_dir']

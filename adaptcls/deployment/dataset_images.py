@@ -8,8 +8,8 @@ from typing import List, Sequence, Tuple
 import numpy as np
 from mmengine.config import Config
 
-from adaptcls.apis import iter_datasets
-from adaptcls.utils import register_all_modules
+from adaptcls.config import iter_datasets
+from adaptcls.registry import DATASETS, adaptcls_scope
 from adaptcls.utils.progress import track
 
 
@@ -22,9 +22,8 @@ def _dataset_cfg(cfg: Config, dataloader_key: str) -> dict:
 
 def _build_dataset(dataset_cfg: dict):
     """Builds a dataset in the adaptcls scope (its pipeline's transforms are adaptcls's)."""
-    from adaptcls.registry import DATASETS
-    register_all_modules()
-    return DATASETS.build(dataset_cfg)
+    with adaptcls_scope():
+        return DATASETS.build(dataset_cfg)
 
 
 def build_image_dataset(dataset_cfg: dict, input_size: Tuple[int, int]):

@@ -3,7 +3,7 @@ from typing import Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from adaptcls.apis import iter_datasets
+from adaptcls.config import iter_datasets
 
 DEPLOYABLE_TRANSFORMS = ('LoadImage', 'Resize', 'PackClsInputs')
 """Test-time transforms that the exported model and its resize rule reproduce."""

@@ -1,13 +1,13 @@
 """How the LR search words a learning rate whose training loss became NaN or infinite.
 
-Training raises :class:`~adaptcls.engine.optimizers.non_finite_loss.NonFiniteLossError` before
+Training raises :class:`~adaptcls.optim.non_finite_loss.NonFiniteLossError` before
 a non-finite loss is back-propagated. In the search that is a result, not a crash: a TPE/grid
 trial whose lr diverged is pruned, and the range test stops its sweep there. Only when nothing
 of the range could be measured is it an error, and then the fix is a lower range.
 """
 from typing import Optional
 
-from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
+from adaptcls.optim.non_finite_loss import NonFiniteLossError
 
 LOWER_RANGE_FACTOR = 0.1
 """When the loss diverged at the low end of the range, the errors suggest a range this many times

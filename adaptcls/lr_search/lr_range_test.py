@@ -9,7 +9,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
+from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.progress import ProgressLog
 from .divergence import divergence_cause, lower_range_hint
 from .lr_suggestions import SmoothedLoss

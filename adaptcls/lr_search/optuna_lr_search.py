@@ -13,7 +13,7 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
-from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
+from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.progress import format_duration
 from .divergence import divergence_cause
 from .lr_search_settings import LRSearchSettings

@@ -9,7 +9,7 @@ import optuna
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
+from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.atomic import atomic_write_json
 from .divergence import lower_range_hint
 from .lr_search_settings import SEARCH_MODES, LRSearchSettings

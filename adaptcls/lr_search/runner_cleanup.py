@@ -55,7 +55,9 @@ def stop_persistent_workers(dataloader: DataLoader) -> None:
 
     torch has no public call for this; its own multi-process iterator does the same
     (``_shutdown_workers``) when it is deleted. A DataLoader without persistent workers keeps no
-    iterator and is left as it is.
+    iterator and is left as it is. Upstream: torch's private ``DataLoader._iterator`` and
+    ``_MultiProcessingDataLoaderIter._shutdown_workers`` (torch 2.4-2.14); tests/test_upstream_overrides.py fails
+    when either goes away.
 
     Args:
         dataloader (DataLoader): the loop's DataLoader.

@@ -5,7 +5,7 @@ import optuna
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
+from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from .lr_search_settings import LRSearchSettings
 from .optuna_lr_search import ReportEpoch
 from .runner_cleanup import train_and_release

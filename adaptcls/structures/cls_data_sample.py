@@ -1,5 +1,5 @@
 """The per-image record that flows from the dataset through the model to the metric."""
-from typing import Optional, Sequence, Union
+from typing import Sequence, Union
 
 import numpy as np
 import torch
@@ -56,8 +56,3 @@ class ClsDataSample(BaseDataElement):
         self.pred_score = value
         self.pred_label = value.argmax().reshape(())
         return self
-
-    @property
-    def gt_label_or_none(self) -> Optional[torch.Tensor]:
-        """The ground-truth label, or None when the sample is unlabelled."""
-        return self.get('gt_label', None)

@@ -62,11 +62,17 @@ def install_checkpoint_safety() -> None:
     from mmengine.runner.checkpoint import CheckpointLoader  # heavy: imported only when installing
 
     HistoryBuffer.__getstate__ = _history_buffer_getstate
-    torch.serialization.add_safe_globals([HistoryBuffer] + _numpy_globals())
+    _allow_checkpoint_objects()
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_weights_only, force=True)
     CheckpointLoader.register_scheme(prefixes=URL_SCHEMES, loader=load_from_url_weights_only, force=True)
     CheckpointLoader.register_scheme(prefixes=REFUSED_SCHEMES, loader=refuse_checkpoint_scheme, force=True)
     _installed = True
+
+
+def _allow_checkpoint_objects() -> None:
+    """Adds the few non-tensor classes of mmengine checkpoints to torch's weights-only allow-list (idempotent:
+    torch keeps a set). Changes nothing of mmengine's."""
+    torch.serialization.add_safe_globals([HistoryBuffer] + _numpy_globals())
 
 
 def load_from_local_weights_only(filename: str, map_location: Any = None) -> Any:
@@ -144,7 +150,7 @@ def load_checkpoint_file(path: Union[str, os.PathLike], map_location: Any = 'cpu
         UnsafeCheckpointError: the file holds objects outside the allow-list (for example a
             pickled function); it is not loaded.
     """
-    install_checkpoint_safety()
+    _allow_checkpoint_objects()
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Checkpoint file "{path}" does not exist; check the path.')
     try:

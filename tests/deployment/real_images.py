@@ -2,8 +2,8 @@
 import numpy as np
 
 from adaptcls.deployment.dataset_images import config_split, evenly_spaced, load_images
-from adaptcls.deployment.model_loader import deploy_module, load_classifier
-from adaptcls.deployment.verification import normalise, torch_logits
+from adaptcls.deployment.export.model_loader import deploy_module, load_classifier
+from adaptcls.deployment.export.verification import normalise, torch_logits
 from tests.deployment.shared_model import INPUT_SIZE
 
 _cache = {}

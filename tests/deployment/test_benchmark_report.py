@@ -2,9 +2,9 @@
 import json
 import os
 
-from adaptcls.deployment.benchmark_report import format_table, write_benchmark
-from adaptcls.deployment.benchmark_runner import BenchmarkSettings
-from adaptcls.deployment.latency_benchmark import BackendResult, TimingOptions
+from adaptcls.deployment.benchmark.benchmark_report import format_table, write_benchmark
+from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings
+from adaptcls.deployment.benchmark.latency_benchmark import BackendResult, TimingOptions
 
 
 def _result(name: str, median_ms: float) -> BackendResult:

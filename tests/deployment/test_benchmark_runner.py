@@ -1,9 +1,9 @@
 """Every backend runs through the same loop and reports the same fields."""
 import pytest
 
-from adaptcls.deployment.benchmark_runner import BenchmarkSettings, benchmark_backends, model_complexity
-from adaptcls.deployment.benchmark_targets import find_targets
-from adaptcls.deployment.latency_benchmark import TimingOptions
+from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends, model_complexity
+from adaptcls.deployment.benchmark.benchmark_targets import find_targets
+from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions
 
 QUICK = TimingOptions(duration_s=0.05, warmup_runs=2, warmup_s=0.0)
 

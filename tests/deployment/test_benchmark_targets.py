@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from adaptcls.deployment.benchmark_targets import find_targets
+from adaptcls.deployment.benchmark.benchmark_targets import find_targets
 
 
 def _touch(path):

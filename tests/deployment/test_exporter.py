@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from adaptcls.deployment.exporter import ExportOptions, _publish
+from adaptcls.deployment.export.exporter import ExportOptions, _publish
 
 FILES = ['export.json', 'model.bin', 'model.onnx', 'model.xml', 'model_int8.bin', 'model_int8.xml']
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from adaptcls.datasets.transforms.processing import Resize
-from adaptcls.deployment.image_resize import resize_bilinear
+from adaptcls.deployment.runtime.image_resize import resize_bilinear
 
 
 def test_hand_computed_upsampling():

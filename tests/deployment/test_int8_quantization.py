@@ -1,7 +1,7 @@
 """The NNCF INT8 IR is quantized, runs on raw images and stays within 1 point of FP32 top-1."""
 import openvino as ov
 
-from adaptcls.deployment.ir_evaluation import evaluate_ir
+from adaptcls.deployment.runtime.ir_evaluation import evaluate_ir
 
 
 def test_int8_ir_is_quantized_and_labelled(exported):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from adaptcls.deployment.ir_classifier import IRClassifier
+from adaptcls.deployment.runtime.ir_classifier import IRClassifier
 from tests.deployment.real_images import pytorch_on_val
 from tests.deployment.shared_model import REPO
 
@@ -45,7 +45,7 @@ def test_missing_files_are_clear_errors(exported, tmp_path):
 
 
 def test_inference_module_does_not_import_torch():
-    code = ('import sys; import adaptcls.deployment.ir_classifier; '
+    code = ('import sys; import adaptcls.deployment.runtime.ir_classifier; '
             'from adaptcls.deployment import IRClassifier; '
             'assert "torch" not in sys.modules and "mmengine" not in sys.modules, "heavy import"')
     result = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True,

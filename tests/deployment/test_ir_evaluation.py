@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from adaptcls.deployment.ir_evaluation import evaluate_ir, ir_metrics
+from adaptcls.deployment.runtime.ir_evaluation import evaluate_ir, ir_metrics
 
 
 def test_metrics_hand_computed():

@@ -6,7 +6,7 @@ import openvino as ov
 import pytest
 from openvino import opset13
 
-from adaptcls.deployment.ir_metadata import RT_INFO_SECTION, IRMetadata
+from adaptcls.deployment.runtime.ir_metadata import RT_INFO_SECTION, IRMetadata
 
 
 def _tiny_model() -> ov.Model:

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from adaptcls.deployment.latency_benchmark import TimingOptions, _keep_requests_busy, latency_stats, time_sync
+from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions, _keep_requests_busy, latency_stats, time_sync
 
 
 def test_latency_stats_hand_computed():

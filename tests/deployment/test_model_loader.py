@@ -3,9 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from adaptcls.deployment.model_loader import TensorModeModule, deploy_module, load_classifier
+from adaptcls.deployment.export.model_loader import TensorModeModule, deploy_module, load_classifier
 from adaptcls.registry import MODELS
-from adaptcls.utils import register_all_modules
+from adaptcls.setup_env import register_all_modules
 from tests.deployment.shared_model import tiny_config
 
 NUM_CLASSES = 10

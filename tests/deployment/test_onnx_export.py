@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from adaptcls.deployment.onnx_export import export_onnx, onnx_logits, onnx_session
+from adaptcls.deployment.export.onnx_export import export_onnx, onnx_logits, onnx_session
 from tests.deployment.real_images import pytorch_on_val
 
 

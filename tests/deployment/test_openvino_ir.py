@@ -4,8 +4,8 @@ import json
 import numpy as np
 import openvino as ov
 
-from adaptcls.deployment.openvino_ir import compile_ir, ir_probabilities
-from adaptcls.deployment.verification import softmax
+from adaptcls.deployment.export.openvino_ir import compile_ir, ir_probabilities
+from adaptcls.deployment.export.verification import softmax
 from tests.deployment.real_images import agreement, pytorch_on_val
 
 EXACT = {'INFERENCE_PRECISION_HINT': 'f32'}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from adaptcls.deployment.verification import compare_outputs, normalise, softmax, top1
+from adaptcls.deployment.export.verification import compare_outputs, normalise, softmax, top1
 from adaptcls.models.data_preprocessors import ClsDataPreprocessor
 
 

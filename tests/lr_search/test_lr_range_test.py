@@ -7,12 +7,12 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError, check_finite_loss
-from adaptcls.engine.optimizers.sam_optim_wrapper import SAMOptimWrapper
+from adaptcls.optim.non_finite_loss import NonFiniteLossError, check_finite_loss
+from adaptcls.optim.sam_optim_wrapper import SAMOptimWrapper
 from adaptcls.lr_search import LRRangeTest, restored_training_state
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
-from adaptcls.utils import register_all_modules
+from adaptcls.setup_env import register_all_modules
 
 NUM_CLASSES = 3
 

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from adaptcls.engine.optimizers.non_finite_loss import NonFiniteLossError
+from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.lr_search import LRSearchSettings, OptunaLRSearch, lr_grid
 from tests.lr_search.synthetic_search_worker import OPTIMUM
 

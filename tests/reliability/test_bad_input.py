@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from adaptcls.apis.cli_errors import run_cli
+from adaptcls.cli.cli_errors import run_cli
 from tests.datasets.transforms.test_loading import write_16bit_colour_png
 from tests.tools.conftest import REPO, tiny_config, tiny_data  # noqa: F401 (fixture)
 

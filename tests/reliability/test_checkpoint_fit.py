@@ -7,9 +7,9 @@ import shutil
 import pytest
 import torch
 
-from adaptcls.apis.checkpoint_checks import CheckpointMismatchError
+from adaptcls.config.checkpoint_checks import CheckpointMismatchError
 from adaptcls.registry import MODELS
-from adaptcls.utils import register_all_modules
+from adaptcls.setup_env import register_all_modules
 from tests.tools.conftest import CLASSES, REPO, tiny_config, tiny_data  # noqa: F401 (fixture)
 
 

@@ -11,7 +11,7 @@ import runpy
 import pytest
 from mmengine.config import Config
 
-from adaptcls.apis.cli_errors import run_cli
+from adaptcls.cli.cli_errors import run_cli
 from tests.tools.conftest import REPO, tiny_config
 
 LR_SEARCH = osp.join(REPO, 'tools', 'lr_search.py')

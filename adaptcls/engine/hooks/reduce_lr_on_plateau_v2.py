@@ -107,8 +107,10 @@ class ReduceLROnPlateauV2(Hook):
         threshold (float): relative improvement needed to reset the patience. Defaults to 2e-4.
         min_lr_ratio (float): floor of each group's lr as a fraction of its ``initial_lr``.
             Defaults to 1/200.
-        warmup_epochs (int): epochs of warmup without decisions or best tracking; match the
-            warmup scheduler's length. Defaults to 5.
+        warmup_epochs (int, optional): epochs of warmup without decisions or best tracking. Defaults to None:
+            the length of the config's warm-up scheduler (the ``LinearLR`` of ``param_scheduler`` that begins at 0;
+            0 without one), so the warmup is declared once. A value that differs from that scheduler's length is
+            refused.
         forced_drop_ratio (float): fraction of ``max_epochs`` by which a drop is forced.
             Defaults to 0.75.
         early_stop_metric (str): validation metric key for early stopping. Defaults to 'top1'.
@@ -127,7 +129,7 @@ class ReduceLROnPlateauV2(Hook):
                  patience: int = 5,
                  threshold: float = 2e-4,
                  min_lr_ratio: float = 1 / 200,
-                 warmup_epochs: int = 5,
+                 warmup_epochs: Optional[int] = None,
                  forced_drop_ratio: float = 0.75,
                  early_stop_metric: str = 'top1',
                  early_stop_rule: str = 'greater',
@@ -176,7 +178,7 @@ class ReduceLROnPlateauV2(Hook):
         if runner.val_loop is None:
             runner.logger.warning('ReduceLROnPlateauV2: no validation configured, so early '
                                   f'stopping on "{self.early_stop_metric}" never triggers.')
-        _check_warmup_length(runner, self.warmup_epochs)
+        self.warmup_epochs = _resolve_warmup_epochs(runner, self.warmup_epochs)
         for group in _scheduled_groups(runner.optim_wrapper):
             group.setdefault('initial_lr', group['lr'])  # as mmengine's param schedulers do
         self._forced_drop_epoch = self.forced_drop_epoch(runner.max_epochs)
@@ -306,9 +308,14 @@ class ReduceLROnPlateauV2(Hook):
             runner.message_hub.update_info('summary/stop_reason', self.state.stop_reason)
 
 
-def _check_warmup_length(runner, warmup_epochs: int) -> None:
-    """Raises ValueError when the config's warm-up scheduler (a ``LinearLR`` starting at 0) does not last
-    ``warmup_epochs`` epochs: the hook would then take decisions during warmup, or wait after it, silently."""
+def _resolve_warmup_epochs(runner, warmup_epochs: Optional[int]) -> int:
+    """The warmup length: that of the config's warm-up scheduler (a ``LinearLR`` beginning at 0), which a given
+    ``warmup_epochs`` must equal; ``warmup_epochs`` (else 0) without such a scheduler.
+
+    Raises:
+        ValueError: ``warmup_epochs`` and the scheduler disagree (the hook would decide during warmup, or wait after
+            it, silently), or the scheduler does not end on a whole epoch.
+    """
     schedulers = getattr(runner, 'param_schedulers', None) or []
     if isinstance(schedulers, dict):
         schedulers = [item for group in schedulers.values() for item in group]
@@ -318,11 +325,16 @@ def _check_warmup_length(runner, warmup_epochs: int) -> None:
             continue
         iterations = len(dataloader) if (dataloader is not None and not scheduler.by_epoch) else 1
         epochs = scheduler.end / iterations
-        if abs(epochs - warmup_epochs) > 1e-6:
+        if abs(epochs - round(epochs)) > 1e-6:
+            raise ValueError(f'ReduceLROnPlateauV2: the LinearLR warmup in param_scheduler lasts {epochs:g} epochs; '
+                             'make it end on a whole epoch (`end` in epochs with by_epoch=True).')
+        if warmup_epochs is not None and abs(epochs - warmup_epochs) > 1e-6:
             raise ValueError(
                 f'ReduceLROnPlateauV2: warmup_epochs={warmup_epochs}, but the LinearLR warmup in param_scheduler '
-                f'lasts {epochs:g} epochs; set custom_hooks ReduceLROnPlateauV2 warmup_epochs and the LinearLR '
-                '`end` to the same number of epochs.')
+                f'lasts {epochs:g} epochs; drop warmup_epochs from the ReduceLROnPlateauV2 entry of custom_hooks '
+                '(it then follows the LinearLR `end`), or set both to the same number of epochs.')
+        return int(round(epochs))
+    return 0 if warmup_epochs is None else warmup_epochs
 
 
 def _infer_rule(monitor: str) -> str:

@@ -1,5 +1,5 @@
-"""DistributedDataParallel whose training step follows adaptcls's ``optimize_step`` protocol."""
-from typing import Dict, Tuple, Union
+"""DistributedDataParallel whose training step follows adaptcls's training-step protocol (``adaptcls.optim``)."""
+from typing import Dict, Union
 
 import torch
 from mmengine.model import MMDistributedDataParallel
@@ -7,8 +7,8 @@ from mmengine.model.utils import detect_anomalous_params
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.optim import closure_train_step
 from adaptcls.registry import MODEL_WRAPPERS
-from ..optimizers import optimize_step
 
 __all__ = ['AdaptclsDistributedDataParallel']
 
@@ -45,7 +45,7 @@ class AdaptclsDistributedDataParallel(MMDistributedDataParallel):
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """Pre-processes ``data`` once and updates the parameters with ``optimize_step``.
+        """Pre-processes ``data`` once and updates the parameters with ``closure_train_step`` through DDP.
 
         Args:
             data (dict or tuple or list): a batch from the dataloader.
@@ -54,18 +54,8 @@ class AdaptclsDistributedDataParallel(MMDistributedDataParallel):
         Returns:
             dict[str, Tensor]: the log variables of the (first) forward pass.
         """
-        with optim_wrapper.optim_context(self):
-            data = self.module.data_preprocessor(data, training=True)
-
-        def compute_loss() -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-            with optim_wrapper.optim_context(self):
-                losses = self._run_forward(data, mode='loss')
-            parsed_loss, log_vars = self.module.parse_losses(losses)
-            if self.detect_anomalous_params:
-                detect_anomalous_params(parsed_loss, model=self)
-            return parsed_loss, log_vars
-
-        return optimize_step(compute_loss, optim_wrapper)
+        inspect_loss = (lambda loss: detect_anomalous_params(loss, model=self)) if self.detect_anomalous_params else None
+        return closure_train_step(self.module, data, optim_wrapper, forward_model=self, inspect_loss=inspect_loss)
 
 
 def _is_on_cpu(module: nn.Module) -> bool:

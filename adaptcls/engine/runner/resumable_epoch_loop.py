@@ -31,6 +31,10 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     checkpoint does not include, the loop runs it before the next train epoch; if that validation
     stops training (early stopping), no further epoch runs. Everything else is mmengine's loop.
 
+    Upstream: :meth:`run` mirrors mmengine 0.10.7's ``EpochBasedTrainLoop.run`` (and calls its
+    ``_decide_current_val_interval``, which has no public equivalent) with the resumed validation added;
+    tests/test_upstream_overrides.py fails when either upstream function changes.
+
     Contract for hooks (``docs/contributing.md``): state that a validation changes must be updated
     in ``after_val_epoch`` by a hook that runs before ``CheckpointHook`` (priority above VERY_LOW).
 
@@ -49,13 +53,13 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         """Trains to ``max_epochs`` or until a hook stops training; returns the model."""
         self.runner.call_hook('before_train')
         self._decide_current_val_interval()
-        if self._epoch > 0 and self._is_validation_epoch() and not self._validated():
+        if self.epoch > 0 and self._is_validation_epoch() and not self._validated():
             self.runner.logger.info(
-                f'Running the validation of epoch {self._epoch}, which the resumed checkpoint '
+                f'Running the validation of epoch {self.epoch}, which the resumed checkpoint '
                 'does not include.')
             self._validate()
 
-        while self._epoch < self._max_epochs and not self.stop_training:
+        while self.epoch < self.max_epochs and not self.stop_training:
             self.run_epoch()
             self._decide_current_val_interval()
             if self._is_validation_epoch():
@@ -65,14 +69,14 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         return self.runner.model
 
     def _is_validation_epoch(self) -> bool:
-        """Epoch ``self._epoch`` (completed epochs) is validated, by mmengine's rule."""
-        return (self.runner.val_loop is not None and self._epoch >= self.val_begin
-                and (self._epoch % self.val_interval == 0 or self._epoch == self._max_epochs))
+        """Epoch ``self.epoch`` (completed epochs) is validated, by mmengine's rule."""
+        return (self.runner.val_loop is not None and self.epoch >= self.val_begin
+                and (self.epoch % self.val_interval == 0 or self.epoch == self.max_epochs))
 
     def _validated(self) -> bool:
-        """The run state already includes the validation of epoch ``self._epoch``."""
-        return self.runner.message_hub.get_info(VALIDATED_EPOCH_KEY, 0) >= self._epoch
+        """The run state already includes the validation of epoch ``self.epoch``."""
+        return self.runner.message_hub.get_info(VALIDATED_EPOCH_KEY, 0) >= self.epoch
 
     def _validate(self) -> None:
-        self.runner.message_hub.update_info(VALIDATED_EPOCH_KEY, self._epoch)
+        self.runner.message_hub.update_info(VALIDATED_EPOCH_KEY, self.epoch)
         self.runner.val_loop.run()

@@ -17,7 +17,8 @@ class ClsMetric(BaseMetric):
 
     - ``top{k}`` for each k in ``topk``: plain per-sample top-k accuracy.
     - ``balanced_top1``: mean over the classes present of per-class top-1 recall.
-    - ``mAP``: the paper's mean over samples of 1 / rank of the true class.
+    - ``mAP``: the paper's mean over samples of 1 / rank of the true class (scikit-learn's label ranking
+      average precision, but for ties: ``functional.paper_map``); not a mean of per-class APs.
     - ``class_AP``: mean over classes with samples of per-class average precision (the quantity
       the paper's original code reported as mAP).
 

@@ -130,6 +130,10 @@ def paper_map(scores: torch.Tensor, labels: torch.Tensor) -> float:
     This is the definition of "Towards Efficient and Data Agnostic Image Classification Training
     Pipeline for Embedded Systems" (a sample's AP is 1/r for a single relevant class at rank r); it
     is not the per-class VOC AP that the paper's code printed (see ``class_average_precision``).
+    scikit-learn calls this quantity label ranking average precision
+    (``sklearn.metrics.label_ranking_average_precision_score`` with one-hot labels); the two differ only on ties,
+    which scikit-learn counts against the true class and this rank counts for it (only strictly higher scores
+    push the true class down). adaptcls keeps the paper's name ``mAP``.
 
     Args:
         scores (torch.Tensor): (N, C) class scores.

@@ -2,6 +2,6 @@
 from .backbone_head import BackboneHead
 from .image_classifier import ImageClassifier
 from .mutual_learning_classifier import MutualLearningClassifier
-from .utils import build_module, closure_train_step
+from .utils import build_module
 
-__all__ = ['BackboneHead', 'ImageClassifier', 'MutualLearningClassifier', 'build_module', 'closure_train_step']
+__all__ = ['BackboneHead', 'ImageClassifier', 'MutualLearningClassifier', 'build_module']

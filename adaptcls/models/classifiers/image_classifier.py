@@ -6,10 +6,11 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.optim import closure_train_step
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
 from .backbone_head import BackboneHead
-from .utils import build_module, closure_train_step
+from .utils import build_module
 
 FORWARD_MODES = ('tensor', 'loss', 'predict')
 
@@ -84,7 +85,7 @@ class ImageClassifier(BaseModel):
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
         """One training step: preprocess the batch once, then ``optimize_step``
-        (see :func:`~adaptcls.models.classifiers.utils.closure_train_step`).
+        (see :func:`~adaptcls.optim.closure_train_step`).
 
         Args:
             data (dict | tuple | list): a batch from the dataloader.

@@ -6,12 +6,13 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.optim import closure_train_step
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
 from ..losses import KLDivergenceLoss
 from .backbone_head import BackboneHead
 from .image_classifier import FORWARD_MODES
-from .utils import build_module, closure_train_step
+from .utils import build_module
 
 
 @MODELS.register_module()
@@ -125,7 +126,7 @@ class MutualLearningClassifier(BaseModel):
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
         """One training step of both students on one preprocessed batch
-        (see :func:`~adaptcls.models.classifiers.utils.closure_train_step`).
+        (see :func:`~adaptcls.optim.closure_train_step`).
 
         Args:
             data (dict | tuple | list): a batch from the dataloader.

@@ -6,7 +6,6 @@
 # model.data_preprocessor.batch_augments=[dict(type='MixUp', alpha=0.2, num_classes=<number of classes>)].
 # A child config that changes a pipeline must also re-bind it in the dataloaders that use it.
 data_root = 'data/'
-img_size = 224  # informational: the pipelines below spell the size out (configs cannot reference variables)
 
 train_pipeline = [
     dict(type='LoadImage'),

@@ -2,7 +2,6 @@
 # Baseline augmentation (recipe.md, "Baseline recipe"): random crop, resize, flip, colour jitter, rotation.
 # A child config that changes a pipeline must also re-bind it in the dataloaders that use it.
 data_root = 'data/'
-img_size = 224  # informational: the pipelines below spell the size out (configs cannot reference variables)
 
 train_pipeline = [
     dict(type='LoadImage'),

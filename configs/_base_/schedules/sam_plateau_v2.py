@@ -4,7 +4,6 @@
 # once the LR is at its minimum and val top-1 has stopped improving. Model configs set the initial LR.
 # Where these defaults differ from the paper's (warmup 5, train-loss monitor, patience 5, early-stop patience 5,
 # min lr = lr/200), docs/recipe.md gives the paper's value and the measurement behind ours.
-max_epochs = 200
 optim_wrapper = dict(
     type='SAMOptimWrapper',
     rho=0.05,  # SAM neighbourhood radius (Foret et al. 2021)
@@ -16,7 +15,8 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)}, norm_decay_mult=0.0),
 )
 param_scheduler = [
-    # Warmup: 2 epochs (the paper: 5), linear from lr/10 to lr, updated every iteration.
+    # Warmup: 2 epochs (the paper: 5), linear from lr/10 to lr, updated every iteration. Declared only here: the
+    # ReduceLROnPlateauV2 hook below reads its length (its warmup_epochs, if set, must agree).
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
 ]
 custom_hooks = [
@@ -29,7 +29,6 @@ custom_hooks = [
         patience=2,  # evaluations without improvement tolerated (the paper: 5)
         threshold=2e-4,  # relative improvement needed
         min_lr_ratio=1 / 100,  # min lr of each param group = its initial lr / 100: two drops (the paper: 1/200)
-        warmup_epochs=2,  # must equal the LinearLR warmup above
         forced_drop_ratio=0.75,  # force one drop at 75% of max_epochs if none happened
         early_stop_metric='top1',
         early_stop_patience=2,  # evaluations at min lr without a new best val top-1 (the paper: 5)

@@ -1,6 +1,5 @@
 # Baseline schedule (recipe.md, "Baseline recipe"): SGD with momentum, fixed initial LR, cosine annealing
 # to zero over 200 epochs. Model configs set optim_wrapper.optimizer.lr (MobileNetV3 0.013, EfficientNet 0.003).
-max_epochs = 200
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.013, momentum=0.9, weight_decay=5e-4),

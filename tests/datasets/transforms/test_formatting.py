@@ -31,7 +31,7 @@ def test_unlabelled_results_give_a_sample_without_gt_label():
     packed = PackClsInputs()(dict(img=rgb_image(), img_path='x.png'))
 
     assert 'gt_label' not in packed['data_samples']
-    assert packed['data_samples'].gt_label_or_none is None
+    assert packed['data_samples'].get('gt_label') is None
 
 
 def test_a_flipped_view_is_packed_contiguously_with_the_right_values():

@@ -3,6 +3,7 @@ import io
 import itertools
 import os
 from types import SimpleNamespace
+from typing import Optional
 
 import pytest
 import torch
@@ -209,7 +210,7 @@ def test_load_from_without_resume_starts_the_schedule_afresh():
 
 def test_forced_drop_never_fires_during_or_right_after_warmup():
     # Original threshold int(0.75 * 8) - 5 = 1 would force a drop at once; the clamp gives 11 > 8.
-    hook = ReduceLROnPlateauV2()  # warmup 5, patience 5, ratio 0.75
+    hook = ReduceLROnPlateauV2(warmup_epochs=5)  # the paper: warmup 5, patience 5, ratio 0.75
     runner = make_runner(max_epochs=8)
     start(hook, runner)
     improving = [(epoch, 1.0 / epoch, 0.1 * epoch, *INITIAL_LRS) for epoch in range(1, 9)]
@@ -223,7 +224,7 @@ def test_forced_drop_never_fires_during_or_right_after_warmup():
 
 
 def test_clamped_forced_drop_fires_at_warmup_plus_patience_plus_one():
-    hook = ReduceLROnPlateauV2()  # int(0.75 * 14) = 10 < 5 + 5 + 1 = 11
+    hook = ReduceLROnPlateauV2(warmup_epochs=5)  # int(0.75 * 14) = 10 < 5 + 5 + 1 = 11
     runner = make_runner(max_epochs=14)
     start(hook, runner)
     improving = [(epoch, 1.0 / epoch, 0.1) for epoch in range(1, 15)]
@@ -250,7 +251,7 @@ def test_validation_metric_monitor_drops_on_a_top1_plateau():
 
 
 def test_missing_metric_names_the_available_keys():
-    hook = ReduceLROnPlateauV2()
+    hook = ReduceLROnPlateauV2(warmup_epochs=5)
     runner = make_runner(max_epochs=4)
     start(hook, runner)
     with pytest.raises(KeyError, match=r'early_stop_metric="top1".*\(accuracy/top1, top5\)'):
@@ -335,7 +336,7 @@ class RandomVectors(Dataset):
         return dict(inputs=self.inputs[index])
 
 
-def build_runner(work_dir, warmup_end: int = 2, **kwargs) -> Runner:
+def build_runner(work_dir, warmup_end: Optional[int] = 2, hook_warmup: Optional[int] = 2, **kwargs) -> Runner:
     loader = dict(dataset=RandomVectors(), sampler=dict(type='DefaultSampler', shuffle=False),
                   batch_size=4, collate_fn=dict(type='default_collate'))
     model, metric = ScriptedLossModel(), ScriptedTop1()
@@ -345,12 +346,13 @@ def build_runner(work_dir, warmup_end: int = 2, **kwargs) -> Runner:
         train_cfg=dict(by_epoch=True, max_epochs=12, val_interval=1), val_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=INITIAL_LRS[0], momentum=0.9),
                            paramwise_cfg=dict(bias_lr_mult=2.0)),
-        param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=warmup_end,
-                              convert_to_iter_based=True)],
+        param_scheduler=[] if warmup_end is None else [
+            dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=warmup_end,
+                 convert_to_iter_based=True)],
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            logger=dict(type='LoggerHook', interval=100)),
-        custom_hooks=[dict(type='ReduceLROnPlateauV2', warmup_epochs=2, patience=1,
-                           early_stop_patience=2)],
+        custom_hooks=[dict(type='ReduceLROnPlateauV2', patience=1, early_stop_patience=2,
+                           **({} if hook_warmup is None else dict(warmup_epochs=hook_warmup)))],
         default_scope='adaptcls', log_level='WARNING', **kwargs)
     model.current_epoch = metric.current_epoch = lambda: runner.epoch
     return runner
@@ -364,6 +366,19 @@ def test_a_warmup_scheduler_of_another_length_is_refused(tmp_path):
     runner = build_runner(tmp_path / 'run', warmup_end=5)  # the hook's warmup_epochs is 2
     with pytest.raises(ValueError, match='warmup_epochs=2, but the LinearLR warmup in param_scheduler lasts 5 epochs'):
         runner.train()
+
+
+def test_the_warmup_length_is_read_from_the_warmup_scheduler(tmp_path):
+    runner = build_runner(tmp_path / 'run', warmup_end=3, hook_warmup=None)
+    runner.train()
+    assert hook_of(runner).warmup_epochs == 3
+    assert hook_of(runner).state.lr_drops and all(drop['epoch'] > 3 for drop in hook_of(runner).state.lr_drops)
+
+
+def test_without_a_warmup_scheduler_the_hook_has_no_warmup(tmp_path):
+    runner = build_runner(tmp_path / 'run', warmup_end=None, hook_warmup=None)
+    runner.train()
+    assert hook_of(runner).warmup_epochs == 0
 
 
 def test_runner_stops_early_and_checkpoints_the_state(tmp_path):

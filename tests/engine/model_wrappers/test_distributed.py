@@ -12,7 +12,7 @@ from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from torch import nn
 
 from adaptcls.engine.model_wrappers import AdaptclsDistributedDataParallel
-from adaptcls.engine.optimizers import SAMOptimWrapper, optimize_step
+from adaptcls.optim import SAMOptimWrapper, optimize_step
 from adaptcls.registry import MODEL_WRAPPERS
 
 WORLD_SIZE = 2

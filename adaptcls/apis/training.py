@@ -1,0 +1,56 @@
+"""Training a built config, as ``tools/train.py`` does: the work-dir lock, the LR search, the run, the summary."""
+import json
+import os
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
+from adaptcls.utils import install_checkpoint_safety
+from .work_dir_guard import claim_work_dir
+
+SUMMARY_FILE = 'summary.json'
+"""The run's figures, written to the work dir by ``RunSummaryHook``."""
+
+
+def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
+          no_auto_lr: bool = False) -> Optional[dict]:
+    """Trains ``cfg`` (from :func:`adaptcls.config.build_config` with mode ``'train'``) and returns its summary.
+
+    Checkpoints load weights-only (``install_checkpoint_safety``, as every entry point installs it). The work dir is
+    locked for the run and a previous run's results there are refused (or, with ``overwrite``,
+    moved aside: :func:`claim_work_dir`); the initial LR is searched first when ``auto_lr`` or the config's
+    ``lr_search.auto_lr`` asks for it (and ``no_auto_lr`` does not forbid it), with its cost in the summary.
+
+    Args:
+        cfg (Config): the training config.
+        overwrite (bool): move a previous run's results into ``replaced_<date>_<time>/`` instead of refusing.
+        auto_lr (str, optional): search the initial LR with this mode ('tpe', 'grid' or 'fastai').
+        no_auto_lr (bool): train at the config's lr even if the config sets ``lr_search.auto_lr``.
+
+    Returns:
+        dict | None: summary.json of the run (None on the ranks > 0 of a distributed run).
+
+    Raises:
+        WorkDirInUseError: another run holds the work dir (see :func:`claim_work_dir` for the other refusals).
+    """
+    install_checkpoint_safety()  # what the tools' init_entry_point does; a no-op after it
+    lock = claim_work_dir(cfg.work_dir, resume=bool(cfg.resume), overwrite=overwrite,
+                          rank=int(os.environ.get('RANK', '0')))
+    try:
+        search_mode = auto_lr_mode(cfg, auto_lr, no_auto_lr)
+        lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
+        runner = Runner.from_cfg(cfg)
+        if lr_search_summary:  # RunSummaryHook copies it into summary.json
+            runner.message_hub.update_info('summary/lr_search', lr_search_summary)
+        runner.train()
+    finally:
+        if lock is not None:
+            lock.close()  # releases the lock
+    summary_file = osp.join(cfg.work_dir, SUMMARY_FILE)
+    if runner.rank != 0 or not osp.isfile(summary_file):
+        return None
+    with open(summary_file) as stream:
+        return json.load(stream)

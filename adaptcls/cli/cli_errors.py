@@ -1,0 +1,99 @@
+"""Turns the errors a user can fix into one clear message instead of a traceback."""
+import difflib
+import os
+import re
+import sys
+import traceback
+from typing import Callable, List, Optional
+
+from adaptcls.apis.work_dir_guard import WorkDirInUseError
+from adaptcls.deployment.dependencies import MissingDeployDependency
+from adaptcls.optim.non_finite_loss import NonFiniteLossError
+from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
+
+USER_ERRORS = (ValueError, KeyError, UnsafeCheckpointError, MissingDeployDependency, NonFiniteLossError,
+               WorkDirInUseError, OSError, SyntaxError)
+"""Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
+ValueError covers ``ConfigKeyError`` (misspelt/missing config keys) and ``ImageLoadError``; OSError covers missing
+files, permissions, a full disk, a work dir that is a file; SyntaxError a config file that is not valid Python."""
+BUG_REPORT_LINE = ('This is not an input error adaptcls knows of: if the traceback above does not show a problem of '
+                   'your files or environment, please report it as a bug with the traceback and the command.')
+"""Printed after the traceback of any other exception."""
+
+_WORKER_TRACEBACK = '\nOriginal Traceback (most recent call last):'
+"""How PyTorch's DataLoader re-raises a worker's exception: the worker's traceback is in the message."""
+
+_REGISTRY_MISS = re.compile(r'(?P<name>[\w.]+) is not in the (?P<scope>[\w-]+)::(?P<registry>[\w ]+) registry')
+
+
+def registry_suggestion(message: str) -> Optional[str]:
+    """Explains a registry miss and suggests close names.
+
+    Args:
+        message (str): the text of mmengine's ``KeyError`` for an unknown ``type``.
+
+    Returns:
+        str | None: the explanation, or None when ``message`` is not a registry miss.
+    """
+    match = _REGISTRY_MISS.search(message)
+    if match is None:
+        return None
+    name, registry_name = match.group('name'), match.group('registry')
+    known = _registered_names(registry_name)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f' Did you mean {", ".join(repr(c) for c in close)}?' if close else ''
+    return (f'Unknown {registry_name} type "{name}" in the config.{hint} '
+            f'Known {registry_name} types include: {", ".join(sorted(known)[:40])}.')
+
+
+def _registered_names(registry_name: str) -> List[str]:
+    """Every name registered in the adaptcls registry called ``registry_name`` and its parents."""
+    from adaptcls import registry as registries
+    from adaptcls.setup_env import register_all_modules
+    register_all_modules(init_default_scope=False)
+    for attr in registries.__all__:
+        found = getattr(registries, attr)
+        if found.name == registry_name:
+            names, node = set(), found
+            while node is not None:
+                names.update(node.module_dict)
+                node = node.parent
+            return list(names)
+    return []
+
+
+def original_message(error: BaseException) -> str:
+    """The user-facing text of ``error``: for an exception a DataLoader worker raised, the
+    worker's own message without the traceback PyTorch wraps around it; for an ``OSError`` raised as
+    ``OSError(errno, strerror, filename)`` (e.g. a config's missing ``_base_`` file), "strerror: filename"
+    rather than the bare errno."""
+    if isinstance(error, OSError) and isinstance(error.args[0] if error.args else None, int):
+        return f'{error.strerror}: {error.filename}' if error.filename else str(error.strerror)
+    if isinstance(error, SyntaxError) and error.filename:
+        return f'{error.filename}, line {error.lineno}: {error.msg} (not valid Python; fix the file)'
+    message = str(error.args[0] if error.args else error)
+    if _WORKER_TRACEBACK not in message:
+        return message
+    marker = f'\n{type(error).__name__}: '
+    start = message.rfind(marker)
+    if start < 0:  # raised under a qualified name, e.g. 'adaptcls.datasets.transforms.loading.ImageLoadError: '
+        marker = f'.{type(error).__name__}: '
+        start = message.rfind(marker)
+    return message[start + len(marker):].strip() if start >= 0 else message
+
+
+def run_cli(main: Callable[[], None]) -> None:
+    """Runs a tool's ``main``; a user error exits with status 2 and one clear message."""
+    try:
+        main()
+    except USER_ERRORS as error:
+        if os.environ.get('ADAPTCLS_DEBUG'):
+            raise
+        message = original_message(error)
+        message = registry_suggestion(message) or message
+        print(f'error: {message}\n(set ADAPTCLS_DEBUG=1 for the full traceback)', file=sys.stderr)
+        sys.exit(2)
+    except Exception:
+        traceback.print_exc()
+        print(BUG_REPORT_LINE, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,179 @@
+"""Config edits that the config builder applies before a Runner is built."""
+import os
+from typing import Iterator, Optional, Sequence, Union
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def load_config(path: str) -> Config:
+    """``Config.fromfile(path)``, with a config that is not valid Python reported by file and line.
+
+    mmengine parses config files without their name, so its ``SyntaxError`` says ``<unknown>``.
+
+    Raises:
+        ValueError: ``path`` (or one of its ``_base_`` files) is not valid Python.
+    """
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as error:
+        raise ValueError(f'config {path} (or one of its _base_ files), line {error.lineno}: {error.msg}; the file '
+                         'is not valid Python, fix it.') from None
+
+
+def iter_datasets(cfg: Config, keys=DATALOADER_KEYS) -> Iterator[ConfigDict]:
+    """Yields every dataset config of the given dataloaders, unwrapping dataset wrappers.
+
+    A wrapper (e.g. ``RepeatDataset``) holds its inner dataset under ``dataset`` or ``datasets``.
+    """
+    for key in keys:
+        loader = cfg.get(key)
+        if loader:
+            yield from _unwrap(loader['dataset'])
+
+
+def _unwrap(dataset_cfg) -> Iterator[ConfigDict]:
+    if 'dataset' in dataset_cfg:
+        yield from _unwrap(dataset_cfg['dataset'])
+    elif 'datasets' in dataset_cfg:
+        for inner in dataset_cfg['datasets']:
+            yield from _unwrap(inner)
+    else:
+        yield dataset_cfg
+
+
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """Points every dataset of the config at ``data_root`` (the ``--data-root`` option)."""
+    if not os.path.isdir(data_root):
+        raise FileNotFoundError(
+            f'--data-root "{data_root}" is not a folder. It must hold train/<class>/ and val/<class>/ '
+            'image folders (run `python tools/make_demo_data.py` for the demo data).')
+    cfg.data_root = data_root
+    for dataset_cfg in iter_datasets(cfg):
+        dataset_cfg['data_root'] = data_root
+
+
+SIZE_KEY = 'size'
+"""The key of a transform's output size (``Resize``, ``RandomResizedCrop``, ``CenterCrop``, ``RandomCrop``'s
+absolute sizes are not used by the recipes)."""
+
+
+def config_input_size(cfg: Config) -> int:
+    """The input size of the config: the last ``size`` of its test (else val) pipeline (its shorter side).
+
+    Raises:
+        ValueError: neither pipeline has a transform with a ``size``.
+    """
+    for key in ('test_dataloader', 'val_dataloader'):
+        dataset_cfg = next(iter_datasets(cfg, (key,)), None)
+        sizes = [step[SIZE_KEY] for step in (dataset_cfg or {}).get('pipeline') or [] if SIZE_KEY in step]
+        if sizes:
+            size = sizes[-1]
+            return int(size) if isinstance(size, int) else int(min(size))
+    raise ValueError(f'config {cfg.filename}: its test and val pipelines have no transform with a "{SIZE_KEY}", so '
+                     'the input size cannot be changed; edit the pipelines instead.')
+
+
+def set_input_size(cfg: Config, img_size: int) -> None:
+    """Scales every ``size`` of every pipeline by ``img_size`` / :func:`config_input_size` (the ``--img-size``
+    option): a 224 px recipe's Resize(224) becomes Resize(``img_size``) in every data set, and a timm-style
+    Resize(256) + CenterCrop(224) keeps its 0.875 crop ratio.
+
+    Raises:
+        ValueError: ``img_size`` is not a positive whole number, or the config has no test input size.
+    """
+    if isinstance(img_size, bool) or not isinstance(img_size, int) or img_size < 1:
+        raise ValueError(f'the input size must be a whole number of pixels >= 1, got {img_size!r}.')
+    ratio = img_size / config_input_size(cfg)
+    for dataset_cfg in iter_datasets(cfg):
+        for step in dataset_cfg.get('pipeline') or []:
+            if SIZE_KEY in step:
+                step[SIZE_KEY] = _scaled(step[SIZE_KEY], ratio)
+
+
+def _scaled(size: Union[int, Sequence[int]], ratio: float) -> Union[int, tuple]:
+    return round(size * ratio) if isinstance(size, int) else tuple(round(side * ratio) for side in size)
+
+
+def infer_num_classes(cfg: Config) -> Optional[int]:
+    """Fills every ``num_classes=None`` in ``cfg.model`` from the training set's class list.
+
+    Returns:
+        int | None: the number of classes filled in, or None when nothing needed it.
+    """
+    from adaptcls.models.config_nodes import iter_config_dicts  # lazy: adaptcls.models imports torch and timm
+    holders = [node for _, node in iter_config_dicts(cfg.model)
+               if 'num_classes' in node and node['num_classes'] is None]
+    if not holders:
+        return None
+    num_classes = len(_scanned_train_set(cfg).metainfo['classes'])
+    for holder in holders:
+        holder['num_classes'] = num_classes
+    return num_classes
+
+
+def avoid_single_image_batch(cfg: Config) -> Optional[str]:
+    """Sets ``train_dataloader.drop_last=True`` when each process's last training batch would hold one image.
+
+    BatchNorm cannot normalise a batch of one image in training ("Expected more than 1 value per channel"), so a
+    data set whose size is 1 modulo the batch size used to fail at the end of the first epoch. Dropping that one
+    image per epoch (a different one each epoch: the sampler shuffles) is what a user would do by hand.
+    Counts the files of the training set without decoding any (with ``bad_images='skip'`` the count after
+    skipping unreadable files can differ).
+
+    Returns:
+        str | None: a note saying what was changed and why, or None when nothing was.
+    """
+    loader = cfg.train_dataloader
+    if loader.get('drop_last'):
+        return None
+    images = len(_scanned_train_set(cfg))
+    processes = int(os.environ.get('WORLD_SIZE', '1'))
+    per_process = -(-images // processes)  # mmengine's DefaultSampler pads every process to the same count
+    if per_process % loader.batch_size != 1:
+        return None
+    loader['drop_last'] = True
+    return (f'note: {images} training images at batch {loader.batch_size} per process leave a last batch of 1 '
+            'image, which BatchNorm cannot train on; train_dataloader.drop_last=True drops it (a different one each '
+            'epoch).')
+
+
+def _scanned_train_set(cfg: Config):
+    """The config's training set with no pipeline: its file list and classes, no image decoded (what
+    ``infer_num_classes`` and ``avoid_single_image_batch`` read)."""
+    from adaptcls.registry import DATASETS
+    train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
+    train_cfg['pipeline'] = []
+    if 'bad_images' in train_cfg:  # only the file list is needed: no image is decoded here
+        train_cfg['bad_images'] = 'error'
+    return DATASETS.build(train_cfg)
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switches the optim wrapper to mmengine's ``AmpOptimWrapper`` (the ``--amp`` option).
+
+    Raises:
+        ValueError: the config uses SAM, which adaptcls does not combine with AMP.
+    """
+    from adaptcls.optim.sam_optim_wrapper import check_amp_compatible
+    check_amp_compatible(cfg.optim_wrapper)
+    if cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def prepare_distributed(cfg: Config) -> None:
+    """Makes distributed runs work without a GPU.
+
+    nccl needs CUDA, so CPU runs use gloo. mmengine's ``pytorch`` launcher also calls
+    ``torch.cuda.set_device``, which fails without a GPU; for a CPU ``torchrun`` job we create the
+    gloo process group ourselves (from torchrun's environment variables) and mmengine reuses it.
+    """
+    if torch.cuda.is_available():
+        return
+    cfg.setdefault('env_cfg', ConfigDict()).setdefault('dist_cfg', ConfigDict())
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    if cfg.get('launcher', 'none') == 'pytorch' and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(backend='gloo')

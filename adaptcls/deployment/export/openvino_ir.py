@@ -1,0 +1,82 @@
+"""The OpenVINO IR: raw 8-bit RGB images in, probabilities out, labels and preprocessing in rt_info."""
+from typing import Optional
+
+import numpy as np
+
+from adaptcls.utils.progress import track_batches
+from ..dependencies import require
+from ..runtime.ir_metadata import IRMetadata
+
+OUTPUT_TENSOR_NAME = 'probabilities'
+"""Name of the IR's output tensor."""
+SOFTMAX_AXIS = 1
+"""The class axis of the (N, num_classes) output."""
+
+
+def build_ir(onnx_path: str, metadata: IRMetadata):
+    """Converts the ONNX model and puts preprocessing and softmax into the graph.
+
+    OpenVINO's ``PrePostProcessor`` makes the input a u8 NHWC RGB tensor of
+    ``metadata.input_size`` (dynamic batch), converts it to f32, subtracts ``mean``, divides by
+    ``std`` and transposes to the model's NCHW. The graph does not resize: the application
+    resizes with ``metadata.resize`` (OpenVINO's linear resize differs from training's by up to
+    one grey level). A softmax over the classes follows the logits. ``metadata`` goes into rt_info.
+
+    Args:
+        onnx_path (str): the exported ``.onnx`` file (normalised NCHW float in, logits out).
+        metadata (IRMetadata): labels and preprocessing (its layout, colour order and element
+            type must be 'NHWC', 'RGB' and 'u8').
+
+    Returns:
+        openvino.Model: the model to save with :func:`save_ir`.
+    """
+    openvino = require('openvino')
+    from openvino import opset13
+    from openvino.preprocess import ColorFormat, PrePostProcessor
+    if (metadata.layout, metadata.color_order, metadata.element_type) != ('NHWC', 'RGB', 'u8'):
+        raise ValueError(f'build_ir makes u8 NHWC RGB inputs, not {metadata.element_type} '
+                         f'{metadata.layout} {metadata.color_order}.')
+    model = openvino.Core().read_model(onnx_path)
+    ppp = PrePostProcessor(model)
+    ppp.input().tensor().set_element_type(openvino.Type.u8).set_layout(
+        openvino.Layout('NHWC')).set_color_format(ColorFormat.RGB)
+    ppp.input().model().set_layout(openvino.Layout('NCHW'))
+    ppp.input().preprocess().convert_element_type(openvino.Type.f32).mean(
+        list(metadata.mean)).scale(list(metadata.std))
+    ppp.output().postprocess().custom(lambda logits: opset13.softmax(logits, SOFTMAX_AXIS).output(0))
+    model = ppp.build()
+    model.output().get_tensor().set_names({OUTPUT_TENSOR_NAME})
+    metadata.write_to(model)
+    return model
+
+
+def save_ir(model, xml_path: str) -> None:
+    """Writes ``model`` as ``xml_path`` + ``.bin`` with FP32 weights (no FP16 compression)."""
+    require('openvino').save_model(model, xml_path, compress_to_fp16=False)
+
+
+def compile_ir(model, device: str = 'CPU', config: Optional[dict] = None):
+    """Compiles an ``openvino.Model`` (or reads and compiles an ``.xml`` path)."""
+    return require('openvino').Core().compile_model(model, device, config or {})
+
+
+def inference_precision(compiled) -> str:
+    """The precision a compiled model computes in, e.g. 'f32' or 'bf16' (CPUs with BF16 default to it)."""
+    return compiled.get_property('INFERENCE_PRECISION_HINT').get_type_name()
+
+
+def ir_probabilities(compiled, images: np.ndarray, batch_size: int = 64,
+                     what: str = 'images through OpenVINO') -> np.ndarray:
+    """Runs a compiled IR on (N, H, W, 3) uint8 images in batches; returns (N, C) probabilities.
+
+    Args:
+        compiled (openvino.CompiledModel): the IR.
+        images (np.ndarray): (N, H, W, 3) uint8 images.
+        batch_size (int): images per call. Defaults to 64.
+        what (str): the images' name in progress lines (printed while it takes long).
+            Defaults to 'images through OpenVINO'.
+    """
+    outputs = [np.asarray(compiled(np.ascontiguousarray(images[batch]))[0])
+               for batch in track_batches(len(images), batch_size, what)]
+    return np.concatenate(outputs)
+

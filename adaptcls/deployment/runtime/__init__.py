@@ -1,0 +1,1 @@
+"""Running an exported IR: the IR classifier (OpenVINO, numpy and Pillow only), its metadata, evaluation."""

@@ -1,0 +1,91 @@
+"""Runs an exported IR on images with nothing but OpenVINO, numpy, Pillow and the IR's rt_info.
+
+This module is what an application needs; it deliberately imports neither torch nor mmengine.
+"""
+import os
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..dependencies import require
+from .image_resize import resize_bilinear
+from .ir_metadata import IRMetadata
+
+
+def read_rgb_image(path: str) -> np.ndarray:
+    """Reads an 8-bit image file as (H, W, 3) uint8 RGB (EXIF orientation applied, alpha on white),
+    as adaptcls's ``LoadImage`` does (which also maps 16-bit and float images to 8 bits).
+
+    Args:
+        path (str): the image file.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'Image file "{path}" does not exist.')
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        if image.has_transparency_data:
+            background = Image.new('RGBA', image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(background, image.convert('RGBA'))
+        return np.array(image.convert('RGB'))
+
+
+class IRClassifier:
+    """An adaptcls OpenVINO IR (u8 NHWC RGB in, probabilities out) ready to classify images.
+
+    Args:
+        xml_path (str): the IR's ``.xml`` file (its ``.bin`` beside it).
+        device (str): OpenVINO device. Defaults to 'CPU'.
+        config (dict, optional): OpenVINO compile properties, e.g.
+            ``{'INFERENCE_NUM_THREADS': 2}``. Defaults to None.
+
+    Attributes:
+        metadata (IRMetadata): labels and preprocessing read from the IR's rt_info.
+    """
+
+    def __init__(self, xml_path: str, device: str = 'CPU', config: Optional[dict] = None) -> None:
+        if not os.path.isfile(xml_path):
+            raise FileNotFoundError(f'OpenVINO IR "{xml_path}" does not exist; export one with '
+                                    '`python tools/deploy.py export CONFIG CHECKPOINT --out DIR`.')
+        openvino = require('openvino')
+        core = openvino.Core()
+        model = core.read_model(xml_path)
+        self.metadata = IRMetadata.read_from(model, source=f'OpenVINO IR "{xml_path}"')
+        self.compiled = core.compile_model(model, device, config or {})
+
+    @property
+    def labels(self) -> List[str]:
+        """Class names, index = output index."""
+        return self.metadata.labels
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """Resizes an (H, W, 3) uint8 RGB image to the IR's input size with the training rule."""
+        return resize_bilinear(image, self.metadata.input_size)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities of a batch.
+
+        Args:
+            images (np.ndarray): (N, H, W, 3) uint8 RGB images of the IR's input size.
+
+        Returns:
+            np.ndarray: (N, num_classes) float32 probabilities.
+        """
+        return np.asarray(self.compiled(np.ascontiguousarray(images))[0])
+
+    def classify_files(self, paths: Sequence[str], topk: int = 5) -> List[List[Tuple[str, float]]]:
+        """The ``topk`` (label, probability) pairs of each image file, most probable first.
+
+        Args:
+            paths (Sequence[str]): image files.
+            topk (int): how many classes to return per image. Defaults to 5.
+        """
+        batch = np.stack([self.prepare(read_rgb_image(path)) for path in paths])
+        results = []
+        for probabilities in self.predict(batch):
+            order = np.argsort(-probabilities, kind='stable')[:topk]
+            results.append([(self.labels[index], float(probabilities[index])) for index in order])
+        return results
