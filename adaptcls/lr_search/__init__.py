@@ -1,6 +1,6 @@
 """Initial learning-rate estimation (recipe.md): Optuna TPE and grid searches, fast.ai-style range test."""
-from .lr_range_test import LRRangeTest, RangeTestCurve, restored_training_state
-from .lr_range_test_loop import LRRangeTestLoop
+from .lr_range_sweep import LRRangeTest, RangeTestCurve, restored_training_state
+from .lr_range_sweep_loop import LRRangeTestLoop
 from .lr_search_settings import SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings, trial_setting_keys
 from .lr_suggestions import SmoothedLoss, steepest_descent_index, suggest_index, valley_index
 from .optuna_lr_search import OptunaLRSearch, lr_grid

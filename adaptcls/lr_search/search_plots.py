@@ -3,7 +3,7 @@ import math
 from typing import List
 
 from adaptcls.utils.plots import headless_pyplot, save_figure
-from .lr_range_test import RangeTestCurve
+from .lr_range_sweep import RangeTestCurve
 
 
 def plot_trials(trials: List[dict], chosen_lr: float, out_file: str, metric: str = 'top1') -> None:

@@ -8,7 +8,7 @@ import optuna
 from optuna.trial import TrialState
 
 from adaptcls.utils.atomic import atomic_write_text
-from .lr_range_test import RangeTestCurve
+from .lr_range_sweep import RangeTestCurve
 from .optuna_lr_search import (DIVERGED_ATTR, PRUNED_REASON_ATTR, REUSED_ATTR, WORKER_ATTR, epoch_values,
                                trial_lr, trial_state_label)
 

@@ -1,5 +1,5 @@
 """The LR search plots: trial scatter and range-test curve."""
-from adaptcls.lr_search.lr_range_test import RangeTestCurve
+from adaptcls.lr_search.lr_range_sweep import RangeTestCurve
 from adaptcls.lr_search.search_plots import plot_range_test, plot_trials
 from adaptcls.utils.plots import headless_pyplot
 

@@ -6,12 +6,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from adaptcls.registry import LOOPS
-from .lr_range_test import LRRangeTest, RangeTestCurve
+from .lr_range_sweep import LRRangeTest, RangeTestCurve
 
 
 @LOOPS.register_module()
 class LRRangeTestLoop(EpochBasedTrainLoop):
-    """Runs :class:`~adaptcls.lr_search.lr_range_test.LRRangeTest` inside ``Runner.train()``.
+    """Runs :class:`~adaptcls.lr_search.lr_range_sweep.LRRangeTest` inside ``Runner.train()``.
 
     Going through the Runner gives the range test exactly what training gets: the model with
     its initial weights (``init_weights``, pretrained backbone), the config's optim wrapper

@@ -140,10 +140,10 @@ def test_no_stop_below_four_times_the_minimum():
 
 
 def test_phases_report_progress_with_an_eta_to_the_log(monkeypatch):
-    from adaptcls.lr_search import lr_range_test
+    from adaptcls.lr_search import lr_range_sweep
     from adaptcls.utils.progress import ProgressLog
 
-    monkeypatch.setattr(lr_range_test, 'ProgressLog',
+    monkeypatch.setattr(lr_range_sweep, 'ProgressLog',
                         lambda total, what, log: ProgressLog(total, what, every_s=0.0, log=log))
     lines = []
     model = ScriptedModel([1.0] * 8)
