@@ -27,18 +27,18 @@ def default_work_dir(config_path: str, mode: str) -> str:
     return osp.join(work_dir, 'test') if mode == 'test' else work_dir
 
 
-def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = None, data_root: Optional[str] = None,
-                 work_dir: Optional[str] = None, img_size: Optional[int] = None, launcher: str = 'none',
-                 resume: Optional[str] = None) -> Config:
+def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = None,
+                 data_root: Optional[str] = None, work_dir: Optional[str] = None, img_size: Optional[int] = None,
+                 launcher: str = 'none', resume: Optional[str] = None) -> Config:
     """Loads a config and makes it ready for ``mode``.
 
     In order: the file is read (a syntax error names file and line), ``cfg_options`` are merged, the keys are checked
     (:func:`check_config_keys`; training values too when training), the work dir is set (``work_dir``, else the
-    config's for training modes, else :func:`default_work_dir`), ``resume`` is checked and set, the data sets point at ``data_root``, every size of
-    the pipelines is scaled to ``img_size``, a checkpoint mode switches pretraining and ``load_from`` / ``resume``
-    off (the checkpoint holds every weight), distributed CPU runs get gloo, each ``num_classes=None`` is filled from
-    the training set (not for ``export``, whose checkpoint says it), and a training run whose last batch would hold
-    one image drops it (a note is printed).
+    config's for training modes, else :func:`default_work_dir`), ``resume`` is checked and set, the data sets point
+    at ``data_root``, every size of the pipelines is scaled to ``img_size``, a checkpoint mode switches pretraining
+    and ``load_from`` / ``resume`` off (the checkpoint holds every weight), distributed CPU runs get gloo, each
+    ``num_classes=None`` is filled from the training set (not for ``export``, whose checkpoint says it), and a
+    training run whose last batch would hold one image drops it (a note is printed).
 
     Args:
         config_path (str): the config file.

@@ -10,32 +10,22 @@ from typing import Dict, Tuple
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-TORCH_METHOD = 'PyTorch forward hooks on Conv2d/Linear, batch 1; params = all parameters'
+TORCH_METHOD = ('torch.utils.flop_counter.FlopCounterMode (convolutions and matrix products) / 2, batch 1; '
+                'params = all parameters')
 GRAPH_METHOD = ('OpenVINO graph shapes of Convolution/GroupConvolution/MatMul, batch 1; '
                 'params = their weights (biases, norm layers folded or excluded)')
 MACS_PER_GMAC = 1e9
-
-
-def _conv_macs(module: nn.Conv2d, output: torch.Tensor) -> int:
-    kernel_h, kernel_w = module.kernel_size
-    return output.numel() * (module.in_channels // module.groups) * kernel_h * kernel_w
-
-
-def _linear_macs(module: nn.Linear, output: torch.Tensor) -> int:
-    return output.numel() * module.in_features
-
-
-_LAYER_MACS = ((nn.Conv2d, _conv_macs), (nn.Linear, _linear_macs))
-
-
-def _macs_counter(layer: nn.Module):
-    """The MAC counting function of a Conv2d/Linear (subclasses included), else None."""
-    return next((count for kind, count in _LAYER_MACS if isinstance(layer, kind)), None)
+FLOPS_PER_MAC = 2
+"""torch's FLOP counter counts a multiply-accumulate as two FLOPs."""
 
 
 def torch_complexity(module: nn.Module, input_size: Tuple[int, int]) -> Dict[str, object]:
-    """Counts the MACs of one (1, 3, H, W) forward pass with hooks, and all parameters.
+    """Counts the MACs of one (1, 3, H, W) forward pass with torch's FLOP counter, and all parameters.
+
+    ``FlopCounterMode`` counts the FLOPs of convolutions and matrix products (2 per multiply-accumulate), which are
+    the layers counted here.
 
     Args:
         module (nn.Module): the model (normalised images in).
@@ -44,20 +34,12 @@ def torch_complexity(module: nn.Module, input_size: Tuple[int, int]) -> Dict[str
     Returns:
         dict: ``params`` (int), ``gmacs`` (float) and ``method`` (str).
     """
-    layer_macs = []
-
-    def record(layer: nn.Module, _inputs, output: torch.Tensor) -> None:
-        layer_macs.append(_macs_counter(layer)(layer, output))
-
-    handles = [layer.register_forward_hook(record) for layer in module.modules() if _macs_counter(layer)]
-    try:
-        with torch.no_grad():
-            module.eval()(torch.zeros(1, 3, *input_size))
-    finally:
-        for handle in handles:
-            handle.remove()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        module.eval()(torch.zeros(1, 3, *input_size))
     params = sum(parameter.numel() for parameter in module.parameters())
-    return dict(params=int(params), gmacs=sum(layer_macs) / MACS_PER_GMAC, method=TORCH_METHOD)
+    macs = counter.get_total_flops() / FLOPS_PER_MAC
+    return dict(params=int(params), gmacs=macs / MACS_PER_GMAC, method=TORCH_METHOD)
 
 
 def _static_shape(port) -> Tuple[int, ...]:

@@ -7,6 +7,6 @@ from .random_state import capture_random_state, restore_random_state
 
 __all__ = [
     'atomic_path', 'atomic_write_json', 'atomic_write_text', 'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend',
-    'CorruptCheckpointError', 'UnsafeCheckpointError', 'install_checkpoint_safety', 'load_checkpoint_file', 'capture_random_state',
-    'restore_random_state'
+    'CorruptCheckpointError', 'UnsafeCheckpointError', 'install_checkpoint_safety', 'load_checkpoint_file',
+    'capture_random_state', 'restore_random_state'
 ]

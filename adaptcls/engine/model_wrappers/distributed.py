@@ -54,7 +54,9 @@ class AdaptclsDistributedDataParallel(MMDistributedDataParallel):
         Returns:
             dict[str, Tensor]: the log variables of the (first) forward pass.
         """
-        inspect_loss = (lambda loss: detect_anomalous_params(loss, model=self)) if self.detect_anomalous_params else None
+        inspect_loss = None
+        if self.detect_anomalous_params:
+            inspect_loss = lambda loss: detect_anomalous_params(loss, model=self)  # noqa: E731
         return closure_train_step(self.module, data, optim_wrapper, forward_model=self, inspect_loss=inspect_loss)
 
 
