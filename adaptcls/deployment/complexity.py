@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-TORCH_METHOD = ('torch.utils.flop_counter.FlopCounterMode (convolutions and matrix products) / 2, batch 1; '
+TORCH_METHOD = ('PyTorch: torch.utils.flop_counter.FlopCounterMode (convolutions, matrix products) / 2, batch 1; '
                 'params = all parameters')
 GRAPH_METHOD = ('OpenVINO graph shapes of Convolution/GroupConvolution/MatMul, batch 1; '
                 'params = their weights (biases, norm layers folded or excluded)')

@@ -14,6 +14,7 @@ from ..input_size import input_size_from_config
 from .latency_benchmark import HINTS, BackendResult, TimingOptions, time_openvino_async, time_sync
 from ..export.model_loader import deploy_module, load_classifier
 from ..export.onnx_export import INPUT_NAME, onnx_session
+from ..runtime.ir_files import read_ir
 from ..runtime.ir_metadata import RT_INFO_SECTION
 from ..export.openvino_ir import inference_precision
 
@@ -93,7 +94,7 @@ def _time_onnxruntime(target: BenchmarkTarget, settings: BenchmarkSettings) -> T
 def _time_openvino(target: BenchmarkTarget, settings: BenchmarkSettings) -> Tuple[Dict, str, Dict]:
     openvino = require('openvino')
     core = openvino.Core()
-    model = core.read_model(target.file)
+    model = _read_graph(target.file, core)
     shape = model.input().get_partial_shape()
     shape[0] = settings.batch
     model.reshape({model.input().get_any_name(): shape})
@@ -154,4 +155,9 @@ def model_complexity(targets: List[BenchmarkTarget], settings: BenchmarkSettings
         if target.backend == 'pytorch':
             module, input_size = _pytorch_module(target, settings)
             return torch_complexity(module, input_size)
-    return graph_complexity(require('openvino').Core().read_model(targets[0].file))
+    return graph_complexity(_read_graph(targets[0].file, require('openvino').Core()))
+
+
+def _read_graph(path: str, core):
+    """An ONNX file or an IR (its files checked: :func:`read_ir`) as an ``openvino.Model``."""
+    return read_ir(path, core) if path.endswith('.xml') else core.read_model(path)

@@ -5,6 +5,7 @@ import numpy as np
 
 from adaptcls.utils.progress import track_batches
 from ..dependencies import require
+from ..runtime.ir_files import seal_ir
 from ..runtime.ir_metadata import IRMetadata
 
 OUTPUT_TENSOR_NAME = 'probabilities'
@@ -50,9 +51,12 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
     return model
 
 
-def save_ir(model, xml_path: str) -> None:
-    """Writes ``model`` as ``xml_path`` + ``.bin`` with FP32 weights (no FP16 compression)."""
+def save_ir(model, xml_path: str) -> str:
+    """Writes ``model`` as ``xml_path`` + ``.bin`` with FP32 weights (no FP16 compression) and seals the pair: the
+    ``.bin``'s SHA-256 goes into the ``.xml`` (:func:`~adaptcls.deployment.runtime.ir_files.seal_ir`), so every
+    reader refuses a ``.bin`` with other bytes. Returns the checksum."""
     require('openvino').save_model(model, xml_path, compress_to_fp16=False)
+    return seal_ir(xml_path)
 
 
 def compile_ir(model, device: str = 'CPU', config: Optional[dict] = None):

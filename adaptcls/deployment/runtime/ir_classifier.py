@@ -6,10 +6,11 @@ import os
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..dependencies import require
 from .image_resize import resize_bilinear
+from .ir_files import read_ir
 from .ir_metadata import IRMetadata
 
 
@@ -22,10 +23,16 @@ def read_rgb_image(path: str) -> np.ndarray:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
+        ValueError: ``path`` is not an image file.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Image file "{path}" does not exist.')
-    with Image.open(path) as image:
+    try:
+        opened = Image.open(path)
+    except UnidentifiedImageError:
+        raise ValueError(f'"{path}" is not an image Pillow can read (JPEG, PNG, BMP, GIF, TIFF, WebP, ...); '
+                         'remove it or give an image file.') from None
+    with opened as image:
         image = ImageOps.exif_transpose(image)
         if image.has_transparency_data:
             background = Image.new('RGBA', image.size, (255, 255, 255, 255))
@@ -47,12 +54,8 @@ class IRClassifier:
     """
 
     def __init__(self, xml_path: str, device: str = 'CPU', config: Optional[dict] = None) -> None:
-        if not os.path.isfile(xml_path):
-            raise FileNotFoundError(f'OpenVINO IR "{xml_path}" does not exist; export one with '
-                                    '`python tools/deploy.py export CONFIG CHECKPOINT --out DIR`.')
-        openvino = require('openvino')
-        core = openvino.Core()
-        model = core.read_model(xml_path)
+        core = require('openvino').Core()
+        model = read_ir(xml_path, core)  # the files checked: an IR, with the .bin it was exported with
         self.metadata = IRMetadata.read_from(model, source=f'OpenVINO IR "{xml_path}"')
         self.compiled = core.compile_model(model, device, config or {})
 

@@ -20,6 +20,8 @@ Keys (see docs/deployment.md):
 ``output``          ``"probabilities"``: softmax over the classes, shape (N, num_classes).
 ``precision``       ``"FP32"`` or ``"INT8"``.
 ``version``         the adaptcls version that exported the model.
+``weights_sha256``  hex SHA-256 of the ``.bin`` (written after saving: ``ir_files.seal_ir``); readers refuse
+                    another ``.bin``.
 ==================  ===========================================================================
 """
 import json
