@@ -9,11 +9,19 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 JOURNAL_PREFIX = 'journal:'
 """``journal:PATH``: Optuna's append-only journal file, safe on a shared (NFS) file system."""
 
 STUDY_FILE = 'study.db'
+STORAGE_FORMS = ('use sqlite:///PATH/study.db, journal:PATH (safe on NFS), or a database URL such as '
+                 'postgresql://USER:PASSWORD@HOST/DB or mysql+pymysql://USER:PASSWORD@HOST/DB')
+"""The storage forms that the error messages list."""
+
+
+class StorageURLError(ValueError):
+    """A ``--storage`` value that cannot hold a study; the message says which form to use."""
 
 
 @contextmanager
@@ -44,22 +52,56 @@ def open_storage(url: Optional[str],
         heartbeat_grace_period (int): seconds without a heartbeat before a running trial is
             marked failed (and its parameters enqueued again). Defaults to 180.
         sqlite_timeout (float): seconds to wait for a locked SQLite file. Defaults to 60.0.
+
+    Raises:
+        StorageURLError: ``url`` is not a storage URL, is an in-memory SQLite database, names a database kind
+            or driver that is not installed, cannot be connected to, or its folder cannot be created.
     """
     if url is None:
         return None
     if url.startswith(JOURNAL_PREFIX):
-        path = os.path.abspath(url[len(JOURNAL_PREFIX):])
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        path = url[len(JOURNAL_PREFIX):]
+        if not path or path.endswith(os.sep) or os.path.isdir(path):
+            raise StorageURLError(f'--storage "{url}": journal: needs a file path, e.g. journal:/shared/study.log.')
+        path = os.path.abspath(path)
+        _make_folder(url, os.path.dirname(path))
         return JournalStorage(JournalFileBackend(path))
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+    except ArgumentError:
+        raise StorageURLError(f'--storage "{url}" is not a storage URL; {STORAGE_FORMS}.') from None
     engine_kwargs = None
-    parsed = make_url(url)
-    if parsed.get_backend_name() == 'sqlite' and parsed.database:
-        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+    if backend == 'sqlite':
+        if not parsed.database or parsed.database == ':memory:':
+            raise StorageURLError(f'--storage "{url}" is an in-memory SQLite database, which no other process (and no '
+                                  'resumed search) can see; give a file: sqlite:///PATH/study.db.')
+        _make_folder(url, os.path.dirname(os.path.abspath(parsed.database)))
         engine_kwargs = dict(connect_args=dict(timeout=sqlite_timeout))
-    with optuna_experimental_features():
-        return RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_interval,
-                          grace_period=heartbeat_grace_period,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())
+    try:
+        with optuna_experimental_features():
+            return RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_interval,
+                              grace_period=heartbeat_grace_period,
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())
+    except NoSuchModuleError:
+        raise StorageURLError(f'--storage "{describe_storage(url)}": unknown database kind "{backend}"; '
+                              f'{STORAGE_FORMS}.') from None
+    except ImportError as error:
+        raise StorageURLError(f'--storage "{describe_storage(url)}": the Python driver for {backend} is not installed '
+                              f'({error}); install it (postgresql: psycopg2-binary, mysql: pymysql) or use '
+                              'sqlite:///PATH.') from None
+    except OperationalError as error:
+        raise StorageURLError(f'--storage "{describe_storage(url)}": cannot open the database '
+                              f'({str(error.orig).splitlines()[0] if error.orig else error}); check the host, port, '
+                              'user and password, or use sqlite:///PATH.') from None
+
+
+def _make_folder(url: str, folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise StorageURLError(f'--storage "{url}": cannot create the folder "{folder}" of the study file '
+                              f'({error.strerror}); give a path you can write to.') from None
 
 
 def describe_storage(url: Optional[str]) -> str:
