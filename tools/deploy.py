@@ -12,6 +12,7 @@ import json
 import os
 
 from adaptcls.cli.cli_errors import run_cli
+from adaptcls.cli.cli_options import check_output_file
 
 PRECISION_HINTS = ('f32', 'bf16', 'f16')
 
@@ -139,6 +140,7 @@ def evaluate(args: argparse.Namespace) -> None:
     from adaptcls.deployment.runtime.ir_evaluation import evaluate_ir
     from adaptcls.evaluation.confusion_matrix_report import check_png_path
     from adaptcls.utils import atomic_write_json
+    check_output_file(args.out)
     config = {'INFERENCE_PRECISION_HINT': args.precision_hint} if args.precision_hint else None
     confusion_png = args.confusion_matrix
     if confusion_png is True:

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from adaptcls.cli.cli_errors import run_cli
-from adaptcls.cli.cli_options import CfgOptionsAction
+from adaptcls.cli.cli_options import CfgOptionsAction, check_output_file
 from adaptcls.config import build_config, load_checked_checkpoint
 from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
 from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
@@ -54,6 +54,7 @@ def main(argv=None) -> None:
             continue  # downloaded, then loaded weights-only (adaptcls.utils.checkpoint_safety)
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file "{path}" does not exist.')
+    check_output_file(args.out)
     cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher)
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)

@@ -1,4 +1,7 @@
 """Command-line option parsing shared by the tools."""
+import os
+from typing import Optional
+
 from mmengine.config import DictAction
 
 
@@ -13,3 +16,13 @@ class CfgOptionsAction(DictAction):
                 parser.error(f'{option_string} takes KEY=VALUE items (e.g. train_cfg.max_epochs=10); got "{item}"')
         super().__call__(parser, namespace, values, option_string)
 
+
+def check_output_file(path: Optional[str], option: str = '--out') -> None:
+    """Refuses an output file option that names a folder, before any work is done (not after it).
+
+    Raises:
+        IsADirectoryError: ``path`` is an existing folder.
+    """
+    if path and os.path.isdir(path):
+        raise IsADirectoryError(f'{option} "{path}" is a folder; give a file path, e.g. '
+                                f'{os.path.join(path, "metrics.json")}.')
