@@ -31,5 +31,6 @@ setup(
     python_requires='>=3.9',
     install_requires=read_requirements('runtime'),
     extras_require={'deploy': deploy, 'tests': tests, 'all': deploy + tests},
+    entry_points={'console_scripts': ['adaptcls = adaptcls.cli.main:main']},
     license='Apache-2.0',
 )

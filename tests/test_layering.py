@@ -25,6 +25,7 @@ LAYERS = (
     ('apis',),
     ('setup_env',),
     ('cli',),
+    ('__main__',),
 )
 """adaptcls's sub-packages (and top-level modules) from the bottom layer up. A module may import its own
 sub-package and those of lower layers, never a sibling of its own layer or anything above it."""

@@ -1,0 +1,161 @@
+"""Deploy a trained classifier: ``python tools/deploy.py {export,benchmark,predict,evaluate} ...``.
+
+- export: checkpoint -> model.onnx, model.xml/.bin (u8 RGB NHWC in, probabilities out, labels and
+  preprocessing in rt_info), optionally model_int8.xml/.bin (NNCF), and export.json with the checks.
+- benchmark: PyTorch eager / ONNX Runtime / OpenVINO latency and throughput -> benchmark.json/.png.
+- predict: top-k labels of image files with an IR (OpenVINO, numpy and Pillow only).
+- evaluate: top-1/top-5/mAP of an IR on a class-per-folder split (optionally a confusion matrix PNG).
+See docs/deployment.md.
+"""
+import argparse
+import json
+import os
+
+from adaptcls.cli.cli_options import check_output_file
+
+PRECISION_HINTS = ('f32', 'bf16', 'f16')
+
+
+def _add_export(commands) -> None:
+    parser = commands.add_parser('export', help='export a checkpoint to ONNX and OpenVINO IR',
+                                 description='Export a checkpoint to ONNX and an OpenVINO IR, verified '
+                                             'against PyTorch on real validation images.')
+    parser.add_argument('config', help='the config the checkpoint was trained with')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth)')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--format', nargs='+', default=['onnx', 'openvino'], choices=['onnx', 'openvino'],
+                        help='what to write (default: both)')
+    parser.add_argument('--int8', action='store_true', help='also write an NNCF INT8 IR (model_int8.xml)')
+    parser.add_argument('--calib', type=int, default=300,
+                        help='training images for INT8 calibration (default: %(default)s)')
+    parser.add_argument('--calib-seed', type=int, default=0, help='seed of the calibration subset')
+    parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help='input size (default: the test pipeline\'s Resize)')
+    parser.add_argument('--data-root', help='dataset folder with train/ and val/ (default: the config\'s)')
+    parser.add_argument('--verify-images', type=int, default=500,
+                        help='validation images for the ONNX/IR checks (default: %(default)s)')
+
+
+def _add_benchmark(commands) -> None:
+    parser = commands.add_parser('benchmark', help='latency and throughput of each backend',
+                                 description='Time PyTorch eager, ONNX Runtime and OpenVINO with the same '
+                                             'warm-up, loop and thread count.')
+    parser.add_argument('model', help='a checkpoint (with --config), an .onnx file, an .xml IR (its '
+                                      'model_int8.xml sibling too) or an export folder (all backends)')
+    parser.add_argument('--config', help='training config (needed for a checkpoint)')
+    parser.add_argument('--device', default='CPU', help='OpenVINO device (default: %(default)s)')
+    parser.add_argument('--batch', type=int, default=1, help='images per call (default: %(default)s)')
+    parser.add_argument('--threads', type=int, default=os.cpu_count(),
+                        help='CPU threads for every backend (default: all cores, %(default)s)')
+    parser.add_argument('--hint', choices=['latency', 'throughput'], default='latency',
+                        help='OpenVINO performance hint (default: %(default)s)')
+    parser.add_argument('--time', type=float, default=10.0,
+                        help='seconds of timed runs per backend (default: %(default)s)')
+    parser.add_argument('--precision-hint', choices=PRECISION_HINTS,
+                        help='OpenVINO INFERENCE_PRECISION_HINT (default: the device\'s)')
+    parser.add_argument('--warmup-runs', type=int, default=10,
+                        help='minimum warm-up runs per backend (default: %(default)s)')
+    parser.add_argument('--warmup-time', type=float, default=1.0,
+                        help='minimum warm-up seconds per backend (default: %(default)s)')
+    parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help='input size for a checkpoint (default: the test pipeline\'s Resize)')
+    parser.add_argument('--out', help='folder for benchmark.json and benchmark.png '
+                                      '(default: the export folder, or the model\'s folder)')
+
+
+def _add_predict(commands) -> None:
+    parser = commands.add_parser('predict', help='top-k labels of images with an IR')
+    parser.add_argument('model', help='OpenVINO IR (.xml) written by export')
+    parser.add_argument('images', nargs='+', help='image files')
+    parser.add_argument('--topk', type=int, default=5, help='labels per image (default: %(default)s)')
+    parser.add_argument('--device', default='CPU', help='OpenVINO device (default: %(default)s)')
+
+
+def _add_evaluate(commands) -> None:
+    parser = commands.add_parser('evaluate', help='accuracy of an IR on a class-per-folder split')
+    parser.add_argument('model', help='OpenVINO IR (.xml) written by export')
+    parser.add_argument('--data-root', required=True, help='dataset folder holding <split>/<class>/')
+    parser.add_argument('--split', default='val', help='sub-folder to evaluate (default: %(default)s)')
+    parser.add_argument('--device', default='CPU', help='OpenVINO device (default: %(default)s)')
+    parser.add_argument('--precision-hint', choices=PRECISION_HINTS,
+                        help='OpenVINO INFERENCE_PRECISION_HINT (default: the device\'s; CPUs with BF16 '
+                             'run FP32 IRs in bf16)')
+    parser.add_argument('--out', help='also write the metrics to this JSON file')
+    parser.add_argument('--confusion-matrix', nargs='?', const=True, metavar='FILE.png',
+                        help='also write the confusion matrix as a PNG (rows: true class, colours: row '
+                             'fractions) and its counts as FILE.json (default FILE: '
+                             '<IR name>_confusion_matrix.png beside the IR)')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='Example: python tools/deploy.py export configs/effnet_lite0_demo.py '
+               'work_dirs/demo/best_top1_epoch_10.pth --out work_dirs/demo/export --int8')
+    commands = parser.add_subparsers(dest='command', required=True)
+    for add in (_add_export, _add_benchmark, _add_predict, _add_evaluate):
+        add(commands)
+    return parser.parse_args(argv)
+
+
+def export(args: argparse.Namespace) -> None:
+    from adaptcls.deployment.export.exporter import ExportOptions, export_checkpoint
+    options = ExportOptions(formats=args.format, int8=args.int8, calibration_images=args.calib,
+                            calibration_seed=args.calib_seed, input_size=args.input_size,
+                            data_root=args.data_root, verify_images=args.verify_images)
+    summary = export_checkpoint(args.config, args.checkpoint, args.out, options)
+    print(json.dumps(dict(verification=summary['verification'], int8=summary.get('int8'),
+                          complexity=summary['complexity']), indent=2))
+
+
+def benchmark(args: argparse.Namespace) -> None:
+    from adaptcls.deployment.benchmark.benchmark_report import format_table, write_benchmark
+    from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends, model_complexity
+    from adaptcls.deployment.benchmark.benchmark_targets import find_targets
+    from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions
+    targets = find_targets(args.model, args.config)
+    timing = TimingOptions(duration_s=args.time, warmup_runs=args.warmup_runs, warmup_s=args.warmup_time)
+    settings = BenchmarkSettings(device=args.device, batch=args.batch, threads=args.threads, hint=args.hint,
+                                 input_size=args.input_size, precision_hint=args.precision_hint, timing=timing)
+    results = benchmark_backends(targets, settings)
+    complexity = model_complexity(targets, settings)
+    out_dir = args.out or (args.model if os.path.isdir(args.model) else os.path.dirname(args.model) or '.')
+    os.makedirs(out_dir, exist_ok=True)
+    write_benchmark(out_dir, results, settings, complexity)
+    print(f'\n{format_table(results)}\n{complexity["params"]:,} parameters, {complexity["gmacs"]:.4f} GMACs '
+          f'(multiply-accumulates; {complexity["method"]})\nwrote {out_dir}/benchmark.json and benchmark.png')
+
+
+def predict(args: argparse.Namespace) -> None:
+    from adaptcls.deployment.runtime.ir_classifier import IRClassifier
+    if args.topk < 1:
+        raise ValueError(f'--topk must be at least 1, got {args.topk}.')
+    classifier = IRClassifier(args.model, args.device)
+    for path, top in zip(args.images, classifier.classify_files(args.images, args.topk)):
+        print(f'{path}: ' + ', '.join(f'{label} {probability:.4f}' for label, probability in top))
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    from adaptcls.deployment.runtime.ir_evaluation import evaluate_ir
+    from adaptcls.evaluation.confusion_matrix_report import check_png_path
+    from adaptcls.utils import atomic_write_json
+    check_output_file(args.out)
+    config = {'INFERENCE_PRECISION_HINT': args.precision_hint} if args.precision_hint else None
+    confusion_png = args.confusion_matrix
+    if confusion_png is True:
+        confusion_png = os.path.splitext(args.model)[0] + '_confusion_matrix.png'
+    elif confusion_png:
+        check_png_path(confusion_png, '--confusion-matrix')
+    result = evaluate_ir(args.model, args.data_root, args.split, args.device, config,
+                         confusion_matrix_file=confusion_png)
+    print(json.dumps(result, indent=2))
+    if args.out:
+        atomic_write_json(args.out, result)
+
+
+COMMANDS = dict(export=export, benchmark=benchmark, predict=predict, evaluate=evaluate)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    COMMANDS[args.command](args)

@@ -1,0 +1,95 @@
+"""Evaluate a trained checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+Prints top-1, top-5, class-balanced top-1, the paper's mAP and per-class AP on the config's test
+set (by default the val folder), and writes them as JSON with --out. --confusion-matrix also writes
+the confusion matrix as a PNG (and its counts as JSON next to it).
+"""
+import argparse
+import json
+import os.path as osp
+from typing import Optional, Union
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from adaptcls.cli.cli_options import CfgOptionsAction, check_output_file
+from adaptcls.config import build_config, load_checked_checkpoint
+from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
+from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
+from adaptcls.utils.checkpoint_safety import URL_SCHEMES
+from adaptcls.setup_env import init_entry_point
+from adaptcls.utils import atomic_write_json
+
+
+CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
+"""File name of --confusion-matrix without a FILE, in the work dir."""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Evaluate an adaptcls checkpoint on a dataset.',
+        epilog='Example: python tools/test.py configs/effnet_lite0_adaptive.py '
+               'work_dirs/effnet_lite0_adaptive/best_top1_epoch_9.pth --data-root data/digits')
+    parser.add_argument('config', help='the config the checkpoint was trained with')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth)')
+    parser.add_argument('--data-root', help='dataset folder (the test set is its val/ folder by default)')
+    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument('--work-dir', help='where logs go (default: work_dirs/<config name>/test)')
+    parser.add_argument('--confusion-matrix', nargs='?', const=True, metavar='FILE.png',
+                        help='also write the confusion matrix as a PNG (rows: true class, colours: row '
+                             f'fractions, counts in the cells up to {ANNOTATE_MAX_CLASSES} classes) and its '
+                             f'counts as FILE.json (default FILE: <work dir>/{CONFUSION_MATRIX_PNG})')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
+                        help='override config keys, e.g. test_dataloader.batch_size=16')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    init_entry_point()
+    for path, what in ((args.config, 'Config'), (args.checkpoint, 'Checkpoint')):
+        if what == 'Checkpoint' and path.startswith(URL_SCHEMES):
+            continue  # downloaded, then loaded weights-only (adaptcls.utils.checkpoint_safety)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{what} file "{path}" does not exist.')
+    check_output_file(args.out)
+    cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
+                       work_dir=args.work_dir, launcher=args.launcher)
+    confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
+    runner = Runner.from_cfg(cfg)
+    load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
+                            args.config, cfg.model)
+    metrics = runner.test()
+    if runner.rank == 0:
+        result = dict(config=args.config, checkpoint=args.checkpoint,
+                      metrics={key: float(value) for key, value in metrics.items()})
+        if runner.message_hub.get_info(SKIPPED_IMAGES_INFO):  # bad_images='skip' left images out
+            result['skipped_images'] = runner.message_hub.get_info(SKIPPED_IMAGES_INFO)
+        if confusion_png:
+            result['confusion_matrix'] = confusion_png
+        print(json.dumps(result, indent=2))
+        if args.out:
+            atomic_write_json(args.out, result)
+
+
+def _add_confusion_matrix(cfg: Config, out_file: Union[None, bool, str]) -> Optional[str]:
+    """Appends a ``ConfusionMatrixPlot`` writing ``out_file`` to ``cfg.test_evaluator``.
+
+    Args:
+        cfg (Config): the test config (``work_dir`` set).
+        out_file (None | bool | str): the --confusion-matrix value: None (not asked for), True
+            (asked for without a FILE: ``<work dir>/confusion_matrix.png``) or the PNG path.
+
+    Returns:
+        str | None: the PNG path, or None when no confusion matrix was asked for.
+    """
+    if out_file is None:
+        return None
+    if out_file is True:
+        out_file = osp.join(cfg.work_dir, CONFUSION_MATRIX_PNG)
+    check_png_path(out_file, '--confusion-matrix')
+    entry = dict(type='ConfusionMatrixPlot', out_file=out_file)
+    evaluators = cfg.test_evaluator
+    cfg.test_evaluator = [*evaluators, entry] if isinstance(evaluators, (list, tuple)) else [evaluators, entry]
+    return out_file

@@ -1,0 +1,74 @@
+"""Train a classifier from a config: ``python tools/train.py CONFIG [options]``.
+
+Writes checkpoints, logs, history.json, training_curves.png and summary.json to the work dir
+(default: work_dirs/<config name>). Run with --help for every option.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config
+
+from adaptcls.apis import build_config, train
+from adaptcls.apis.training import SUMMARY_FILE
+from adaptcls.cli.cli_options import CfgOptionsAction
+from adaptcls.cli.run_report import run_report
+from adaptcls.config import enable_amp
+from adaptcls.setup_env import init_entry_point
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train an adaptcls classifier.',
+        epilog='Example: python tools/train.py configs/effnet_lite0_adaptive.py --data-root data/digits')
+    parser.add_argument('config', help='config file (e.g. configs/mnv3_large_adaptive.py)')
+    parser.add_argument('--work-dir', help='where checkpoints, logs and summary.json go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--data-root', help='dataset folder holding train/<class>/ and val/<class>/')
+    parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
+                        help='resume training: from PATH, or (no value) from the latest checkpoint '
+                        'in the work dir')
+    parser.add_argument('--overwrite', action='store_true',
+                        help="start afresh in a work dir that holds a previous run's checkpoints and summary: "
+                        'they are moved into WORK_DIR/replaced_<date>_<time>/ first (without this option such a '
+                        'work dir is refused unless --resume)')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    parser.add_argument('--seed', type=int, help='random seed (overrides randomness.seed)')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='deterministic algorithms (slower; for exact reproducibility)')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
+                        help='override config keys, e.g. train_cfg.max_epochs=10')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher for distributed training (torchrun: pytorch)')
+    parser.add_argument('--auto-lr', nargs='?', const='tpe', choices=('tpe', 'grid', 'fastai'), metavar='MODE',
+                        help='first search the initial learning rate (tools/lr_search.py; MODE tpe (default), '
+                        'grid or fastai; files in WORK_DIR/lr_search), then train with it. Configs that set '
+                        'lr_search.auto_lr (the adaptive recipes: fastai) search without this option')
+    parser.add_argument('--no-auto-lr', action='store_true',
+                        help="train at the config's lr even if the config sets lr_search.auto_lr")
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_train_config(args: argparse.Namespace) -> Config:
+    """The config built for training (``adaptcls.config.build_config``) with the command-line run options."""
+    cfg = build_config(args.config, 'train', cfg_options=args.cfg_options, data_root=args.data_root,
+                       work_dir=args.work_dir, launcher=args.launcher, resume=args.resume)
+    if args.amp:
+        enable_amp(cfg)
+    if args.seed is not None:
+        cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
+    if args.deterministic:
+        cfg.randomness = dict(cfg.get('randomness', {}), deterministic=True)
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    init_entry_point()
+    cfg = build_train_config(args)
+    summary = train(cfg, overwrite=args.overwrite, auto_lr=args.auto_lr, no_auto_lr=args.no_auto_lr)
+    if summary is not None:
+        print('\n' + run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE)))
