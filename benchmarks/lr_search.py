@@ -28,7 +28,7 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from adaptcls.config import build_config  # noqa: E402
+from adaptcls.config import build_config, set_max_epochs  # noqa: E402
 from adaptcls.lr_search import SEARCH_MODES, LRSearchSettings, run_lr_search  # noqa: E402
 from adaptcls.setup_env import init_entry_point  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
@@ -63,23 +63,12 @@ def load_config(path: str, data_root: str, work_dir: str, seed: int) -> Config:
     return cfg
 
 
-def shorten_training(cfg: Config, epochs: int) -> None:
-    """Trains ``epochs`` epochs, stretching schedulers that ended at the old last epoch to the new one."""
-    old = cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = epochs
-    for scheduler in cfg.get('param_scheduler') or []:
-        if scheduler.get('end') == old:
-            scheduler['end'] = epochs
-            if 'T_max' in scheduler:
-                scheduler['T_max'] = epochs - scheduler.get('begin', 0)
-
-
 def train_with_lr(args: argparse.Namespace, lr: float, work_dir: str, epochs: Optional[int]) -> Dict:
     """Trains the config from scratch at ``lr``; returns best top-1, epochs and wall time."""
     cfg = load_config(args.config, args.data_root, work_dir, args.seed)
     cfg.optim_wrapper.optimizer.lr = lr
     if epochs:
-        shorten_training(cfg, epochs)
+        set_max_epochs(cfg, epochs)
     cfg.log_level = 'WARNING'
     started = time.perf_counter()
     Runner.from_cfg(cfg).train()

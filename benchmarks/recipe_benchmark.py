@@ -40,7 +40,7 @@ sys.path.insert(0, REPO)
 
 from mmengine.config import Config  # noqa: E402
 
-from adaptcls.config import set_input_size  # noqa: E402
+from adaptcls.config import set_input_size, set_max_epochs  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
 from benchmarks.common.recipe_table import aggregate, lr_comparison, lr_comparison_rows, print_tables  # noqa: E402
@@ -202,11 +202,7 @@ def benchmark_config(recipe: Recipe, args: argparse.Namespace, seed: int, flip: 
         if not flip:
             _switch_off_flip(cfg[key].dataset.pipeline)
         cfg[key].update(num_workers=args.workers, persistent_workers=args.workers > 0)
-    old_max = cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = args.max_epochs
-    for scheduler in cfg.param_scheduler:  # a cosine spans all epochs; warmups keep their length
-        if scheduler.get('end') == old_max:
-            scheduler.update(end=args.max_epochs, T_max=args.max_epochs - scheduler.get('begin', 0))
+    set_max_epochs(cfg, args.max_epochs)  # a cosine spans all epochs; warmups keep their length
     cfg.randomness = dict(seed=seed, deterministic=False)
     if recipe.edit is not None:
         recipe.edit(cfg)

@@ -1,4 +1,6 @@
-"""Train a classifier from a config: ``python tools/train.py CONFIG [options]``.
+"""Train a classifier: ``adaptcls train CONFIG [options]`` (``python tools/train.py``), or from a data folder with a
+recipe chosen by name: ``adaptcls train DATA_DIR [--model effnet_lite0] [--recipe adaptive] [--img-size N]
+[--epochs N]``.
 
 Writes checkpoints, logs, history.json, training_curves.png and summary.json to the work dir
 (default: work_dirs/<config name>). Run with --help for every option.
@@ -12,6 +14,7 @@ from mmengine.config import Config
 from adaptcls.apis import build_config, train
 from adaptcls.apis.training import SUMMARY_FILE
 from adaptcls.cli.cli_options import CfgOptionsAction
+from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODELS, RECIPES, recipe_config
 from adaptcls.cli.run_report import run_report
 from adaptcls.config import enable_amp
 from adaptcls.setup_env import init_entry_point
@@ -20,8 +23,21 @@ from adaptcls.setup_env import init_entry_point
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Train an adaptcls classifier.',
-        epilog='Example: python tools/train.py configs/effnet_lite0_adaptive.py --data-root data/digits')
-    parser.add_argument('config', help='config file (e.g. configs/mnv3_large_adaptive.py)')
+        epilog='Examples: python tools/train.py configs/effnet_lite0_adaptive.py --data-root data/digits\n'
+               '          adaptcls train data/digits --model mnv3_large --recipe baseline --img-size 96 --epochs 40',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', metavar='CONFIG | DATA_DIR',
+                        help='a config file (e.g. configs/mnv3_large_adaptive.py), or a data folder holding '
+                        'train/<class>/ and val/<class>/: then the config is configs/<--model>_<--recipe>.py')
+    parser.add_argument('--model', choices=MODELS, default=None,
+                        help=f'with DATA_DIR: the backbone (default: {DEFAULT_MODEL})')
+    parser.add_argument('--recipe', choices=RECIPES, default=None,
+                        help=f'with DATA_DIR: adaptive (the paper\'s recipe) or baseline (fixed cosine) '
+                        f'(default: {DEFAULT_RECIPE})')
+    parser.add_argument('--img-size', type=int, metavar='N',
+                        help='input size in px: every size of the pipelines scaled from the config\'s (224)')
+    parser.add_argument('--epochs', type=int, metavar='N',
+                        help='train_cfg.max_epochs (the adaptive recipes usually stop earlier; a cosine spans all)')
     parser.add_argument('--work-dir', help='where checkpoints, logs and summary.json go '
                         '(default: work_dirs/<config name>)')
     parser.add_argument('--data-root', help='dataset folder holding train/<class>/ and val/<class>/')
@@ -49,13 +65,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if osp.isdir(args.config):
+        if args.data_root:
+            parser.error(f'{args.config} is a data folder; drop --data-root {args.data_root}, or give a config file')
+        args.data_root = args.config
+        args.config = recipe_config(args.model or DEFAULT_MODEL, args.recipe or DEFAULT_RECIPE)
+    elif args.model or args.recipe:
+        parser.error('--model and --recipe choose the config for a data folder; with a config file, drop them')
     return args
 
 
 def build_train_config(args: argparse.Namespace) -> Config:
     """The config built for training (``adaptcls.config.build_config``) with the command-line run options."""
     cfg = build_config(args.config, 'train', cfg_options=args.cfg_options, data_root=args.data_root,
-                       work_dir=args.work_dir, launcher=args.launcher, resume=args.resume)
+                       work_dir=args.work_dir, launcher=args.launcher, resume=args.resume, img_size=args.img_size,
+                       max_epochs=args.epochs)
     if args.amp:
         enable_amp(cfg)
     if args.seed is not None:

@@ -10,7 +10,7 @@ from adaptcls.models.config_nodes import switch_off_pretraining
 from adaptcls.registry import adaptcls_scope
 from .config_checks import check_config_keys, check_training_values
 from .config_utils import (avoid_single_image_batch, infer_num_classes, load_config, prepare_distributed,
-                           set_data_root, set_input_size)
+                           set_data_root, set_input_size, set_max_epochs)
 
 CONFIG_MODES = ('train', 'search', 'test', 'export')
 """What a config is built for: ``train`` (tools/train.py), ``search`` (tools/lr_search.py), ``test``
@@ -29,13 +29,14 @@ def default_work_dir(config_path: str, mode: str) -> str:
 
 def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = None,
                  data_root: Optional[str] = None, work_dir: Optional[str] = None, img_size: Optional[int] = None,
-                 launcher: str = 'none', resume: Optional[str] = None) -> Config:
+                 launcher: str = 'none', resume: Optional[str] = None, max_epochs: Optional[int] = None) -> Config:
     """Loads a config and makes it ready for ``mode``.
 
     In order: the file is read (a syntax error names file and line), ``cfg_options`` are merged, the keys are checked
     (:func:`check_config_keys`; training values too when training), the work dir is set (``work_dir``, else the
     config's for training modes, else :func:`default_work_dir`), ``resume`` is checked and set, the data sets point
-    at ``data_root``, every size of the pipelines is scaled to ``img_size``, a checkpoint mode switches pretraining
+    at ``data_root``, every size of the pipelines is scaled to ``img_size``, ``max_epochs`` is set (a cosine over
+    the run stretched with it), a checkpoint mode switches pretraining
     and ``load_from`` / ``resume`` off (the checkpoint holds every weight), distributed CPU runs get gloo, each
     ``num_classes=None`` is filled from the training set (not for ``export``, whose checkpoint says it), and a
     training run whose last batch would hold one image drops it (a note is printed).
@@ -49,6 +50,7 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         img_size (int, optional): the input size in px; every ``size`` of the pipelines is scaled by
             ``img_size`` / the config's test input size.
         launcher (str): mmengine's launcher ('none', 'pytorch', ...). Defaults to 'none'.
+        max_epochs (int, optional): ``train_cfg.max_epochs`` (:func:`set_max_epochs`).
         resume (str, optional): ``train`` only: a checkpoint to resume from, or ``'auto'`` for the work dir's
             latest (refused, before any data is read, when the work dir holds no run to resume).
 
@@ -82,6 +84,8 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         set_data_root(cfg, data_root)
     if img_size:
         set_input_size(cfg, img_size)
+    if max_epochs is not None:
+        set_max_epochs(cfg, max_epochs)
     if mode in CHECKPOINT_MODES:
         cfg.load_from, cfg.resume = None, False
         switch_off_pretraining(cfg.model)

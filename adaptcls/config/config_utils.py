@@ -97,6 +97,24 @@ def _scaled(size: Union[int, Sequence[int]], ratio: float) -> Union[int, tuple]:
     return round(size * ratio) if isinstance(size, int) else tuple(round(side * ratio) for side in size)
 
 
+def set_max_epochs(cfg: Config, max_epochs: int) -> None:
+    """Sets ``train_cfg.max_epochs`` (the ``--epochs`` option) and stretches each param scheduler that ended at the
+    old last epoch (a cosine over the whole run) to the new one; warm-ups keep their length.
+
+    Raises:
+        ValueError: ``max_epochs`` is not a whole number >= 1.
+    """
+    if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
+        raise ValueError(f'the number of epochs must be a whole number >= 1, got {max_epochs!r}.')
+    old = cfg.train_cfg.max_epochs
+    cfg.train_cfg.max_epochs = max_epochs
+    for scheduler in cfg.get('param_scheduler') or []:
+        if scheduler.get('end') == old:
+            scheduler['end'] = max_epochs
+            if 'T_max' in scheduler:
+                scheduler['T_max'] = max_epochs - scheduler.get('begin', 0)
+
+
 def infer_num_classes(cfg: Config) -> Optional[int]:
     """Fills every ``num_classes=None`` in ``cfg.model`` from the training set's class list.
 
