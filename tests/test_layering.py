@@ -15,7 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(REPO, 'adaptcls')
 
 LAYERS = (
-    ('version', 'registry', 'structures'),
+    ('version', 'registry', 'structures', 'image_decoding'),
     ('utils',),
     ('optim',),
     ('models', 'datasets', 'evaluation'),

@@ -116,7 +116,7 @@ ROUTES: Dict[str, Tuple[str, Route]] = {
         lambda user, tmp: ['predict', _not_an_ir(tmp), _image(user)], 'is not an OpenVINO IR')),
     'deploy predict: file that is no image': ('deploy', Route(
         lambda user, tmp: ['predict', os.path.join(user['export'], 'model.xml'), _write(f'{tmp}/x.png', 'text')],
-        'is not an image')),
+        'Cannot read image')),
     'deploy evaluate: .bin with a flipped byte': ('deploy', Route(
         lambda user, tmp: ['evaluate', _ir_copy(user, tmp, _flip), '--data-root', user['data']],
         'is not the weights file exported with')),

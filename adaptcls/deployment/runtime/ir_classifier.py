@@ -6,8 +6,8 @@ import os
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from adaptcls.image_decoding import read_rgb_image as decode_rgb_image
 from ..dependencies import require
 from .image_resize import resize_bilinear
 from .ir_files import read_ir
@@ -15,29 +15,20 @@ from .ir_metadata import IRMetadata
 
 
 def read_rgb_image(path: str) -> np.ndarray:
-    """Reads an 8-bit image file as (H, W, 3) uint8 RGB (EXIF orientation applied, alpha on white),
-    as adaptcls's ``LoadImage`` does (which also maps 16-bit and float images to 8 bits).
+    """Reads an image file as (H, W, 3) uint8 RGB exactly as training's ``LoadImage`` does
+    (:func:`adaptcls.image_decoding.read_rgb_image`: EXIF orientation, alpha on white, 16-bit and float images mapped
+    to 8 bits), so the IR sees the pixels the model was trained on.
 
     Args:
         path (str): the image file.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: ``path`` is not an image file.
+        ValueError: ``path`` is not an image file (``ImageLoadError``, naming it).
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Image file "{path}" does not exist.')
-    try:
-        opened = Image.open(path)
-    except UnidentifiedImageError:
-        raise ValueError(f'"{path}" is not an image Pillow can read (JPEG, PNG, BMP, GIF, TIFF, WebP, ...); '
-                         'remove it or give an image file.') from None
-    with opened as image:
-        image = ImageOps.exif_transpose(image)
-        if image.has_transparency_data:
-            background = Image.new('RGBA', image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(background, image.convert('RGBA'))
-        return np.array(image.convert('RGB'))
+    return decode_rgb_image(path)
 
 
 class IRClassifier:
