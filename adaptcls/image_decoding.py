@@ -29,6 +29,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageOps
 
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif', '.tiff', '.webp', '.gif')
+"""File extensions read as images (any case), by the data sets and by prediction."""
 UINT16_MAX = 65535
 UINT8_MAX = 255
 WHITE = (255, 255, 255)

@@ -1,4 +1,4 @@
-"""adaptcls's public Python API: build a config, train it, load a trained model.
+"""adaptcls's public Python API: build a config, train it, load a trained model, classify images with it.
 
 Example::
 
@@ -11,7 +11,9 @@ Example::
 """
 from adaptcls.config import build_config
 from adaptcls.deployment.export.model_loader import LoadedClassifier, load_classifier
+from .inference import CheckpointClassifier
 from .training import train
 from .work_dir_guard import WorkDirInUseError, claim_work_dir
 
-__all__ = ['build_config', 'LoadedClassifier', 'load_classifier', 'train', 'WorkDirInUseError', 'claim_work_dir']
+__all__ = ['build_config', 'CheckpointClassifier', 'LoadedClassifier', 'load_classifier', 'train', 'WorkDirInUseError',
+           'claim_work_dir']

@@ -10,8 +10,10 @@ See docs/deployment.md.
 import argparse
 import json
 import os
+import sys
 
 from adaptcls.cli.cli_options import check_output_file
+from adaptcls.deployment.runtime.prediction import OUTPUT_FORMATS
 
 PRECISION_HINTS = ('f32', 'bf16', 'f16')
 
@@ -64,11 +66,19 @@ def _add_benchmark(commands) -> None:
 
 
 def _add_predict(commands) -> None:
-    parser = commands.add_parser('predict', help='top-k labels of images with an IR')
-    parser.add_argument('model', help='OpenVINO IR (.xml) written by export')
-    parser.add_argument('images', nargs='+', help='image files')
+    parser = commands.add_parser('predict', help='top-k labels of images with an IR or a checkpoint')
+    parser.add_argument('model', help='OpenVINO IR (.xml) written by export, or a checkpoint (.pth, with --config: '
+                        'classified in PyTorch with the config\'s test pipeline)')
+    parser.add_argument('images', nargs='+', help='image files, folders (searched recursively) or glob patterns '
+                        "(quote them: 'photos/*.jpg')")
+    parser.add_argument('--config', help='the config a .pth checkpoint was trained with')
     parser.add_argument('--topk', type=int, default=5, help='labels per image (default: %(default)s)')
-    parser.add_argument('--device', default='CPU', help='OpenVINO device (default: %(default)s)')
+    parser.add_argument('--batch', type=int, default=32, help='images per inference call (default: %(default)s)')
+    parser.add_argument('--format', choices=OUTPUT_FORMATS, default='text',
+                        help='text (a line per image), json or csv (default: %(default)s)')
+    parser.add_argument('--out', help='write the predictions to this file instead of printing them')
+    parser.add_argument('--device', default='CPU', help='OpenVINO device (default: %(default)s); for a checkpoint '
+                        'the torch device (cpu, cuda)')
 
 
 def _add_evaluate(commands) -> None:
@@ -127,12 +137,35 @@ def benchmark(args: argparse.Namespace) -> None:
 
 
 def predict(args: argparse.Namespace) -> None:
-    from adaptcls.deployment.runtime.ir_classifier import IRClassifier
-    if args.topk < 1:
-        raise ValueError(f'--topk must be at least 1, got {args.topk}.')
-    classifier = IRClassifier(args.model, args.device)
-    for path, top in zip(args.images, classifier.classify_files(args.images, args.topk)):
-        print(f'{path}: ' + ', '.join(f'{label} {probability:.4f}' for label, probability in top))
+    """Classifies every image of the inputs in batches; an unreadable file gets its error line and the rest go on
+    (exit status 2 when none could be classified)."""
+    from adaptcls.deployment.runtime.prediction import expand_image_inputs, format_predictions, predict_files
+    from adaptcls.utils import atomic_write_text
+    check_output_file(args.out)
+    if args.model.endswith('.pth'):
+        if not args.config:
+            raise ValueError(f'predict {args.model}: a checkpoint needs --config (the config it was trained with).')
+        from adaptcls.apis import CheckpointClassifier
+        classifier = CheckpointClassifier(args.config, args.model, device=args.device.lower())
+        read, classify = classifier.read, classifier.probabilities
+    else:
+        from adaptcls.deployment.runtime.ir_classifier import IRClassifier, read_rgb_image
+        classifier = IRClassifier(args.model, args.device)
+        read, classify = (lambda path: classifier.prepare(read_rgb_image(path))), classifier.predict
+    paths = expand_image_inputs(args.images)
+    predictions = list(predict_files(paths, read, classify, classifier.labels, args.topk, args.batch))
+    text = format_predictions(predictions, args.format)
+    if args.out:
+        atomic_write_text(args.out, text + '\n')
+    else:
+        print(text)
+    failed = [item for item in predictions if item.error]
+    if failed:
+        print(f'{len(failed)} of {len(predictions)} files could not be read (their error is in the output).',
+              file=sys.stderr)
+    if len(failed) == len(predictions):
+        raise ValueError(f'none of the {len(predictions)} files could be classified; first: {failed[0].path}: '
+                         f'{failed[0].error}')
 
 
 def evaluate(args: argparse.Namespace) -> None:

@@ -6,11 +6,11 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 from mmengine.dataset import BaseDataset
 
+from adaptcls.image_decoding import IMAGE_EXTENSIONS
 from adaptcls.registry import DATASETS
 from .transforms.loading import LoadImage
 from .unreadable_images import check_policy, find_unreadable, report_skipped
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif', '.tiff', '.webp', '.gif')
 """File names the class-folder scan takes for images (any case); a GIF contributes its first frame."""
 ClassesArg = Union[None, str, Sequence[str]]
 Sample = Tuple[str, int]
