@@ -47,8 +47,7 @@ class CheckpointClassifier:
 
     def read(self, path: str) -> np.ndarray:
         """An image file through the test pipeline: the (3, H, W) uint8 array the model takes."""
-        with adaptcls_scope():
-            return self.pipeline(dict(img_path=path))['inputs'].numpy()
+        return self.pipeline(dict(img_path=path))['inputs'].numpy()
 
     @torch.no_grad()
     def probabilities(self, images: np.ndarray) -> np.ndarray:

@@ -89,15 +89,14 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
     if mode in CHECKPOINT_MODES:
         cfg.load_from, cfg.resume = None, False
         switch_off_pretraining(cfg.model)
+    note = None
     if mode != 'export':
         prepare_distributed(cfg)
-        with adaptcls_scope():
+        with adaptcls_scope():  # both scan the training set
             infer_num_classes(cfg)
-    if mode == 'train':
-        with adaptcls_scope():
-            note = avoid_single_image_batch(cfg)
-        if note:
-            print(note)  # before any logger exists: the user sees it first
+            note = avoid_single_image_batch(cfg) if mode == 'train' else None
+    if note:
+        print(note)  # before any logger exists: the user sees it first
     return cfg
 
 

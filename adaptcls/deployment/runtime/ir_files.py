@@ -51,10 +51,11 @@ def seal_ir(xml_path: str) -> str:
     checksum = file_sha256(bin_path(xml_path))
     with open(xml_path, encoding='utf-8') as stream:
         text = stream.read()
-    opening = re.search(rf'<{RT_INFO_SECTION}>', text[text.rfind('<rt_info>'):] if '<rt_info>' in text else '')
-    if opening is None:
+    opening = f'<{RT_INFO_SECTION}>'
+    at = text.find(opening, max(text.rfind('<rt_info>'), 0))
+    if '<rt_info>' not in text or at < 0:
         raise IRFileError(f'OpenVINO IR "{xml_path}" has no "{RT_INFO_SECTION}" rt_info section to seal.')
-    at = text.rfind('<rt_info>') + opening.end()
+    at += len(opening)
     text = f'{text[:at]}\n\t\t\t<{CHECKSUM_KEY} value="{checksum}" />{text[at:]}'
     temporary = f'{xml_path}.sealing'
     with open(temporary, 'w', encoding='utf-8') as stream:
@@ -95,9 +96,9 @@ def read_ir(xml_path: str, core=None):
     if sealed is None:
         warnings.warn(f'OpenVINO IR "{xml_path}" carries no weights checksum (exported before adaptcls checked '
                       f'them, or not by adaptcls): "{weights}" is used unchecked; export again to seal it.')
-    elif file_sha256(weights) != sealed.group(1):
+    elif (found := file_sha256(weights)) != sealed.group(1):
         raise IRFileError(f'"{weights}" is not the weights file exported with "{xml_path}": its SHA-256 is '
-                          f'{file_sha256(weights)}, the IR was sealed with {sealed.group(1)} (the file was changed, '
+                          f'{found}, the IR was sealed with {sealed.group(1)} (the file was changed, '
                           'truncated or comes from another export). Copy the matching .bin, or export again.')
     openvino = require('openvino')
     try:

@@ -46,10 +46,12 @@ def expand_image_inputs(inputs: Sequence[str]) -> List[str]:
         if os.path.isfile(item):
             paths.append(item)
         elif os.path.isdir(item):
-            found = sorted(os.path.join(folder, name) for folder, folders, names in os.walk(item)
-                           for name in names if not name.startswith('.') and name.lower().endswith(IMAGE_EXTENSIONS)
-                           if not any(part.startswith('.') for part in os.path.relpath(folder, item).split(os.sep)
-                                      if part != '.'))
+            found = []
+            for folder, folders, names in os.walk(item):
+                folders[:] = [name for name in folders if not name.startswith('.')]  # hidden folders not entered
+                found += [os.path.join(folder, name) for name in names
+                          if not name.startswith('.') and name.lower().endswith(IMAGE_EXTENSIONS)]
+            found.sort()
             if not found:
                 raise FileNotFoundError(f'folder "{item}" holds no images ({", ".join(IMAGE_EXTENSIONS)}).')
             paths.extend(found)
