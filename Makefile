@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/data_pipeline.py --data-root $(DEMO_DATA)
 	test -f $(DEMO_WORK_DIR)/summary.json || $(MAKE) demo
 	$(PY) benchmarks/deploy.py --config $(DEMO_CONFIG) --data-root $(DEMO_DATA) \
-		--checkpoint "$$(ls $(DEMO_WORK_DIR)/best_top1_epoch_*.pth)" --export-dir $(DEMO_WORK_DIR)/export
+		--checkpoint $(DEMO_WORK_DIR)/best.pth --export-dir $(DEMO_WORK_DIR)/export
 	$(PY) benchmarks/lr_search.py --quick --data-root $(DEMO_DATA)
 	$(PY) benchmarks/recipe_benchmark.py
 	$(PY) benchmarks/make_report.py

@@ -3,6 +3,8 @@ import os.path as osp
 import shlex
 from typing import List, Mapping
 
+from adaptcls.engine.hooks.atomic_checkpoint_hook import BEST_ALIAS
+
 
 def run_report(summary: Mapping, config_file: str, summary_file: str) -> str:
     """A few lines for a person: best top-1 and mAP and their epoch, why training stopped, the learning rate
@@ -30,7 +32,12 @@ def run_report(summary: Mapping, config_file: str, summary_file: str) -> str:
                      f'{search.get("result_file", "")}).')
     checkpoint = summary.get('best_checkpoint')
     if checkpoint:
-        lines.append(f'Model: {checkpoint}')
+        alias = osp.join(osp.dirname(checkpoint), BEST_ALIAS)
+        if osp.isfile(alias):  # AtomicCheckpointHook's stable name for the best checkpoint
+            checkpoint, epoch_file = alias, osp.basename(checkpoint)
+            lines.append(f'Model: {checkpoint} (= {epoch_file})')
+        else:
+            lines.append(f'Model: {checkpoint}')
         export_dir = osp.join(osp.dirname(checkpoint), 'export')
         lines.append('Export it (ONNX, OpenVINO FP32 + INT8): python tools/deploy.py export '
                      f'{shlex.quote(config_file)} {shlex.quote(checkpoint)} --out {shlex.quote(export_dir)} --int8')

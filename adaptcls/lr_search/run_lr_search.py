@@ -99,7 +99,8 @@ def run_lr_search(cfg: Config,
         result = _optuna_result(search.run(), search, describe_storage(storage), search_dir)
     result['config'] = cfg.filename
     atomic_write_json(os.path.join(search_dir, RESULT_FILE), result)
-    write_lr_config(os.path.join(search_dir, LR_CONFIG_FILE), result['chosen_lr'], mode, cfg.filename)
+    write_lr_config(os.path.join(search_dir, LR_CONFIG_FILE), result['chosen_lr'], mode, cfg.filename,
+                    work_dir=os.path.dirname(os.path.abspath(search_dir)))
     progress(f'[lr search {mode}] chosen lr {result["chosen_lr"]} ({result["total_trained_epochs"]:.2f} '
              f'epochs of training, {result["wall_time_s"]:.1f} s); files in {search_dir}')
     return LRSearchOutcome(mode, result['chosen_lr'], result['total_trained_epochs'], result['wall_time_s'],

@@ -67,12 +67,16 @@ def write_csv(path: str, rows: Sequence[dict], columns: Sequence[str]) -> None:
     atomic_write_text(path, stream.getvalue())
 
 
-def write_lr_config(path: str, lr: float, mode: str, config_file: Optional[str]) -> None:
+def write_lr_config(path: str, lr: float, mode: str, config_file: Optional[str],
+                    work_dir: Optional[str] = None) -> None:
     """Writes the config fragment that sets the chosen learning rate.
 
     With the searched config as its ``_base_``, the file is a complete config:
     ``python tools/train.py lr_config.py`` trains with the chosen lr; the same value works as
-    ``--cfg-options optim_wrapper.optimizer.lr=LR`` on the original config.
+    ``--cfg-options optim_wrapper.optimizer.lr=LR`` on the original config. With ``work_dir`` (the run the search
+    belongs to: the folder holding the search's folder) the fragment sets it too, so that training it writes next to
+    its search instead of into ``work_dirs/lr_config`` (a name every searched config would share);
+    ``--work-dir`` still overrides it.
     """
     lines = [f'# Initial learning rate chosen by tools/lr_search.py --mode {mode} '
              f'(the record: {RESULT_FILE} beside this file).',
@@ -81,4 +85,6 @@ def write_lr_config(path: str, lr: float, mode: str, config_file: Optional[str])
     if config_file:
         lines.append(f'_base_ = [{os.path.abspath(config_file)!r}]')
     lines.append(f'optim_wrapper = dict(optimizer=dict(lr={lr!r}))')
+    if work_dir:
+        lines.append(f'work_dir = {os.path.abspath(work_dir)!r}')
     atomic_write_text(path, '\n'.join(lines) + '\n')

@@ -12,6 +12,7 @@ import pytest
 from mmengine.config import Config
 
 from adaptcls.cli.cli_errors import run_cli
+from adaptcls.config import build_config
 from tests.tools.conftest import REPO, tiny_config
 
 LR_SEARCH = osp.join(REPO, 'tools', 'lr_search.py')
@@ -92,6 +93,8 @@ def test_tpe_on_a_sam_plateau_config_then_a_rerun_trains_nothing(sam_plateau_con
     assert result['chosen_lr'] == best['lr'] and 0.001 <= best['lr'] <= 0.010
     assert result['total_trained_epochs'] == sum(row['trained_epochs'] for row in result['trials']) >= 1
     assert lr_config.optim_wrapper.type == 'SAMOptimWrapper'  # the searched config is the base
+    train_cfg = build_config(osp.join(search_dir, 'lr_config.py'), 'train', data_root=tiny_data)
+    assert lr_config.work_dir == train_cfg.work_dir == str(tmp_path)  # trains next to its search
     assert glob.glob(osp.join(search_dir, '**', '*.pth'), recursive=True) == []
     assert not glob.glob(osp.join(search_dir, 'trial_*', 'history.json'))  # RunSummaryHook dropped
 

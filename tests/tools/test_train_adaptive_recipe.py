@@ -40,4 +40,6 @@ def test_mnv3_large_adaptive_trains_from_the_command_line(tiny_data, tmp_path):
     history = json.loads((work_dir / 'history.json').read_text())
     assert history[0]['lr'] < history[1]['lr'] <= search['chosen_lr']  # warming up towards the searched lr
     assert 'Learning rate' in process.stdout and 'Export it' in process.stdout  # the short human report
+    best = f"{work_dir / 'best.pth'} (= {osp.basename(summary['best_checkpoint'])})"
+    assert f'Model: {best}' in process.stdout and osp.samefile(work_dir / 'best.pth', summary['best_checkpoint'])
     assert osp.isfile(work_dir / 'training_curves.png')

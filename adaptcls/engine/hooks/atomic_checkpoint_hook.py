@@ -1,14 +1,19 @@
-"""mmengine's CheckpointHook with an atomic ``last_checkpoint`` pointer."""
+"""mmengine's CheckpointHook with an atomic ``last_checkpoint`` pointer and a ``best.pth`` alias."""
+import os
 import os.path as osp
+import shutil
+from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from adaptcls.registry import HOOKS
-from adaptcls.utils.atomic import atomic_write_text
+from adaptcls.utils.atomic import atomic_path, atomic_write_text
 
 LAST_CHECKPOINT_FILE = 'last_checkpoint'
 """The file in the work dir that names the latest checkpoint (read by ``--resume`` without a path)."""
+BEST_ALIAS = 'best.pth'
+"""The default name of the alias of the best checkpoint, beside it: a stable path for the run's result."""
 
 
 @HOOKS.register_module()
@@ -29,7 +34,28 @@ class AtomicCheckpointHook(CheckpointHook):
     a bare ``open``), so this hook overrides that private method, mirroring mmengine 0.10.7's steps one for one
     (deepspeed's checkpoint directories aside); tests/test_upstream_overrides.py fails when the upstream method
     changes, to re-check this copy.
+
+    With ``save_best``, the best checkpoint (mmengine's ``best_<key>_<epoch>.pth``, the first key's when there are
+    several) also gets a stable name, ``best_alias`` (``best.pth``) in the same folder: a hard link (a copy where the
+    file system has no hard links), replaced atomically each time a new best is saved, so it always names a
+    complete checkpoint. Scripts and the next command (``tools/test.py``, export) can use ``WORK_DIR/best.pth``.
+
+    Args:
+        best_alias (str, optional): the alias's file name; None for no alias. Defaults to :data:`BEST_ALIAS`.
+        **kwargs: ``CheckpointHook``'s arguments.
     """
+
+    def __init__(self, best_alias: Optional[str] = BEST_ALIAS, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.best_alias = best_alias
+
+    def after_val_epoch(self, runner, metrics) -> None:
+        """mmengine's step (saves a new best checkpoint), then points the alias at a new best."""
+        previous_best = runner.message_hub.get_info('best_ckpt')
+        super().after_val_epoch(runner, metrics)
+        best = runner.message_hub.get_info('best_ckpt')
+        if self.best_alias and best and best != previous_best and is_main_process():
+            link_atomically(best, osp.join(osp.dirname(best), self.best_alias))
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         self._rotate_kept_checkpoints(runner, step)
@@ -62,3 +88,14 @@ class AtomicCheckpointHook(CheckpointHook):
                     self.file_backend.remove(path)
         self.keep_ckpt_ids.append(step)
         runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+
+
+def link_atomically(target: str, alias: str) -> None:
+    """Makes ``alias`` a hard link to ``target`` (a copy where hard links are not supported), replacing any previous
+    ``alias`` in one rename: a reader sees the old checkpoint or the new one, never a missing or partial file."""
+    with atomic_path(alias) as tmp_path:
+        os.remove(tmp_path)  # os.link needs a free name
+        try:
+            os.link(target, tmp_path)
+        except OSError:  # e.g. a file system without hard links (FAT, some network mounts)
+            shutil.copyfile(target, tmp_path)

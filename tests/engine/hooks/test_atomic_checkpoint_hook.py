@@ -25,7 +25,8 @@ def _run(work_dir, hook_type: str, **extra):
 
 
 def test_it_keeps_the_files_and_records_of_mmengines_hook(tmp_path):
-    ours = _run(tmp_path / 'ours', 'AtomicCheckpointHook', backend_args=dict(backend='adaptcls_atomic_local'))
+    ours = _run(tmp_path / 'ours', 'AtomicCheckpointHook', backend_args=dict(backend='adaptcls_atomic_local'),
+                best_alias=None)
     mmengine = _run(tmp_path / 'mmengine', 'CheckpointHook')
     assert ours == mmengine
     assert ours[0] == ['best_top1_epoch_3.pth', 'epoch_3.pth', 'epoch_4.pth']
@@ -62,3 +63,29 @@ def test_a_failed_pointer_write_keeps_the_previous_pointer(tmp_path, monkeypatch
     monkeypatch.undo()
     assert (tmp_path / 'last_checkpoint').read_text() == pointer
     assert load_checkpoint_file(pointer)['meta']['epoch'] == 2
+
+
+def test_best_pth_is_the_best_checkpoint_updated_at_each_new_best(tmp_path, monkeypatch):
+    aliased = []
+    link = module.link_atomically
+
+    def spy(target, alias):
+        link(target, alias)
+        aliased.append(os.path.basename(target))
+
+    monkeypatch.setattr(module, 'link_atomically', spy)
+    files, _, info = _run(tmp_path, 'AtomicCheckpointHook')
+    assert aliased == ['best_top1_epoch_1.pth', 'best_top1_epoch_3.pth']  # epochs 2 and 4 are no new best
+    assert files == ['best.pth', 'best_top1_epoch_3.pth', 'epoch_3.pth', 'epoch_4.pth']
+    assert os.path.samefile(tmp_path / 'best.pth', tmp_path / 'best_top1_epoch_3.pth')
+    assert not [name for name in os.listdir(tmp_path) if name.startswith('.tmp-')]
+
+
+def test_without_hard_links_best_pth_is_a_copy(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise OSError('hard links not supported')
+
+    monkeypatch.setattr(os, 'link', no_links)
+    _run(tmp_path, 'AtomicCheckpointHook')
+    best, alias = tmp_path / 'best_top1_epoch_3.pth', tmp_path / 'best.pth'
+    assert not os.path.samefile(best, alias) and best.read_bytes() == alias.read_bytes()
