@@ -12,7 +12,7 @@ DEMO_WORK_DIR ?= work_dirs/demo
 
 install: $(STAMP)
 
-$(STAMP): setup.py requirements/runtime.txt requirements/deploy.txt requirements/tests.txt
+$(STAMP): setup.py $(wildcard requirements/*.txt)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[all]'

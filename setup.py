@@ -1,4 +1,5 @@
-"""Packaging for adaptcls: runtime, deploy and test requirements live in requirements/*.txt."""
+"""Packaging for adaptcls: runtime, deploy, logging (tensorboard, mlflow) and test requirements live in
+requirements/*.txt."""
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -21,6 +22,11 @@ def read_version():
 
 deploy = read_requirements('deploy')
 tests = read_requirements('tests')
+tensorboard = read_requirements('tensorboard')
+mlflow = read_requirements('mlflow')
+# `all` is what CI and `make install` install: everything the tests need (the TensorBoard test reads real event
+# files), not MLflow, which is heavy (its test is skipped without it).
+every_tested = deploy + tests + tensorboard
 setup(
     name='adaptcls',
     version=read_version(),
@@ -30,7 +36,8 @@ setup(
     packages=find_packages(include=['adaptcls', 'adaptcls.*']),
     python_requires='>=3.9',
     install_requires=read_requirements('runtime'),
-    extras_require={'deploy': deploy, 'tests': tests, 'all': deploy + tests},
+    extras_require={'deploy': deploy, 'tests': tests, 'tensorboard': tensorboard, 'mlflow': mlflow,
+                    'all': every_tested},
     entry_points={'console_scripts': ['adaptcls = adaptcls.cli.main:main']},
     license='Apache-2.0',
 )

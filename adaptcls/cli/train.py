@@ -16,7 +16,7 @@ from adaptcls.apis.training import SUMMARY_FILE
 from adaptcls.cli.cli_options import CfgOptionsAction
 from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODELS, RECIPES, recipe_config
 from adaptcls.cli.run_report import run_report
-from adaptcls.config import enable_amp
+from adaptcls.config import VIS_BACKEND_NAMES, add_vis_backends, enable_amp
 from adaptcls.setup_env import init_entry_point
 
 
@@ -62,6 +62,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'lr_search.auto_lr (the adaptive recipes: fastai) search without this option')
     parser.add_argument('--no-auto-lr', action='store_true',
                         help="train at the config's lr even if the config sets lr_search.auto_lr")
+    parser.add_argument('--vis', nargs='+', choices=VIS_BACKEND_NAMES, metavar='NAME',
+                        help='also log the loss, lr and val metrics to these trackers: tensorboard (event files in '
+                        'WORK_DIR/<timestamp>/vis_data; view with tensorboard --logdir WORK_DIR), mlflow '
+                        "(WORK_DIR/mlflow.db); each needs pip install -e '.[NAME]'")
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -80,6 +84,7 @@ def build_train_config(args: argparse.Namespace) -> Config:
     cfg = build_config(args.config, 'train', cfg_options=args.cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher, resume=args.resume, img_size=args.img_size,
                        max_epochs=args.epochs)
+    add_vis_backends(cfg, args.vis or ())
     if args.amp:
         enable_amp(cfg)
     if args.seed is not None:
