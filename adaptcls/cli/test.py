@@ -1,13 +1,15 @@
 """Evaluate a trained checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
 
-Prints top-1, top-5, class-balanced top-1, the paper's mAP and per-class AP on the config's test
-set (by default the val folder), and writes them as JSON with --out. --confusion-matrix also writes
-the confusion matrix as a PNG (and its counts as JSON next to it).
+Prints top-1, top-5, class-balanced top-1, the paper's mAP and the mean class AP on the config's test set (the val
+folder by default), and writes them as JSON with --out FILE (``--out -``: the JSON on stdout, the log on
+stderr, for pipes). --confusion-matrix also writes the confusion matrix as a PNG (and its counts as JSON next to it).
 """
 import argparse
+import contextlib
 import json
 import os.path as osp
-from typing import Optional, Union
+import sys
+from typing import Mapping, Optional, Union
 
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -23,6 +25,8 @@ from adaptcls.utils import atomic_write_json
 
 CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
 """File name of --confusion-matrix without a FILE, in the work dir."""
+STDOUT = '-'
+"""``--out -``: the JSON result on stdout, everything else (mmengine's log, notes) on stderr."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,7 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='the config the checkpoint was trained with')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
     parser.add_argument('--data-root', help='dataset folder (the test set is its val/ folder by default)')
-    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument('--out', metavar='FILE.json | -',
+                        help='write the metrics to this JSON file; - prints the JSON on stdout '
+                        'and the log on stderr')
     parser.add_argument('--work-dir', help='where logs go (default: work_dirs/<config name>/test)')
     parser.add_argument('--confusion-matrix', nargs='?', const=True, metavar='FILE.png',
                         help='also write the confusion matrix as a PNG (rows: true class, colours: row '
@@ -53,7 +59,26 @@ def main(argv=None) -> None:
             continue  # downloaded, then loaded weights-only (adaptcls.utils.checkpoint_safety)
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file "{path}" does not exist.')
-    check_output_file(args.out)
+    json_on_stdout = args.out == STDOUT
+    if not json_on_stdout:
+        check_output_file(args.out)
+    json_stream = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr) if json_on_stdout else contextlib.nullcontext():
+        result = evaluate(args)  # mmengine's logger, built in here, writes to stderr under the redirect
+    if result is None:  # ranks > 0 of a distributed run
+        return
+    if json_on_stdout:
+        print(json.dumps(result, indent=2), file=json_stream)
+        return
+    print(metrics_summary(result['metrics']))
+    if args.out:
+        atomic_write_json(args.out, result)
+        print(f'Metrics written to {args.out}')
+
+
+def evaluate(args: argparse.Namespace) -> Optional[dict]:
+    """Tests the checkpoint; returns the result (config, checkpoint, metrics, skipped images, confusion matrix
+    file) on rank 0, None on the other ranks."""
     cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher)
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
@@ -61,16 +86,20 @@ def main(argv=None) -> None:
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
                             args.config, cfg.model)
     metrics = runner.test()
-    if runner.rank == 0:
-        result = dict(config=args.config, checkpoint=args.checkpoint,
-                      metrics={key: float(value) for key, value in metrics.items()})
-        if runner.message_hub.get_info(SKIPPED_IMAGES_INFO):  # bad_images='skip' left images out
-            result['skipped_images'] = runner.message_hub.get_info(SKIPPED_IMAGES_INFO)
-        if confusion_png:
-            result['confusion_matrix'] = confusion_png
-        print(json.dumps(result, indent=2))
-        if args.out:
-            atomic_write_json(args.out, result)
+    if runner.rank != 0:
+        return None
+    result = dict(config=args.config, checkpoint=args.checkpoint,
+                  metrics={key: float(value) for key, value in metrics.items()})
+    if runner.message_hub.get_info(SKIPPED_IMAGES_INFO):  # bad_images='skip' left images out
+        result['skipped_images'] = runner.message_hub.get_info(SKIPPED_IMAGES_INFO)
+    if confusion_png:
+        result['confusion_matrix'] = confusion_png
+    return result
+
+
+def metrics_summary(metrics: Mapping[str, float]) -> str:
+    """One line of the metrics for a person (``--out`` has them as JSON)."""
+    return 'Test: ' + ', '.join(f'{name} {value:.4f}' for name, value in metrics.items())
 
 
 def _add_confusion_matrix(cfg: Config, out_file: Union[None, bool, str]) -> Optional[str]:

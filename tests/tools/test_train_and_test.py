@@ -69,6 +69,23 @@ def test_test_tool_reproduces_best_metrics(trained_run, tmp_path):
         assert metrics[key] == pytest.approx(summary['best_metrics'][key], abs=1e-6)
 
 
+def test_out_dash_prints_only_the_json_on_stdout_and_the_log_on_stderr(trained_run, tmp_path):
+    checkpoint = osp.join(trained_run['work_dir'], 'best.pth')  # the stable name of the best checkpoint
+    process = run_cli(TEST, trained_run['config'], checkpoint, '--data-root', trained_run['data'], '--out', '-',
+                      '--work-dir', str(tmp_path / 'test'))
+    assert process.returncode == 0, process.stderr
+    result = json.loads(process.stdout)  # nothing but the JSON
+    assert result['checkpoint'] == checkpoint and 0 <= result['metrics']['top1'] <= 1
+    assert 'mmengine - INFO' in process.stderr
+
+
+def test_without_out_the_metrics_are_one_line_for_a_person(trained_run, tmp_path, capsys):
+    run_tool(TEST, trained_run['config'], osp.join(trained_run['work_dir'], 'best.pth'), '--data-root',
+             trained_run['data'], '--work-dir', str(tmp_path / 'test'))
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('Test: ')]
+    assert len(lines) == 1 and 'top1 ' in lines[0] and 'mAP ' in lines[0] and '{' not in lines[0]
+
+
 def test_resume_continues_from_the_checkpoint(trained_run, tmp_path, write_config):
     config = write_config(tiny_config(max_epochs=3), 'three_epochs.py')
     work_dir = tmp_path / 'resumed'
