@@ -17,6 +17,7 @@ from .export_files import EXPORT_FILES, EXPORT_JSON, INT8_IR_FILE, IR_FILE, ONNX
 from ..input_size import input_size_from_config
 from .int8_quantization import quantize_ir
 from ..runtime.ir_metadata import IRMetadata
+from .model_api_info import write_model_api_info
 from .model_loader import LoadedClassifier, deploy_module, load_classifier
 from .onnx_export import DEFAULT_OPSET, export_onnx, onnx_logits
 from .openvino_ir import build_ir, compile_ir, inference_precision, ir_probabilities, save_ir
@@ -200,6 +201,7 @@ def _export_int8_ir(loaded: LoadedClassifier, model, compiled, metadata: IRMetad
     progress('NNCF post-training quantization to INT8')
     int8_model = quantize_ir(model, calibration)
     replace(metadata, precision='INT8').write_to(int8_model)
+    write_model_api_info(int8_model, metadata)  # NNCF keeps rt_info today; written again so the INT8 IR never lacks it
     save_ir(int8_model, os.path.join(staging, INT8_IR_FILE))
     progress(f'measuring FP32 and INT8 IR top-1 on {len(val.images)} validation images')
     summary['int8'] = dict(

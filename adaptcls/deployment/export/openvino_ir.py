@@ -7,6 +7,7 @@ from adaptcls.utils.progress import track_batches
 from ..dependencies import require
 from ..runtime.ir_files import seal_ir
 from ..runtime.ir_metadata import IRMetadata
+from .model_api_info import write_model_api_info
 
 OUTPUT_TENSOR_NAME = 'probabilities'
 """Name of the IR's output tensor."""
@@ -21,7 +22,9 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
     ``metadata.input_size`` (dynamic batch), converts it to f32, subtracts ``mean``, divides by
     ``std`` and transposes to the model's NCHW. The graph does not resize: the application
     resizes with ``metadata.resize`` (OpenVINO's linear resize differs from training's by up to
-    one grey level). A softmax over the classes follows the logits. ``metadata`` goes into rt_info.
+    one grey level). A softmax over the classes follows the logits. ``metadata`` goes into rt_info
+    twice: as the ``adaptcls`` section and as the ``model_info`` section OpenVINO's Model API reads
+    (:mod:`~adaptcls.deployment.export.model_api_info`).
 
     Args:
         onnx_path (str): the exported ``.onnx`` file (normalised NCHW float in, logits out).
@@ -48,6 +51,7 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
     model = ppp.build()
     model.output().get_tensor().set_names({OUTPUT_TENSOR_NAME})
     metadata.write_to(model)
+    write_model_api_info(model, metadata)
     return model
 
 
