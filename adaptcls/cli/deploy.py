@@ -85,7 +85,8 @@ def _add_evaluate(commands) -> None:
     parser = commands.add_parser('evaluate', help='accuracy of an IR on a class-per-folder split')
     parser.add_argument('model', help='OpenVINO IR (.xml) written by export')
     parser.add_argument('--data-root', required=True, help='dataset folder holding <split>/<class>/')
-    parser.add_argument('--split', default='val', help='sub-folder to evaluate (default: %(default)s)')
+    parser.add_argument('--split', help='sub-folder to evaluate (default: the first of test, val, valid, validation '
+                        'that exists)')
     parser.add_argument('--device', default='CPU', help='OpenVINO device (default: %(default)s)')
     parser.add_argument('--precision-hint', choices=PRECISION_HINTS,
                         help='OpenVINO INFERENCE_PRECISION_HINT (default: the device\'s; CPUs with BF16 '

@@ -36,7 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                'work_dirs/effnet_lite0_adaptive/best_top1_epoch_9.pth --data-root data/digits')
     parser.add_argument('config', help='the config the checkpoint was trained with')
     parser.add_argument('checkpoint', help='checkpoint file (.pth)')
-    parser.add_argument('--data-root', help='dataset folder (the test set is its val/ folder by default)')
+    parser.add_argument('--data-root', help='dataset folder: the test set is its test/ folder, else its val/ (valid/, '
+                        'validation/) folder, else the validation part of the split recorded beside the checkpoint')
     parser.add_argument('--out', metavar='FILE.json | -',
                         help='write the metrics to this JSON file; - prints the JSON on stdout '
                         'and the log on stderr')
@@ -79,8 +80,9 @@ def main(argv=None) -> None:
 def evaluate(args: argparse.Namespace) -> Optional[dict]:
     """Tests the checkpoint; returns the result (config, checkpoint, metrics, skipped images, confusion matrix
     file) on rank 0, None on the other ranks."""
+    run_dir = None if args.checkpoint.startswith(URL_SCHEMES) else osp.dirname(osp.abspath(args.checkpoint))
     cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
-                       work_dir=args.work_dir, launcher=args.launcher)
+                       work_dir=args.work_dir, launcher=args.launcher, run_dir=run_dir)
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
     runner = Runner.from_cfg(cfg)
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],

@@ -17,6 +17,7 @@ from adaptcls.cli.cli_options import CfgOptionsAction
 from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODELS, RECIPES, recipe_config
 from adaptcls.cli.run_report import run_report
 from adaptcls.config import VIS_BACKEND_NAMES, add_vis_backends, enable_amp
+from adaptcls.config.data_splits import DATA_SPLIT_DEFAULTS
 from adaptcls.setup_env import init_entry_point
 
 
@@ -28,7 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', metavar='CONFIG | DATA_DIR',
                         help='a config file (e.g. configs/mnv3_large_adaptive.py), or a data folder holding '
-                        'train/<class>/ and val/<class>/: then the config is configs/<--model>_<--recipe>.py')
+                        'train/<class>/ and val/<class>/ (or valid/, validation/), or only class folders (then '
+                        'split, see --val-fraction): then the config is configs/<--model>_<--recipe>.py')
     parser.add_argument('--model', choices=MODELS, default=None,
                         help=f'with DATA_DIR: the backbone (default: {DEFAULT_MODEL})')
     parser.add_argument('--recipe', choices=RECIPES, default=None,
@@ -40,7 +42,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='train_cfg.max_epochs (the adaptive recipes usually stop earlier; a cosine spans all)')
     parser.add_argument('--work-dir', help='where checkpoints, logs and summary.json go '
                         '(default: work_dirs/<config name>)')
-    parser.add_argument('--data-root', help='dataset folder holding train/<class>/ and val/<class>/')
+    parser.add_argument('--data-root', help='dataset folder holding train/<class>/ and val/<class>/ (or valid/, '
+                        'validation/); without a validation folder, its class folders (or train/) are split')
+    parser.add_argument('--val-fraction', type=float, metavar='F',
+                        help='a data root without a validation folder: the share of each class held out for '
+                        f'validation (data_split.val_fraction, default {DATA_SPLIT_DEFAULTS["val_fraction"]}); '
+                        'the split is seeded, stratified and recorded in WORK_DIR/data_split/')
+    parser.add_argument('--split-seed', type=int, metavar='N',
+                        help=f'the seed of that split (data_split.seed, default {DATA_SPLIT_DEFAULTS["seed"]})')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
                         help='resume training: from PATH, or (no value) from the latest checkpoint '
                         'in the work dir')
@@ -81,7 +90,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build_train_config(args: argparse.Namespace) -> Config:
     """The config built for training (``adaptcls.config.build_config``) with the command-line run options."""
-    cfg = build_config(args.config, 'train', cfg_options=args.cfg_options, data_root=args.data_root,
+    cfg_options = dict(args.cfg_options or {})
+    for key, value in (('val_fraction', args.val_fraction), ('seed', args.split_seed)):
+        if value is not None:
+            cfg_options[f'data_split.{key}'] = value
+    cfg = build_config(args.config, 'train', cfg_options=cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher, resume=args.resume, img_size=args.img_size,
                        max_epochs=args.epochs)
     add_vis_backends(cfg, args.vis or ())

@@ -9,6 +9,7 @@ from mmengine.config import Config
 from adaptcls.models.config_nodes import switch_off_pretraining
 from adaptcls.registry import adaptcls_scope
 from .config_checks import check_config_keys, check_training_values
+from .data_splits import resolve_data_splits
 from .config_utils import (avoid_single_image_batch, infer_num_classes, load_config, prepare_distributed,
                            set_data_root, set_input_size, set_max_epochs)
 
@@ -29,13 +30,15 @@ def default_work_dir(config_path: str, mode: str) -> str:
 
 def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = None,
                  data_root: Optional[str] = None, work_dir: Optional[str] = None, img_size: Optional[int] = None,
-                 launcher: str = 'none', resume: Optional[str] = None, max_epochs: Optional[int] = None) -> Config:
+                 launcher: str = 'none', resume: Optional[str] = None, max_epochs: Optional[int] = None,
+                 run_dir: Optional[str] = None) -> Config:
     """Loads a config and makes it ready for ``mode``.
 
     In order: the file is read (a syntax error names file and line), ``cfg_options`` are merged, the keys are checked
     (:func:`check_config_keys`; training values too when training), the work dir is set (``work_dir``, else the
     config's for training modes, else :func:`default_work_dir`), ``resume`` is checked and set, the data sets point
-    at ``data_root``, every size of the pipelines is scaled to ``img_size``, ``max_epochs`` is set (a cosine over
+    at ``data_root`` and at the splits it has (:func:`resolve_data_splits`: ``valid``/``validation``/``test``
+    folders, or a seeded split of a folder without a validation split, recorded in the work dir), every size of the pipelines is scaled to ``img_size``, ``max_epochs`` is set (a cosine over
     the run stretched with it), a checkpoint mode switches pretraining
     and ``load_from`` / ``resume`` off (the checkpoint holds every weight), distributed CPU runs get gloo, each
     ``num_classes=None`` is filled from the training set (not for ``export``, whose checkpoint says it), and a
@@ -53,6 +56,8 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         max_epochs (int, optional): ``train_cfg.max_epochs`` (:func:`set_max_epochs`).
         resume (str, optional): ``train`` only: a checkpoint to resume from, or ``'auto'`` for the work dir's
             latest (refused, before any data is read, when the work dir holds no run to resume).
+        run_dir (str, optional): ``test`` and ``export``: the training run's work dir (the checkpoint's folder),
+            whose recorded data split is reused when the data root has no validation split.
 
     Returns:
         Config: the config, ready for mmengine's Runner (or for rebuilding a trained model).
@@ -82,6 +87,7 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         cfg.resume, cfg.load_from = True, None if resume == 'auto' else resume
     if data_root:
         set_data_root(cfg, data_root)
+    notes = resolve_data_splits(cfg, mode, run_dir, given_root=bool(data_root))
     if img_size:
         set_input_size(cfg, img_size)
     if max_epochs is not None:
@@ -89,14 +95,13 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
     if mode in CHECKPOINT_MODES:
         cfg.load_from, cfg.resume = None, False
         switch_off_pretraining(cfg.model)
-    note = None
     if mode != 'export':
         prepare_distributed(cfg)
         with adaptcls_scope():  # both scan the training set
             infer_num_classes(cfg)
-            note = avoid_single_image_batch(cfg) if mode == 'train' else None
-    if note:
-        print(note)  # before any logger exists: the user sees it first
+            notes.append(avoid_single_image_batch(cfg) if mode == 'train' else None)
+    for note in filter(None, notes):
+        print(note if note.startswith('note: ') else f'note: {note}')  # before any logger: the user sees it first
     return cfg
 
 

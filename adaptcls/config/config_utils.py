@@ -49,7 +49,8 @@ def set_data_root(cfg: Config, data_root: str) -> None:
     if not os.path.isdir(data_root):
         raise FileNotFoundError(
             f'--data-root "{data_root}" is not a folder. It must hold train/<class>/ and val/<class>/ '
-            'image folders (run `python tools/make_demo_data.py` for the demo data).')
+            'image folders, or only class folders (split for validation when training; run '
+            '`python tools/make_demo_data.py` for the demo data).')
     cfg.data_root = data_root
     for dataset_cfg in iter_datasets(cfg):
         dataset_cfg['data_root'] = data_root

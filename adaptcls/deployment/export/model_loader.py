@@ -95,7 +95,8 @@ def load_classifier(config_path: str, checkpoint_path: str,
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
         raise ValueError(f'Checkpoint "{checkpoint_path}" has no "state_dict"; pass a checkpoint '
                          'written by tools/train.py.')
-    cfg = build_config(config_path, 'export', data_root=data_root)
+    run_dir = os.path.dirname(os.path.abspath(checkpoint_path))  # where a data split of the run is recorded
+    cfg = build_config(config_path, 'export', data_root=data_root, run_dir=run_dir)
     _fill_num_classes(cfg.model, checkpoint['state_dict'], checkpoint_path)
     check_model_fingerprint(checkpoint, cfg.model, checkpoint_path, config_path)
     model = _build_and_load(cfg, checkpoint['state_dict'], config_path, checkpoint_path)

@@ -5,6 +5,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
+from adaptcls.datasets.data_split import TEST_SPLIT_NAMES, find_split_folder
 from adaptcls.datasets.image_folder_dataset import check_same_classes
 from adaptcls.evaluation.confusion_matrix_report import write_confusion_matrix
 from adaptcls.evaluation.metrics.functional import (balanced_top1, class_average_precision, paper_map,
@@ -33,7 +34,7 @@ def ir_metrics(probabilities: np.ndarray, labels: np.ndarray) -> Dict[str, float
     return metrics
 
 
-def evaluate_ir(xml_path: str, data_root: str, split: str = 'val', device: str = 'CPU',
+def evaluate_ir(xml_path: str, data_root: str, split: Optional[str] = None, device: str = 'CPU',
                 config: Optional[dict] = None, batch_size: int = 64,
                 confusion_matrix_file: Optional[str] = None) -> Dict[str, object]:
     """Runs an IR over ``data_root/split/<class>/*`` (resized by the training rule, raw uint8 in).
@@ -41,7 +42,8 @@ def evaluate_ir(xml_path: str, data_root: str, split: str = 'val', device: str =
     Args:
         xml_path (str): the IR.
         data_root (str): the dataset folder.
-        split (str): the sub-folder to evaluate. Defaults to 'val'.
+        split (str, optional): the sub-folder to evaluate. Defaults to None: the first of ``test``, ``val``,
+            ``valid``, ``validation`` that exists.
         device (str): OpenVINO device. Defaults to 'CPU'.
         config (dict, optional): OpenVINO compile properties, e.g.
             ``{'INFERENCE_PRECISION_HINT': 'f32'}`` (CPUs with BF16 otherwise run FP32 IRs in
@@ -56,7 +58,13 @@ def evaluate_ir(xml_path: str, data_root: str, split: str = 'val', device: str =
 
     Raises:
         ValueError: the split's class folders differ from the IR's labels.
+        FileNotFoundError: no ``split`` given and ``data_root`` has none of the default split folders.
     """
+    if split is None:
+        split = find_split_folder(data_root, TEST_SPLIT_NAMES)
+        if split is None:
+            raise FileNotFoundError(f'--data-root "{data_root}" has no {", ".join(TEST_SPLIT_NAMES)} folder; name '
+                                    'the sub-folder of class folders to evaluate with --split.')
     classifier = IRClassifier(xml_path, device, config)
     dataset = build_image_dataset(dict(type='ImageFolderDataset', data_root=data_root, data_prefix=split),
                                   classifier.metadata.input_size)
