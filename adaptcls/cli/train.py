@@ -17,6 +17,7 @@ from adaptcls.cli.cli_options import CfgOptionsAction
 from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODELS, RECIPES, recipe_config
 from adaptcls.cli.run_report import run_report
 from adaptcls.config import VIS_BACKEND_NAMES, add_vis_backends, enable_amp
+from adaptcls.config.class_balance import BALANCE_MODES
 from adaptcls.config.data_splits import DATA_SPLIT_DEFAULTS
 from adaptcls.setup_env import init_entry_point
 
@@ -50,6 +51,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'the split is seeded, stratified and recorded in WORK_DIR/data_split/')
     parser.add_argument('--split-seed', type=int, metavar='N',
                         help=f'the seed of that split (data_split.seed, default {DATA_SPLIT_DEFAULTS["seed"]})')
+    parser.add_argument('--balance', choices=BALANCE_MODES,
+                        help='an imbalanced training set: sampler draws every class equally often '
+                        '(ClassBalancedSampler), loss weights the cross-entropy by n / (C * count) '
+                        '(the class_balance key; default: neither)')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
                         help='resume training: from PATH, or (no value) from the latest checkpoint '
                         'in the work dir')
@@ -91,9 +96,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 def build_train_config(args: argparse.Namespace) -> Config:
     """The config built for training (``adaptcls.config.build_config``) with the command-line run options."""
     cfg_options = dict(args.cfg_options or {})
-    for key, value in (('val_fraction', args.val_fraction), ('seed', args.split_seed)):
+    for key, value in (('data_split.val_fraction', args.val_fraction), ('data_split.seed', args.split_seed),
+                       ('class_balance', args.balance)):
         if value is not None:
-            cfg_options[f'data_split.{key}'] = value
+            cfg_options[key] = value
     cfg = build_config(args.config, 'train', cfg_options=cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher, resume=args.resume, img_size=args.img_size,
                        max_epochs=args.epochs)

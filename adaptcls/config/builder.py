@@ -8,10 +8,11 @@ from mmengine.config import Config
 
 from adaptcls.models.config_nodes import switch_off_pretraining
 from adaptcls.registry import adaptcls_scope
+from .class_balance import apply_class_balance, class_count_report
 from .config_checks import check_config_keys, check_training_values
 from .data_splits import resolve_data_splits
 from .config_utils import (avoid_single_image_batch, infer_num_classes, load_config, prepare_distributed,
-                           set_data_root, set_input_size, set_max_epochs)
+                           set_data_root, set_input_size, set_max_epochs, training_labels)
 
 CONFIG_MODES = ('train', 'search', 'test', 'export')
 """What a config is built for: ``train`` (tools/train.py), ``search`` (tools/lr_search.py), ``test``
@@ -41,8 +42,10 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
     folders, or a seeded split of a folder without a validation split, recorded in the work dir), every size of the pipelines is scaled to ``img_size``, ``max_epochs`` is set (a cosine over
     the run stretched with it), a checkpoint mode switches pretraining
     and ``load_from`` / ``resume`` off (the checkpoint holds every weight), distributed CPU runs get gloo, each
-    ``num_classes=None`` is filled from the training set (not for ``export``, whose checkpoint says it), and a
-    training run whose last batch would hold one image drops it (a note is printed).
+    ``num_classes=None`` is filled from the training set (not for ``export``, whose checkpoint says it), a
+    training run whose last batch would hold one image drops it (a note is printed), a training run prints its
+    class counts (a warning when very imbalanced: :func:`class_count_report`), and the training modes apply the
+    top-level ``class_balance`` (``'sampler'`` or ``'loss'``: :func:`apply_class_balance`).
 
     Args:
         config_path (str): the config file.
@@ -97,11 +100,15 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         switch_off_pretraining(cfg.model)
     if mode != 'export':
         prepare_distributed(cfg)
-        with adaptcls_scope():  # both scan the training set
+        with adaptcls_scope():  # these scan the training set
             infer_num_classes(cfg)
             notes.append(avoid_single_image_batch(cfg) if mode == 'train' else None)
-    for note in filter(None, notes):
-        print(note if note.startswith('note: ') else f'note: {note}')  # before any logger: the user sees it first
+            if mode in TRAINING_MODES:
+                classes, labels = training_labels(cfg)
+                notes.extend(class_count_report(classes, labels) if mode == 'train' else [])
+                notes.append(apply_class_balance(cfg, cfg.get('class_balance'), labels, len(classes)))
+    for note in filter(None, notes):  # before any logger exists: the user sees them first
+        print(note if note.startswith(('note: ', 'warning: ')) else f'note: {note}')
     return cfg
 
 

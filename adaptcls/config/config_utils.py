@@ -1,6 +1,6 @@
 """Config edits that the config builder applies before a Runner is built."""
 import os
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -157,6 +157,14 @@ def avoid_single_image_batch(cfg: Config) -> Optional[str]:
     return (f'note: {images} training images at batch {loader.batch_size} per process leave a last batch of 1 '
             'image, which BatchNorm cannot train on; train_dataloader.drop_last=True drops it (a different one each '
             'epoch).')
+
+
+def training_labels(cfg: Config) -> Tuple[Tuple[str, ...], List[int]]:
+    """The class names of the config's training set and the class index of each of its images (the file list only:
+    no image is decoded)."""
+    dataset = _scanned_train_set(cfg)
+    return tuple(dataset.metainfo['classes']), [dataset.get_data_info(index)['gt_label']
+                                                for index in range(len(dataset))]
 
 
 def _scanned_train_set(cfg: Config):

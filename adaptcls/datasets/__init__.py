@@ -1,9 +1,10 @@
 """Datasets and their transforms."""
 from .image_folder_dataset import IMAGE_EXTENSIONS, ImageFolderDataset, check_same_classes
+from .samplers import ClassBalancedSampler
 from .transforms import (ColorJitter, ImageLoadError, LoadImage, PackClsInputs, RandomCrop,
                          RandomHorizontalFlip, RandomRotate, Resize)
 
 __all__ = [
-    'IMAGE_EXTENSIONS', 'ImageFolderDataset', 'check_same_classes', 'ImageLoadError', 'LoadImage',
+    'IMAGE_EXTENSIONS', 'ImageFolderDataset', 'check_same_classes', 'ClassBalancedSampler', 'ImageLoadError', 'LoadImage',
     'Resize', 'RandomCrop', 'RandomHorizontalFlip', 'RandomRotate', 'ColorJitter', 'PackClsInputs',
 ]

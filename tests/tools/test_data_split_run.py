@@ -50,3 +50,14 @@ def test_export_reads_the_same_held_out_images(flat_run):
     held_out = config_split(loaded.cfg, 'test_dataloader', (32, 32))
     listed = (flat_run['work_dir'] / 'data_split' / 'val.txt').read_text().splitlines()[1:]
     assert len(held_out) == len(listed) == 9
+
+
+@pytest.mark.parametrize('balance', ['sampler', 'loss'])
+def test_training_with_balance(tiny_data, tmp_path, balance, capsys):
+    config = tmp_path / 'tiny.py'
+    tiny_config(max_epochs=1).dump(str(config))
+    run_tool(TRAIN, str(config), '--data-root', tiny_data, '--work-dir', str(tmp_path / 'work'), '--balance', balance)
+    out = capsys.readouterr().out
+    assert 'training set: 24 images in 3 classes (circle 8, square 8, stripes 8)' in out
+    assert f'class_balance {balance}:' in out
+    assert json.loads((tmp_path / 'work' / 'summary.json').read_text())['epochs_run'] == 1

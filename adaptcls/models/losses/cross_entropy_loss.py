@@ -1,4 +1,6 @@
-"""Cross-entropy with optional label smoothing, for hard labels and soft (mixed) targets."""
+"""Cross-entropy with optional label smoothing and class weights, for hard labels and soft (mixed) targets."""
+from typing import Optional, Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -13,17 +15,30 @@ class CrossEntropyLoss(nn.Module):
     Label smoothing follows "Bag of Tricks for Image Classification" (He et al., 2019), eps = 0.1
     there; torch applies it as ``target * (1 - eps) + eps / C`` to hard and soft targets alike.
 
+    Class weights (``class_weight``, torch's ``weight``): each sample's loss is multiplied by its class's weight, and
+    for hard labels the mean is taken over the weights (torch's rule). ``--balance loss`` sets scikit-learn's
+    "balanced" weights, ``n / (C * count_c)``, computed from the training set. They are a buffer that is not saved,
+    so checkpoints keep the same keys with and without them.
+
     Args:
         label_smoothing (float): smoothing ``eps`` in [0, 1). Defaults to 0.0.
         loss_weight (float): factor applied to the loss. Defaults to 1.0.
+        class_weight (Sequence[float], optional): one positive weight per class, index = label. Defaults to None
+            (every class 1).
     """
 
-    def __init__(self, label_smoothing: float = 0.0, loss_weight: float = 1.0) -> None:
+    def __init__(self, label_smoothing: float = 0.0, loss_weight: float = 1.0,
+                 class_weight: Optional[Sequence[float]] = None) -> None:
         super().__init__()
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f'CrossEntropyLoss: label_smoothing must be in [0, 1), got {label_smoothing}.')
+        if class_weight is not None and (len(class_weight) < 2 or min(class_weight) <= 0):
+            raise ValueError(f'CrossEntropyLoss: class_weight must hold one positive weight per class, got '
+                             f'{list(class_weight)}.')
         self.label_smoothing = label_smoothing
         self.loss_weight = loss_weight
+        weight = None if class_weight is None else torch.tensor(list(class_weight), dtype=torch.float32)
+        self.register_buffer('class_weight', weight, persistent=False)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Computes the loss.
@@ -44,4 +59,11 @@ class CrossEntropyLoss(nn.Module):
         elif target.dim() != 1 or target.shape[0] != logits.shape[0]:
             raise ValueError(f'Targets must be (N,) labels or (N, C) probabilities for logits of shape '
                              f'{tuple(logits.shape)}, got shape {tuple(target.shape)}.')
-        return self.loss_weight * F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
+        weight = self.class_weight
+        if weight is not None:
+            if weight.numel() != logits.shape[1]:
+                raise ValueError(f'CrossEntropyLoss: {weight.numel()} class weights for logits of '
+                                 f'{logits.shape[1]} classes; give one weight per class.')
+            weight = weight.to(logits.dtype)
+        return self.loss_weight * F.cross_entropy(logits, target, weight=weight,
+                                                  label_smoothing=self.label_smoothing)

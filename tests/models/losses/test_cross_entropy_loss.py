@@ -56,3 +56,18 @@ def test_bad_target_shape_is_reported():
 def test_bad_smoothing_is_reported():
     with pytest.raises(ValueError, match='label_smoothing'):
         MODELS.build(dict(type='CrossEntropyLoss', label_smoothing=1.0))
+
+
+def test_class_weights_weight_each_sample_and_the_mean_by_hand():
+    loss = MODELS.build(dict(type='CrossEntropyLoss', class_weight=[1.0, 3.0, 1.0]))(LOGITS, torch.tensor([0, 1]))
+    per_row = [-_log_softmax_by_hand(LOGITS[0].tolist())[0], -_log_softmax_by_hand(LOGITS[1].tolist())[1]]
+    assert loss.item() == pytest.approx((1.0 * per_row[0] + 3.0 * per_row[1]) / (1.0 + 3.0), rel=1e-6)
+
+
+def test_class_weights_are_not_saved_and_must_fit_the_logits():
+    loss = MODELS.build(dict(type='CrossEntropyLoss', class_weight=[1.0, 2.0]))
+    assert loss.state_dict() == {}  # checkpoints keep their keys with and without weights
+    with pytest.raises(ValueError, match='2 class weights for logits of 3 classes'):
+        loss(LOGITS, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match='one positive weight per class'):
+        MODELS.build(dict(type='CrossEntropyLoss', class_weight=[1.0, 0.0]))
