@@ -14,6 +14,8 @@ from mmengine.config import Config
 from adaptcls.apis import build_config, train
 from adaptcls.apis.training import SUMMARY_FILE
 from adaptcls.cli.cli_options import CfgOptionsAction
+from adaptcls.cli.delivery import deliver, delivery_lines, require_deploy_packages
+from adaptcls.cli.markdown_report import write_report
 from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODELS, RECIPES, recipe_config
 from adaptcls.cli.run_report import run_report
 from adaptcls.config import VIS_BACKEND_NAMES, add_vis_backends, enable_amp
@@ -55,6 +57,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='an imbalanced training set: sampler draws every class equally often '
                         '(ClassBalancedSampler), loss weights the cross-entropy by n / (C * count) '
                         '(the class_balance key; default: neither)')
+    parser.add_argument('--export', action='store_true',
+                        help='after training: evaluate the best checkpoint (confusion matrix), export ONNX and '
+                        'OpenVINO FP32 + INT8 IR into WORK_DIR/export (each verified against PyTorch), time each '
+                        'backend, and write WORK_DIR/report.md with the figures and plots')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
                         help='resume training: from PATH, or (no value) from the latest checkpoint '
                         'in the work dir')
@@ -117,6 +123,16 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     init_entry_point()
     cfg = build_train_config(args)
+    if args.export:
+        require_deploy_packages()  # before hours of training, not after
     summary = train(cfg, overwrite=args.overwrite, auto_lr=args.auto_lr, no_auto_lr=args.no_auto_lr)
-    if summary is not None:
-        print('\n' + run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE)))
+    if summary is None:
+        return
+    report = run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE))
+    if not args.export:
+        print('\n' + report)
+        return
+    delivery = deliver(args.config, cfg.work_dir, args.data_root)
+    report_file = write_report(cfg.work_dir, args.config, summary, delivery)
+    training_lines = [line for line in report.splitlines() if not line.startswith('Export it')]  # done below
+    print('\n'.join(['', *training_lines, *delivery_lines(delivery), f'Report: {report_file}']))

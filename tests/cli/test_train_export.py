@@ -1,0 +1,54 @@
+"""tools/train.py --export: training, evaluation, FP32 + INT8 export, benchmark and WORK_DIR/report.md in one run."""
+import json
+import os.path as osp
+import re
+
+import pytest
+
+from adaptcls.cli import delivery
+from tests.tools.conftest import tiny_config, tiny_data  # noqa: F401
+from tests.tools.test_train_and_test import TRAIN, run_tool
+
+
+@pytest.fixture(scope='module')
+def exported_run(tiny_data, tmp_path_factory):  # noqa: F811
+    tmp = tmp_path_factory.mktemp('train_export')
+    config = tmp / 'tiny.py'
+    tiny_config(max_epochs=1).dump(str(config))
+    work_dir = tmp / 'work'
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(delivery, 'BENCHMARK_SECONDS', 0.2)  # the loop's length is not under test
+        patch.setattr(delivery, 'BENCHMARK_WARMUP_RUNS', 1)
+        run_tool(TRAIN, str(config), '--data-root', tiny_data, '--work-dir', str(work_dir), '--export')
+    return work_dir
+
+
+def test_the_report_has_every_section_and_its_plots_exist(exported_run):
+    report = (exported_run / 'report.md').read_text()
+    for heading in ('## Data', '## Training', '## Evaluation of the best checkpoint', '## Deployment'):
+        assert heading in report
+    images = re.findall(r'!\[[^\]]*\]\(([^)]+)\)', report)
+    assert set(images) == {'training_curves.png', 'confusion_matrix.png', 'export/benchmark.png'}
+    assert all(osp.getsize(exported_run / image) > 1000 for image in images)
+    assert '| OpenVINO INT8 | INT8 |' in report and 'Val top-1 on 12 images: FP32 IR' in report
+
+
+def test_the_figures_in_the_report_are_the_runs_own(exported_run):
+    report = (exported_run / 'report.md').read_text()
+    summary = json.loads((exported_run / 'summary.json').read_text())
+    export = json.loads((exported_run / 'export' / 'export.json').read_text())
+    assert f'| {summary["best_metrics"]["top1"]:.4f} |' in report
+    assert f'INT8 IR {export["int8"]["int8_top1"]:.4f}' in report
+    assert {'model.xml', 'model_int8.xml', 'model.onnx'} <= set(export['files'])
+    backends = json.loads((exported_run / 'export' / 'benchmark.json').read_text())['backends']
+    assert {row['name'] for row in backends} == {'PyTorch eager', 'ONNX Runtime', 'OpenVINO FP32', 'OpenVINO INT8'}
+
+
+def test_console_lines_name_the_ir_and_the_fastest_backend():
+    fake = delivery.Delivery(checkpoint='w/best.pth', evaluation={}, export_dir='w/export',
+                             export=dict(files=['model.xml'], int8=dict(fp32_top1=0.9, int8_top1=0.89, val_images=10)),
+                             benchmark=dict(backends=[dict(name='A', precision='FP32', median_ms=2.0),
+                                                      dict(name='B', precision='INT8', median_ms=1.0)]))
+    lines = delivery.delivery_lines(fake)
+    assert 'FP32 0.9000, INT8 0.8900 (10 images)' in lines[1] and lines[2].startswith('Fastest: B (INT8), 1.00 ms')
+    assert lines[3] == 'Predict: adaptcls predict w/export/model_int8.xml IMAGES_OR_FOLDERS'
