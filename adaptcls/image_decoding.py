@@ -88,6 +88,12 @@ def read_rgb_image(path: str, alpha_background: Sequence[int] = WHITE,
             'val_dataloader.dataset.bad_images=skip).') from error
 
 
+def pil_to_rgb(image: Image.Image, alpha_background: Sequence[int] = WHITE) -> np.ndarray:
+    """An already opened Pillow image as the (H, W, 3) uint8 RGB array :func:`read_rgb_image` gives for its file
+    (the same conversions; no EXIF rotation: an image in memory is taken as it is)."""
+    return _to_rgb_array(image, '<Pillow image>', tuple(alpha_background))
+
+
 def _to_rgb_array(image: Image.Image, path: str, alpha_background: tuple) -> np.ndarray:
     mode = image.mode
     if mode == 'RGB' and 'transparency' not in image.info:

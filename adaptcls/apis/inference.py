@@ -11,6 +11,8 @@ from adaptcls.registry import adaptcls_scope
 
 PACK_TRANSFORM = 'PackClsInputs'
 """The last transform of a test pipeline; its ``inputs`` (a (3, H, W) uint8 tensor) are what the model takes."""
+LOAD_TRANSFORM = 'LoadImage'
+"""The first transform of a test pipeline: a file -> its decoded RGB image; the rest run on arrays."""
 
 
 class CheckpointClassifier:
@@ -34,11 +36,12 @@ class CheckpointClassifier:
         self.model = self.loaded.model.to(device).eval()
         self.device = device
         pipeline = self.loaded.cfg.test_dataloader.dataset.pipeline
+        if not pipeline or pipeline[-1].get('type') != PACK_TRANSFORM or pipeline[0].get('type') != LOAD_TRANSFORM:
+            raise ValueError(f'the test pipeline of {config} must start with {LOAD_TRANSFORM} and end with '
+                             f'{PACK_TRANSFORM}; it is {[step.get("type") for step in pipeline]}.')
         with adaptcls_scope():
             self.pipeline = Compose(pipeline)
-        if not pipeline or pipeline[-1].get('type') != PACK_TRANSFORM:
-            raise ValueError(f'the test pipeline of {config} must end with {PACK_TRANSFORM}; it ends with '
-                             f'{pipeline[-1].get("type") if pipeline else "nothing"}.')
+            self.array_pipeline = Compose(pipeline[1:])
 
     @property
     def labels(self) -> List[str]:
@@ -48,6 +51,11 @@ class CheckpointClassifier:
     def read(self, path: str) -> np.ndarray:
         """An image file through the test pipeline: the (3, H, W) uint8 array the model takes."""
         return self.pipeline(dict(img_path=path))['inputs'].numpy()
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """An (H, W, 3) uint8 RGB image (a decoded file) through the test pipeline after its ``LoadImage``."""
+        shape = image.shape[:2]
+        return self.array_pipeline(dict(img=image, img_shape=shape, ori_shape=shape))['inputs'].numpy()
 
     @torch.no_grad()
     def probabilities(self, images: np.ndarray) -> np.ndarray:

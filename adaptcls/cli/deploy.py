@@ -13,7 +13,7 @@ import os
 import sys
 
 from adaptcls.cli.cli_options import check_output_file
-from adaptcls.deployment.runtime.prediction import OUTPUT_FORMATS
+from adaptcls.deployment.runtime.prediction import FORMAT_ALIASES, OUTPUT_FORMATS, Prediction
 
 PRECISION_HINTS = ('f32', 'bf16', 'f16')
 
@@ -67,15 +67,17 @@ def _add_benchmark(commands) -> None:
 
 def _add_predict(commands) -> None:
     parser = commands.add_parser('predict', help='top-k labels of images with an IR or a checkpoint')
-    parser.add_argument('model', help='OpenVINO IR (.xml) written by export, or a checkpoint (.pth, with --config: '
-                        'classified in PyTorch with the config\'s test pipeline)')
+    parser.add_argument('model', help='OpenVINO IR (.xml) written by export, or a checkpoint (.pth: classified in '
+                        'PyTorch with its config\'s test pipeline)')
     parser.add_argument('images', nargs='+', help='image files, folders (searched recursively) or glob patterns '
                         "(quote them: 'photos/*.jpg')")
-    parser.add_argument('--config', help='the config a .pth checkpoint was trained with')
+    parser.add_argument('--config', help='the config a .pth checkpoint was trained with (default: the one its run '
+                        'recorded in summary.json beside it)')
     parser.add_argument('--topk', type=int, default=5, help='labels per image (default: %(default)s)')
     parser.add_argument('--batch', type=int, default=32, help='images per inference call (default: %(default)s)')
-    parser.add_argument('--format', choices=OUTPUT_FORMATS, default='text',
-                        help='text (a line per image), json or csv (default: %(default)s)')
+    parser.add_argument('--format', choices=OUTPUT_FORMATS + tuple(FORMAT_ALIASES), default='table',
+                        help='table (a line per image), json or csv (default: %(default)s); table and csv are '
+                        'printed batch by batch')
     parser.add_argument('--out', help='write the predictions to this file instead of printing them')
     parser.add_argument('--device', default='CPU', help='OpenVINO device (default: %(default)s); for a checkpoint '
                         'the torch device (cpu, cuda)')
@@ -139,27 +141,30 @@ def benchmark(args: argparse.Namespace) -> None:
 
 def predict(args: argparse.Namespace) -> None:
     """Classifies every image of the inputs in batches; an unreadable file gets its error line and the rest go on
-    (exit status 2 when none could be classified)."""
-    from adaptcls.deployment.runtime.prediction import expand_image_inputs, format_predictions, predict_files
+    (exit status 2 when none could be classified). Table and CSV output to the console is printed batch by batch."""
+    from adaptcls.apis import Classifier
+    from adaptcls.deployment.runtime.prediction import format_predictions
+    from adaptcls.image_decoding import IMAGE_EXTENSIONS
     from adaptcls.utils import atomic_write_text
     check_output_file(args.out)
     if args.model.endswith('.pth'):
-        if not args.config:
-            raise ValueError(f'predict {args.model}: a checkpoint needs --config (the config it was trained with).')
-        from adaptcls.apis import CheckpointClassifier
-        classifier = CheckpointClassifier(args.config, args.model, device=args.device.lower())
-        read, classify = classifier.read, classifier.probabilities
+        classifier = Classifier.from_checkpoint(args.model, args.config, device=args.device.lower())
     else:
-        from adaptcls.deployment.runtime.ir_classifier import IRClassifier, read_rgb_image
-        classifier = IRClassifier(args.model, args.device)
-        read, classify = (lambda path: classifier.prepare(read_rgb_image(path))), classifier.predict
-    paths = expand_image_inputs(args.images)
-    predictions = list(predict_files(paths, read, classify, classifier.labels, args.topk, args.batch))
-    text = format_predictions(predictions, args.format)
-    if args.out:
-        atomic_write_text(args.out, text + '\n')
-    else:
-        print(text)
+        classifier = Classifier.from_ir(args.model, args.device)
+    stream = not args.out and args.format != 'json'  # a JSON list, or a file written atomically, needs them all
+    predictions, chunks = [], []
+    for index, prediction in enumerate(classifier.predict_iter(args.images, args.topk, args.batch)):
+        predictions.append(Prediction(prediction.path, error=prediction.error) if stream else prediction)
+        if stream:
+            print(format_predictions([prediction], args.format, header=index == 0), flush=True)
+    if not stream:
+        text = format_predictions(predictions, args.format)
+        if args.out:
+            atomic_write_text(args.out, text + '\n')
+        else:
+            print(text)
+    if not predictions:
+        raise ValueError(f'no image files in {" ".join(args.images)} (extensions: {", ".join(IMAGE_EXTENSIONS)}).')
     failed = [item for item in predictions if item.error]
     if failed:
         print(f'{len(failed)} of {len(predictions)} files could not be read (their error is in the output).',

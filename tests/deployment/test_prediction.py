@@ -80,3 +80,44 @@ def test_predict_on_a_folder_with_an_unreadable_file(exported, tmp_path):
     assert [os.path.basename(item['path']) for item in predictions] == ['0.png', '1.png', '2.png', 'broken.png']
     assert all(item['top'] for item in predictions[:3]) and 'Cannot read image' in predictions[3]['error']
     assert '1 of 4 files could not be read' in result.stderr
+
+
+def test_classifier_api_on_a_checkpoint_and_an_ir_takes_paths_arrays_and_pillow_images(exported):
+    from PIL import Image
+
+    from adaptcls.apis import Classifier
+    from adaptcls.image_decoding import read_rgb_image
+    reference = pytorch_on_val(exported)
+    paths = reference['paths'][:3]
+    expected = [reference['classes'][index] for index in reference['logits'][:3].argmax(1)]
+    from_checkpoint = Classifier.from_checkpoint(exported['checkpoint'], exported['config'])
+    from_ir = Classifier.from_ir(f'{exported["out"]}/model.xml', config={'INFERENCE_PRECISION_HINT': 'f32'})
+    array = read_rgb_image(paths[0])
+    for classifier in (from_checkpoint, from_ir):
+        predictions = classifier.predict([*paths, array, Image.open(paths[0])], topk=1, batch_size=2)
+        assert [item.top[0][0] for item in predictions] == [*expected, expected[0], expected[0]]
+        assert [item.path for item in predictions[3:]] == ['<image 0>', '<image 1>']
+        assert predictions[3].top[0][1] == pytest.approx(predictions[0].top[0][1], abs=1e-5)  # array = its file
+    with pytest.raises(ValueError, match=r'must be \(H, W, 3\) uint8 RGB'):
+        from_ir.predict(array.astype(np.float32))
+
+
+def test_a_checkpoints_config_is_found_in_its_run(tmp_path):
+    from adaptcls.apis.classifier import run_config
+    run = tmp_path / 'run'
+    run.mkdir()
+    (run / 'summary.json').write_text(json.dumps(dict(config='configs/somewhere/tiny.py')))
+    with pytest.raises(FileNotFoundError, match='pass the config it was trained with'):
+        run_config(str(run / 'best.pth'))
+    (run / 'tiny.py').write_text('x = 1\n')  # mmengine's copy of the config in the work dir
+    assert run_config(str(run / 'best.pth')) == str(run / 'tiny.py')
+
+
+def test_the_console_gets_table_lines_batch_by_batch(exported, tmp_path):
+    paths = pytorch_on_val(exported)['paths'][:3]
+    result = subprocess.run([sys.executable, os.path.join(REPO, 'tools', 'deploy.py'), 'predict',
+                             f'{exported["out"]}/model.xml', *paths, '--batch', '2', '--topk', '2'],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(': ')[0] for line in lines] == paths and all(line.count(', ') == 1 for line in lines)

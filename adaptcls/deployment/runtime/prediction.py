@@ -13,8 +13,12 @@ import numpy as np
 
 from adaptcls.image_decoding import IMAGE_EXTENSIONS, ImageLoadError
 
-OUTPUT_FORMATS = ('text', 'json', 'csv')
-"""``--format`` values of ``predict``."""
+OUTPUT_FORMATS = ('table', 'json', 'csv')
+"""``--format`` values of ``predict`` (``text``, the former name of ``table``, is still accepted)."""
+FORMAT_ALIASES = {'text': 'table'}
+"""Former ``--format`` names."""
+CSV_HEADER = ('path', 'rank', 'label', 'probability', 'error')
+"""The columns of the CSV output."""
 GLOB_CHARACTERS = '*?['
 """An input with one of these is a glob pattern."""
 
@@ -101,10 +105,12 @@ def predict_files(paths: Sequence[str], read: Callable[[str], np.ndarray], class
             yield result
 
 
-def format_predictions(predictions: Sequence[Prediction], output_format: str) -> str:
-    """The predictions as ``text`` (a line each), ``json`` (a list of objects) or ``csv`` (path, rank, label,
-    probability, error)."""
-    if output_format == 'text':
+def format_predictions(predictions: Sequence[Prediction], output_format: str, header: bool = True) -> str:
+    """The predictions as ``table`` (a line each: path, then label and probability pairs), ``json`` (a list of
+    objects) or ``csv`` (path, rank, label, probability, error; ``header=False`` leaves the header line out, for
+    output streamed a batch at a time)."""
+    output_format = FORMAT_ALIASES.get(output_format, output_format)
+    if output_format == 'table':
         return '\n'.join(f'{item.path}: ' + (f'error: {item.error}' if item.error else
                                              ', '.join(f'{label} {probability:.4f}' for label, probability in item.top))
                          for item in predictions)
@@ -115,7 +121,8 @@ def format_predictions(predictions: Sequence[Prediction], output_format: str) ->
     if output_format == 'csv':
         stream = io.StringIO()
         writer = csv.writer(stream, lineterminator='\n')
-        writer.writerow(['path', 'rank', 'label', 'probability', 'error'])
+        if header:
+            writer.writerow(CSV_HEADER)
         for item in predictions:
             if item.error:
                 writer.writerow([item.path, '', '', '', item.error])
