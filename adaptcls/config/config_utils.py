@@ -178,17 +178,47 @@ def _scanned_train_set(cfg: Config):
     return DATASETS.build(train_cfg)
 
 
-def enable_amp(cfg: Config) -> None:
-    """Switches the optim wrapper to mmengine's ``AmpOptimWrapper`` (the ``--amp`` option).
+AMP_WRAPPER = 'MixedPrecisionOptimWrapper'
+"""The optim wrapper ``--amp`` gives configs without SAM (SAM's wrapper has mixed precision itself)."""
+WRAPPERS_WITH_AMP = ('SAMOptimWrapper', AMP_WRAPPER)
+"""Optim wrappers that take ``amp_dtype``."""
+PLAIN_WRAPPERS = ('OptimWrapper', 'AmpOptimWrapper')
+"""mmengine's wrappers, replaced by :data:`AMP_WRAPPER` (mmengine's ``AmpOptimWrapper`` refuses to run on a CPU)."""
+
+
+def default_amp_dtype() -> str:
+    """A bare ``--amp``: fp16 (with a gradient scaler) on a CUDA GPU, bf16 on a CPU."""
+    return 'fp16' if torch.cuda.is_available() else 'bf16'
+
+
+def enable_amp(cfg: Config, amp_dtype: Optional[str] = None) -> None:
+    """Turns on mixed precision (the ``--amp [bf16|fp16]`` option): ``optim_wrapper.amp_dtype`` for SAM (both of
+    its passes under autocast), else the optim wrapper becomes :data:`AMP_WRAPPER`.
+
+    Args:
+        cfg (Config): the training config.
+        amp_dtype (str, optional): 'bf16' or 'fp16' (or 'bfloat16', 'float16'). Defaults to None:
+            :func:`default_amp_dtype`.
 
     Raises:
-        ValueError: the config uses SAM, which adaptcls does not combine with AMP.
+        ValueError: an unknown dtype, fp16 without a CUDA GPU, or an optim wrapper that cannot run autocast.
     """
-    from adaptcls.optim.sam_optim_wrapper import check_amp_compatible
-    check_amp_compatible(cfg.optim_wrapper)
-    if cfg.optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    from adaptcls.optim import amp_dtype_name
+    name = amp_dtype_name(amp_dtype or default_amp_dtype())
+    if name == 'float16' and not torch.cuda.is_available():
+        raise ValueError('fp16 mixed precision needs a CUDA GPU (on a CPU fp16 is emulated and slow); use --amp bf16 '
+                         '(optim_wrapper.amp_dtype=bfloat16) on a CPU.')
+    wrapper = cfg.optim_wrapper
+    wrapper_type = str(wrapper.get('type', 'OptimWrapper')).split('.')[-1]
+    if wrapper_type in PLAIN_WRAPPERS:
+        wrapper.type = AMP_WRAPPER
+        wrapper.pop('dtype', None)
+    elif wrapper_type not in WRAPPERS_WITH_AMP:
+        raise ValueError(f'--amp: optim_wrapper type {wrapper_type!r} has no mixed precision; use one of '
+                         f'{WRAPPERS_WITH_AMP + PLAIN_WRAPPERS}.')
+    wrapper.amp_dtype = name
+    if name == 'float16':
+        wrapper.setdefault('loss_scale', 'dynamic')
 
 
 def prepare_distributed(cfg: Config) -> None:

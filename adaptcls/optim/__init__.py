@@ -1,10 +1,12 @@
-"""The training-step protocol below the models: the update step, the non-finite-loss check and the SAM wrapper.
+"""The training-step protocol below the models: the update step, the non-finite-loss check, the SAM wrapper and
+mixed precision.
 
 Models import only this package from the training side, so building a model never imports the engine.
 """
+from .mixed_precision import AMP_ALIASES, AMP_DTYPES, MixedPrecisionOptimWrapper, amp_dtype_name
 from .non_finite_loss import NonFiniteLossError, check_finite_loss
 from .optimize_step import LossClosure, closure_train_step, optimize_step
-from .sam_optim_wrapper import SAMOptimWrapper, check_amp_compatible
+from .sam_optim_wrapper import SAMOptimWrapper
 
 __all__ = ['NonFiniteLossError', 'check_finite_loss', 'LossClosure', 'closure_train_step', 'optimize_step',
-           'SAMOptimWrapper', 'check_amp_compatible']
+           'SAMOptimWrapper', 'AMP_ALIASES', 'AMP_DTYPES', 'MixedPrecisionOptimWrapper', 'amp_dtype_name']

@@ -1,5 +1,4 @@
-"""Sharpness-Aware Minimization (SAM and the adaptive ASAM) as an mmengine optim wrapper."""
-import inspect
+"""Sharpness-Aware Minimization (SAM and the adaptive ASAM) as an mmengine optim wrapper, with mixed precision."""
 from typing import Dict, List, Optional
 
 import torch
@@ -7,14 +6,15 @@ from mmengine.optim import OptimWrapper
 from torch.optim import Optimizer
 
 from adaptcls.registry import OPTIM_WRAPPERS
+from .mixed_precision import MixedPrecisionMixin
 from .non_finite_loss import check_finite_loss
 from .optimize_step import LossClosure
 
-__all__ = ['SAMOptimWrapper', 'check_amp_compatible']
+__all__ = ['SAMOptimWrapper']
 
 
 @OPTIM_WRAPPERS.register_module()
-class SAMOptimWrapper(OptimWrapper):
+class SAMOptimWrapper(MixedPrecisionMixin, OptimWrapper):
     """Sharpness-Aware Minimization over any base optimizer (Foret et al. 2021).
 
     One step evaluates the loss twice on the same batch (see :meth:`step_with_closure`):
@@ -35,13 +35,22 @@ class SAMOptimWrapper(OptimWrapper):
 
     Training code must call ``adaptcls.optim.optimize_step`` (the adaptcls classifier
     and ``AdaptclsDistributedDataParallel`` do); :meth:`update_params` refuses to run. SAM cannot
-    be combined with AMP or gradient accumulation.
+    be combined with gradient accumulation.
+
+    Mixed precision (``amp_dtype``, :class:`~adaptcls.optim.mixed_precision.MixedPrecisionMixin`): both passes run
+    under autocast; with fp16 both losses are scaled, ``e(w)`` is computed from the unscaled first gradient, a
+    first gradient with inf/nan skips the whole step (weights untouched, the scale backs off) and so does a second
+    one (the scaler skips the update), each skip logged and counted; the scaler's state is in ``state_dict``.
 
     Args:
         optimizer (Optimizer): the base optimizer (the recipe uses SGD with momentum 0.9).
         rho (float): radius of the neighbourhood in which the loss is maximised. Defaults to 0.05.
         adaptive (bool): use ASAM's scale-invariant neighbourhood. Defaults to False.
         eps (float): added to the gradient norm to avoid a division by zero. Defaults to 1e-12.
+        amp_dtype (str, optional): mixed precision: 'bfloat16' / 'bf16' (CPU and GPU) or 'float16' / 'fp16' (GPU,
+            with a gradient scaler). Defaults to None (fp32).
+        loss_scale (str | float | dict): fp16's initial scale ('dynamic', a float, or GradScaler arguments).
+            Defaults to 'dynamic'.
         **kwargs: passed to mmengine's ``OptimWrapper``, e.g. ``clip_grad=dict(max_norm=...)``,
             which clips the gradient used for the update, not the one that sets the perturbation.
 
@@ -56,12 +65,15 @@ class SAMOptimWrapper(OptimWrapper):
                  rho: float = 0.05,
                  adaptive: bool = False,
                  eps: float = 1e-12,
+                 amp_dtype: Optional[str] = None,
+                 loss_scale='dynamic',
                  **kwargs) -> None:
         _check_sam_arguments(rho, kwargs.get('accumulative_counts', 1))
         super().__init__(optimizer, **kwargs)
         self.rho = rho
         self.adaptive = adaptive
         self.eps = eps
+        self._init_mixed_precision(amp_dtype, loss_scale)
 
     def step_with_closure(self, compute_loss: LossClosure) -> Dict[str, torch.Tensor]:
         """Makes one SAM update on the batch that ``compute_loss`` evaluates.
@@ -80,9 +92,11 @@ class SAMOptimWrapper(OptimWrapper):
         """
         loss, log_vars = compute_loss()
         check_finite_loss(loss, self)
-        loss.backward()  # not self.backward: the ascent pass is no update and must not count
+        self.scaled(loss).backward()  # not self.backward: the ascent pass is no update and must not count
         original_weights = self._perturb_weights()
         self.zero_grad()
+        if original_weights is None:  # fp16: the first gradient overflowed; no ascent, no update
+            return log_vars
         try:
             perturbed_loss, _ = compute_loss()
             check_finite_loss(perturbed_loss, self, 'the loss at the SAM-perturbed weights w + e(w)')
@@ -111,12 +125,20 @@ class SAMOptimWrapper(OptimWrapper):
             "optim_wrapper=dict(type='OptimWrapper', ...).")
 
     @torch.no_grad()
-    def _perturb_weights(self) -> Dict[torch.nn.Parameter, torch.Tensor]:
-        """Moves each parameter that has a gradient to ``w + e(w)``; returns copies of ``w``."""
+    def _perturb_weights(self) -> Optional[Dict[torch.nn.Parameter, torch.Tensor]]:
+        """Moves each parameter that has a gradient to ``w + e(w)``; returns copies of ``w``. With fp16, ``e(w)``
+        is computed from the unscaled gradient, and a gradient with inf/nan moves nothing and returns None (the
+        step is skipped and the scale backs off)."""
         params = self._params_with_grad()
-        ascent_directions = [self._scale_by_weight(param, param.grad) for param in params]
+        inverse_scale = 1.0 if self.loss_scaler is None else 1.0 / self.loss_scaler.get_scale()
+        ascent_directions = [self._scale_by_weight(param, param.grad * inverse_scale) for param in params]
         grad_norm = torch.linalg.vector_norm(
             torch.stack([torch.linalg.vector_norm(direction) for direction in ascent_directions]))
+        if self.loss_scaler is not None and not torch.isfinite(grad_norm):
+            scale = self.loss_scaler.get_scale()
+            self.loss_scaler.update(scale * self.loss_scaler.get_backoff_factor())
+            self.record_skipped_step(scale)
+            return None
         step_size = self.rho / (grad_norm + self.eps)
         original_weights = {}
         for param, direction in zip(params, ascent_directions):
@@ -157,25 +179,3 @@ def _restore_weights(original_weights: Dict[torch.nn.Parameter, torch.Tensor]) -
     with torch.no_grad():
         for param, original in original_weights.items():
             param.copy_(original)
-
-
-def check_amp_compatible(optim_wrapper_cfg: dict) -> None:
-    """Raises if a run that asks for AMP has a SAM optimizer wrapper.
-
-    Call it when the user requests AMP, before the tool switches ``optim_wrapper.type`` to
-    mmengine's ``AmpOptimWrapper`` (which would silently drop SAM).
-
-    Args:
-        optim_wrapper_cfg (dict): the config's ``optim_wrapper``.
-
-    Raises:
-        ValueError: if the wrapper type is ``SAMOptimWrapper`` or a subclass of it.
-    """
-    wrapper_type = optim_wrapper_cfg.get('type', 'OptimWrapper')
-    if isinstance(wrapper_type, str):
-        wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
-    if inspect.isclass(wrapper_type) and issubclass(wrapper_type, SAMOptimWrapper):
-        raise ValueError(
-            f"SAM with AMP is not supported: the config's optim_wrapper has "
-            f"type={wrapper_type.__name__!r}. Drop --amp, or use type='OptimWrapper' "
-            '(plain SGD) if you need mixed precision.')

@@ -10,7 +10,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from torch import nn
 
-from adaptcls.optim import SAMOptimWrapper, check_amp_compatible, optimize_step
+from adaptcls.optim import SAMOptimWrapper, optimize_step
 from adaptcls.registry import OPTIM_WRAPPERS
 
 LR = 0.1
@@ -194,18 +194,6 @@ def test_non_positive_rho_is_refused(rho):
     sgd = torch.optim.SGD(make_model().parameters(), lr=LR)
     with pytest.raises(ValueError, match=f'rho={rho}'):
         SAMOptimWrapper(sgd, rho=rho)
-
-
-@pytest.mark.parametrize('wrapper_type',
-                         ['SAMOptimWrapper', 'adaptcls.SAMOptimWrapper', SAMOptimWrapper])
-def test_check_amp_compatible_refuses_sam(wrapper_type):
-    with pytest.raises(ValueError, match='SAM with AMP is not supported'):
-        check_amp_compatible(dict(type=wrapper_type, rho=RHO))
-
-
-@pytest.mark.parametrize('wrapper_type', ['OptimWrapper', 'AmpOptimWrapper'])
-def test_check_amp_compatible_accepts_other_wrappers(wrapper_type):
-    check_amp_compatible(dict(type=wrapper_type))
 
 
 def test_registry_builds_sam_with_a_built_optimizer():

@@ -148,3 +148,32 @@ def test_resumed_run_ends_like_the_uninterrupted_run(runs, name):
     for key in ('state_dict', 'optimizer', 'param_schedulers', 'random_state'):
         _assert_same_tensors(expected_ckpt[key], resumed_ckpt[key], key)
     assert resumed_ckpt['adaptcls_hooks']['ReduceLROnPlateauV2'] == expected_ckpt['adaptcls_hooks']['ReduceLROnPlateauV2']
+
+
+@pytest.fixture(scope='module')
+def amp_runs(tiny_data, tmp_path_factory):  # noqa: F811
+    """The same recipe under bf16 autocast (SAM's two passes and both students): an uninterrupted run and one
+    killed mid-epoch 2, then resumed, both with --amp bf16."""
+    tmp = tmp_path_factory.mktemp('exact_resume_amp')
+    cfg = tiny_adaptive_config(tiny_data, max_epochs=3)
+    config = str(tmp / 'tiny_adaptive.py')
+    cfg.dump(config)
+    cfg.custom_imports = dict(imports=['tests.reliability.kill_hook'], allow_failed_imports=False)
+    cfg.custom_hooks.append(dict(type='KillHook', point='mid_epoch', epoch=2))
+    killing_config = str(tmp / 'kill.py')
+    cfg.dump(killing_config)
+    work_dirs = {name: str(tmp / name) for name in ('uninterrupted', 'killed')}
+    processes = {'uninterrupted': _start(config, work_dirs['uninterrupted'], '--amp', 'bf16'),
+                 'killed': _start(killing_config, work_dirs['killed'], '--amp', 'bf16')}
+    assert _wait(processes['uninterrupted']) == 0, _log_tail(work_dirs['uninterrupted'])
+    assert _wait(processes['killed']) == -signal.SIGKILL, _log_tail(work_dirs['killed'])
+    assert _wait(_start(config, work_dirs['killed'], '--amp', 'bf16', '--resume')) == 0, _log_tail(work_dirs['killed'])
+    return work_dirs
+
+
+def test_a_resumed_bf16_run_ends_like_the_uninterrupted_one(amp_runs):
+    assert _read_json(amp_runs['killed'], 'summary.json')['precision'] == 'bfloat16'
+    expected, resumed = (_final_checkpoint(amp_runs[name]) for name in ('uninterrupted', 'killed'))
+    for key in ('state_dict', 'optimizer', 'random_state'):
+        _assert_same_tensors(expected[key], resumed[key], key)
+    assert _read_json(amp_runs['killed'], 'history.json') == _read_json(amp_runs['uninterrupted'], 'history.json')

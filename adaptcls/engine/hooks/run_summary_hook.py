@@ -3,6 +3,7 @@ import os
 import time
 from typing import Dict, List, Optional
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -115,7 +116,11 @@ class RunSummaryHook(Hook):
             classes=list(runner.train_dataloader.dataset.metainfo.get('classes', ())),
             pretrained=getattr(model, 'pretrained_source', None),
             seed=runner.seed,
+            precision=training_precision(runner.optim_wrapper),
         )
+        skipped = getattr(runner.optim_wrapper, 'skipped_steps', 0)
+        if skipped:  # fp16 steps whose gradients overflowed
+            summary['amp_skipped_steps'] = skipped
         summary.update(info)
         return summary
 
@@ -143,3 +148,12 @@ def _first_lr(runner) -> float:
     lrs = runner.optim_wrapper.get_lr()
     first_key = next(iter(lrs))
     return lrs[first_key][0]
+
+
+def training_precision(optim_wrapper) -> str:
+    """'bfloat16' or 'float16' under mixed precision (adaptcls's wrappers' ``amp_dtype``; mmengine's
+    ``AmpOptimWrapper``'s ``cast_dtype``, float16 when unset), else 'float32'."""
+    dtype = getattr(optim_wrapper, 'amp_dtype', None)
+    if dtype is None and hasattr(optim_wrapper, 'loss_scaler') and hasattr(optim_wrapper, 'cast_dtype'):
+        dtype = optim_wrapper.cast_dtype or torch.float16
+    return str(dtype).replace('torch.', '') if dtype is not None else 'float32'
