@@ -10,7 +10,7 @@ command         same as                       what it does
 ``test``        ``tools/test.py``             evaluate a checkpoint on a data set
 ``lr-search``   ``tools/lr_search.py``        estimate the initial learning rate
 ``export``      ``tools/deploy.py export``    checkpoint -> ONNX, OpenVINO IR (FP32, INT8)
-``predict``     ``tools/deploy.py predict``   classify image files with an exported IR
+``predict``     ``tools/deploy.py predict``   classify images with an IR or a checkpoint
 ``evaluate``    ``tools/deploy.py evaluate``  an IR's accuracy on a class-folder split
 ``benchmark``   ``tools/deploy.py benchmark`` latency and throughput of each backend
 ``demo-data``   ``tools/make_demo_data.py``   write the digits demo data set
@@ -28,7 +28,7 @@ COMMANDS: Dict[str, Tuple[str, Tuple[str, ...], str]] = {
     'test': ('test', (), 'evaluate a checkpoint: top-1, top-5, balanced top-1, mAP, class AP, confusion matrix'),
     'lr-search': ('lr_search', (), 'estimate the initial learning rate (fastai range test, TPE or grid)'),
     'export': ('deploy', ('export',), 'export a checkpoint to ONNX and OpenVINO IR (FP32, optionally INT8)'),
-    'predict': ('deploy', ('predict',), 'classify image files with an exported IR'),
+    'predict': ('deploy', ('predict',), 'classify images (files, folders, globs) with an IR or a checkpoint'),
     'evaluate': ('deploy', ('evaluate',), "an IR's accuracy on a class-per-folder split"),
     'benchmark': ('deploy', ('benchmark',), 'latency and throughput of PyTorch, ONNX Runtime and OpenVINO'),
     'demo-data': ('make_demo_data', (), 'write the digits demo data set as PNG class folders'),
