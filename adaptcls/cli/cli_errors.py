@@ -14,8 +14,10 @@ from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
 USER_ERRORS = (ValueError, KeyError, UnsafeCheckpointError, MissingDeployDependency, NonFiniteLossError,
                WorkDirInUseError, OSError, SyntaxError)
 """Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
-ValueError covers ``ConfigKeyError`` (misspelt/missing config keys) and ``ImageLoadError``; OSError covers missing
-files, permissions, a full disk, a work dir that is a file; SyntaxError a config file that is not valid Python."""
+ValueError covers ``ConfigKeyError`` (misspelt/missing config keys), ``CheckpointMismatchError`` and
+``ImageLoadError``; OSError covers missing files, permissions, a full disk, a work dir that is a file, and
+pretrained weights that cannot be downloaded (``PretrainedWeightsUnavailableError``); SyntaxError a config file that
+is not valid Python."""
 BUG_REPORT_LINE = ('This is not an input error adaptcls knows of: if the traceback above does not show a problem of '
                    'your files or environment, please report it as a bug with the traceback and the command.')
 """Printed after the traceback of any other exception."""
@@ -89,8 +91,9 @@ def run_cli(main: Callable[[], None]) -> None:
     except USER_ERRORS as error:
         if os.environ.get('ADAPTCLS_DEBUG'):
             raise
+        from adaptcls.config.checkpoint_checks import condense_load_error  # torch's text of a failed strict load
         message = original_message(error)
-        message = registry_suggestion(message) or message
+        message = registry_suggestion(message) or condense_load_error(message)
         print(f'error: {message}\n(set ADAPTCLS_DEBUG=1 for the full traceback)', file=sys.stderr)
         sys.exit(2)
     except Exception:

@@ -20,7 +20,7 @@ RUNNER_KEYS = (
     'efficient_conv_bn_eval', 'compile', 'custom_imports')
 """Top-level keys that mmengine's Runner (or its Config) reads."""
 
-ADAPTCLS_KEYS = ('lr_search', 'data_root')
+ADAPTCLS_KEYS = ('lr_search', 'data_root', 'data_split', 'class_balance')
 """Top-level keys that adaptcls's tools read."""
 
 TRAIN_KEYS = ('model', 'train_dataloader', 'train_cfg', 'optim_wrapper')
@@ -198,10 +198,15 @@ def _suggest(key: str, names: Sequence[str]) -> str:
 
 
 def check_training_values(cfg: Config) -> None:
-    """Raises ``ConfigKeyError`` for training values that cannot work, naming the key and the value.
+    """Raises ``ConfigKeyError`` for training values that cannot work, naming the key and the value, then checks
+    that the pretrained weights the backbones ask for can be had (:func:`check_pretrained_weights`).
 
     mmengine accepts ``train_cfg.max_epochs=0`` (or negative) and trains nothing with exit status 0, and reports
     ``optim_wrapper.optimizer.lr=abc`` as a TypeError deep inside torch.
+
+    Raises:
+        ConfigKeyError: a value that cannot work.
+        PretrainedWeightsUnavailableError: see :func:`check_pretrained_weights`.
     """
     problems = []
     max_epochs = cfg.get('train_cfg', {}).get('max_epochs')
@@ -212,3 +217,29 @@ def check_training_values(cfg: Config) -> None:
         problems.append(f'optim_wrapper.optimizer.lr must be a positive number, got {lr!r}')
     if problems:
         raise ConfigKeyError(f'config {cfg.filename}: ' + '; '.join(problems) + '.')
+    check_pretrained_weights(cfg)
+
+
+def check_pretrained_weights(cfg: Config) -> None:
+    """Raises ``PretrainedWeightsUnavailableError`` naming the config keys when the weights of a ``pretrained=True``
+    backbone can be neither found in their local cache nor downloaded.
+
+    Builds one ``TimmBackbone`` per distinct weights (the two students of a mutual-learning model share theirs),
+    which puts the weights in timm's cache, where the run's own build finds them. The backbone's error knows the
+    weights but not where the config holds the backbone; this one names the keys that switch it to a local file or
+    off (``model.backbone.pretrained``, or ``model.fast.backbone.pretrained`` and ``model.slow.backbone.pretrained``).
+
+    Args:
+        cfg (Config): the training config, with the command-line options applied.
+
+    Raises:
+        PretrainedWeightsUnavailableError: no network and not in the cache, for the first such weights.
+    """
+    from adaptcls.models.backbones import PretrainedWeightsUnavailableError, TimmBackbone
+    from adaptcls.models.config_nodes import hub_backbone_groups
+    for group in hub_backbone_groups(cfg.get('model') or {}):
+        _, node = group[0]
+        try:
+            TimmBackbone(**{key: value for key, value in node.items() if key not in BUILDER_KEYS})
+        except PretrainedWeightsUnavailableError as error:
+            raise error.for_config([key for key, _ in group], cfg.filename) from error

@@ -1,8 +1,12 @@
-"""Walking a model config: every nested dict with its key path, switching off pretrained downloads, and the
-model config's fingerprint that checkpoints carry."""
+"""Walking a model config: every nested dict with its key path, the backbones that download pretrained weights
+(and switching them off), and the model config's fingerprint that checkpoints carry."""
+import copy
 import hashlib
 import json
-from typing import Any, Iterator, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+if TYPE_CHECKING:
+    from .weight_mismatch import WeightMismatch
 
 TIMM_BACKBONE = 'TimmBackbone'
 """The registered name of ``adaptcls.models.backbones.TimmBackbone``."""
@@ -11,6 +15,8 @@ WEIGHT_SOURCE_KEYS = frozenset({'pretrained', 'pretrained_tag', 'pretrained_cfg_
 checkpoint trained from ImageNet weights is evaluated with ``pretrained=False``)."""
 FINGERPRINT_KEY = 'model_fingerprint'
 """The key of the fingerprint in a checkpoint's ``meta``."""
+MODEL_KEY = 'model'
+"""The top-level config key of the model config."""
 
 
 class CheckpointMismatchError(ValueError):
@@ -63,6 +69,26 @@ def switch_off_pretraining(model_cfg: dict) -> dict:
     return model_cfg
 
 
+def hub_backbone_groups(model_cfg: dict) -> List[List[Tuple[str, dict]]]:
+    """The TimmBackbone configs with ``pretrained=True`` (timm downloads their weights), grouped by the weights they
+    need: the two students of a mutual-learning model share one group.
+
+    Args:
+        model_cfg (dict): the model config (``cfg.model``).
+
+    Returns:
+        list[list[tuple[str, dict]]]: per group, ``(dotted config key, backbone config)`` pairs, e.g.
+        ``[[('model.fast.backbone', {...}), ('model.slow.backbone', {...})]]``.
+    """
+    groups: Dict[str, List[Tuple[str, dict]]] = {}
+    for path, node in iter_config_dicts(model_cfg):
+        if is_timm_backbone(node) and node.get('pretrained') is True:
+            weights = json.dumps([node.get(key) for key in ('model_name', 'pretrained_tag', 'pretrained_cfg_overlay')],
+                                 sort_keys=True, default=str)
+            groups.setdefault(weights, []).append(('.'.join((MODEL_KEY, *path)), node))
+    return list(groups.values())
+
+
 def model_fingerprint(model_cfg: Mapping) -> str:
     """A short hash of what a model config builds (architecture, heads, losses, preprocessing, class count),
     without the keys that only say where initial weights come from (``WEIGHT_SOURCE_KEYS``).
@@ -81,15 +107,33 @@ def check_model_fingerprint(checkpoint: Mapping, model_cfg: Mapping, checkpoint_
     """Raises ``CheckpointMismatchError`` when ``checkpoint`` records the fingerprint of another model config.
 
     Checkpoints without a fingerprint (written before adaptcls recorded it) pass: their weights are still
-    checked by a strict load.
+    checked by a strict load. The message names the first weights whose shapes differ, when some do.
     """
     recorded: Optional[str] = (checkpoint.get('meta') or {}).get(FINGERPRINT_KEY)
     current = model_fingerprint(model_cfg)
     if recorded is not None and recorded != current:
+        mismatch = _weight_mismatch(checkpoint, model_cfg)
+        weights = f' ({mismatch.describe()})' if mismatch else ''
         raise CheckpointMismatchError(
             f'checkpoint "{checkpoint_path}" was trained with another model config (fingerprint {recorded}) than '
             f'the model of {config} (fingerprint {current}): architecture, head, loss, preprocessing or class count '
-            'differ. Use the config the checkpoint was trained with.')
+            f'differ{weights}. Use the config the checkpoint was trained with (its run\'s work dir holds a copy).')
+
+
+def _weight_mismatch(checkpoint: Mapping, model_cfg: Mapping) -> 'WeightMismatch':
+    """How the checkpoint's weights differ from those of the model ``model_cfg`` builds (without pretrained
+    weights); empty when the model cannot be built, as the fingerprint error stands either way."""
+    from adaptcls.registry import MODELS, adaptcls_scope
+    from .weight_mismatch import WeightMismatch, compare_weights
+    state_dict = checkpoint.get('state_dict')
+    if not isinstance(state_dict, Mapping):
+        return WeightMismatch()
+    try:
+        with adaptcls_scope():
+            model = MODELS.build(switch_off_pretraining(copy.deepcopy(dict(model_cfg))))
+    except Exception:  # noqa: BLE001 -- only the detail of an error that is raised anyway
+        return WeightMismatch()
+    return compare_weights(model.state_dict(), state_dict)
 
 
 def _without_weight_sources(node: Any) -> Any:

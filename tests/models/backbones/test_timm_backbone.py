@@ -5,7 +5,7 @@ import timm
 import torch
 from safetensors.torch import save_file
 
-from adaptcls.models.backbones import TimmBackbone
+from adaptcls.models.backbones import PretrainedWeightsUnavailableError, TimmBackbone
 from adaptcls.registry import MODELS
 
 TINY = 'mobilenetv3_small_050'
@@ -33,14 +33,17 @@ def test_recipe_models_return_pooled_prelogits(model_name, expected_channels):
 
 
 def test_hub_failure_raises_one_clear_error(monkeypatch, tmp_path):
+    """A backbone does not know its config key: the message describes it (config_checks names the key)."""
     monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
     monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(tmp_path))
-    with pytest.raises(RuntimeError) as info:
+    with pytest.raises(PretrainedWeightsUnavailableError) as info:
         TimmBackbone(TINY, pretrained=True, pretrained_tag='lamb_in1k')
     message = str(info.value)
-    assert 'timm/mobilenetv3_small_050.lamb_in1k' in message
-    assert 'model.backbone.pretrained=' in message
-    assert 'pretrained=False' in message
+    assert isinstance(info.value, OSError) and '\n' not in message  # a user error: one line, exit 2
+    assert 'timm/mobilenetv3_small_050.lamb_in1k' in message and f'Hugging Face cache {tmp_path}' in message
+    assert "pretrained='/path/to/weights.pth' in this TimmBackbone's config" in message
+    assert "pretrained=False in this TimmBackbone's config" in message
+    assert 'model.backbone' not in message  # wrong for a mutual-learning model
 
 
 def test_hub_weights_load_from_a_prepopulated_cache(monkeypatch, tmp_path):
