@@ -56,7 +56,7 @@ OPTIM_WRAPPERS = Registry(
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['adaptcls.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor', parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=['adaptcls.engine'])
+    locations=['adaptcls.optim', 'adaptcls.engine'])
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=['adaptcls.engine'])
 

@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
+from adaptcls.optim import OptimizerStateLayoutError
 from adaptcls.utils import install_checkpoint_safety
 from .work_dir_guard import claim_work_dir
 
@@ -45,7 +46,11 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
         runner = Runner.from_cfg(cfg)
         if lr_search_summary:  # RunSummaryHook copies it into summary.json
             runner.message_hub.update_info('summary/lr_search', lr_search_summary)
-        runner.train()
+        try:
+            runner.train()
+        except OptimizerStateLayoutError as error:  # the optimizer cannot name the checkpoint itself
+            raise OptimizerStateLayoutError(f'cannot resume from {cfg.load_from or "the latest checkpoint of "}'
+                                            f'{"" if cfg.load_from else cfg.work_dir}: {error}') from error
     finally:
         if lock is not None:
             lock.close()  # releases the lock

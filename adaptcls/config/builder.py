@@ -9,7 +9,7 @@ from mmengine.config import Config
 from adaptcls.models.config_nodes import switch_off_pretraining
 from adaptcls.registry import adaptcls_scope
 from .class_balance import apply_class_balance, class_count_report
-from .config_checks import check_config_keys, check_training_values
+from .config_checks import check_config_keys, check_pretrained_weights, check_training_values
 from .data_splits import resolve_data_splits
 from .config_utils import (avoid_single_image_batch, infer_num_classes, load_config, prepare_distributed,
                            set_data_root, set_input_size, set_max_epochs, training_labels)
@@ -78,7 +78,9 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         cfg.merge_from_dict(dict(cfg_options))
     check_config_keys(cfg, for_training=mode in TRAINING_MODES)
     if mode == 'train':
-        check_training_values(cfg)
+        check_training_values(cfg)  # and the pretrained weights
+    elif mode == 'search':
+        check_pretrained_weights(cfg)
     cfg.launcher = launcher
     cfg.work_dir = work_dir or (cfg.get('work_dir') if mode in TRAINING_MODES else None) or default_work_dir(
         config_path, mode)

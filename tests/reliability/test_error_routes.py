@@ -195,7 +195,7 @@ ROUTES: Dict[str, Tuple[str, Route]] = {
     'deploy export: bare checkpoint of another backbone': ('deploy', Route(
         lambda user, tmp: ['export', user['config'], _model_checkpoint(user, tmp, OTHER_BACKBONE, with_meta=False),
                            '--out', f'{tmp}/e', '--data-root', user['data']],
-        'model.pth" does not match the model of config', also=(FIRST_OTHER_SHAPE, 'Pass the config'))),
+        'model.pth" does not fit the model of', also=(FIRST_OTHER_SHAPE, 'use the config it was trained with'))),
     'deploy export: missing checkpoint': ('deploy', Route(
         lambda user, tmp: ['export', user['config'], f'{tmp}/none.pth', '--out', f'{tmp}/e'], 'does not exist')),
 }

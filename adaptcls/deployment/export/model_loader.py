@@ -8,6 +8,7 @@ from mmengine.config import Config
 from torch import nn
 
 from adaptcls.config import build_config
+from adaptcls.config.checkpoint_checks import check_weights_fit
 from adaptcls.models.config_nodes import check_model_fingerprint, iter_config_dicts
 from adaptcls.registry import MODELS, adaptcls_scope
 from adaptcls.utils import load_checkpoint_file
@@ -111,6 +112,7 @@ def load_classifier(config_path: str, checkpoint_path: str,
 def _build_and_load(cfg: Config, state_dict: dict, config_path: str, checkpoint_path: str) -> nn.Module:
     with adaptcls_scope():
         model = MODELS.build(cfg.model)
+    check_weights_fit(model, state_dict, checkpoint_path, config_path)  # names the weights and the likely cause
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:

@@ -3,6 +3,9 @@
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.013, momentum=0.9, weight_decay=5e-4),
+    # Without a paramwise_cfg there is one parameter group; a config that adds one gets a group per set of
+    # hyper-parameters, as in sam_plateau_v2.py, instead of mmengine's one per parameter.
+    constructor='MergedGroupsOptimWrapperConstructor',
 )
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=200, eta_min=0.0, by_epoch=True, begin=0, end=200,
