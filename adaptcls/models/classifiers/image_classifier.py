@@ -10,7 +10,7 @@ from adaptcls.optim import closure_train_step
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
 from .backbone_head import BackboneHead
-from .utils import build_module
+from .utils import build_module, use_channels_last
 
 FORWARD_MODES = ('tensor', 'loss', 'predict')
 
@@ -25,18 +25,23 @@ class ImageClassifier(BaseModel):
         data_preprocessor (dict | nn.Module, optional): the data preprocessor or its config.
             Defaults to None, which means ``dict(type='ClsDataPreprocessor')`` (ImageNet mean/std).
         init_cfg (dict, optional): mmengine initialisation config. Defaults to None.
+        channels_last (bool): weights and batches in NHWC memory format (:func:`use_channels_last`).
+            Defaults to False.
     """
 
     def __init__(self,
                  backbone: Union[dict, nn.Module],
                  head: Union[dict, nn.Module],
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 channels_last: bool = False) -> None:
         super().__init__(
             data_preprocessor=build_module(data_preprocessor or dict(type='ClsDataPreprocessor')),
             init_cfg=init_cfg)
         self.backbone = build_module(backbone)
         self.head = build_module(head)
+        if channels_last:
+            use_channels_last(self)
 
     @property
     def num_classes(self) -> int:

@@ -12,7 +12,7 @@ from adaptcls.structures import ClsDataSample
 from ..losses import KLDivergenceLoss
 from .backbone_head import BackboneHead
 from .image_classifier import FORWARD_MODES
-from .utils import build_module
+from .utils import build_module, use_channels_last
 
 
 @MODELS.register_module()
@@ -44,6 +44,8 @@ class MutualLearningClassifier(BaseModel):
         data_preprocessor (dict | nn.Module, optional): the data preprocessor or its config; both
             students see its output. Defaults to None, which means ``dict(type='ClsDataPreprocessor')``.
         init_cfg (dict, optional): mmengine initialisation config. Defaults to None.
+        channels_last (bool): weights and batches in NHWC memory format (:func:`use_channels_last`).
+            Defaults to False.
 
     Examples:
         >>> model = dict(
@@ -59,7 +61,8 @@ class MutualLearningClassifier(BaseModel):
                  slow: dict,
                  kl_weight: float = 1.0,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 channels_last: bool = False) -> None:
         if kl_weight < 0:
             raise ValueError(f'MutualLearningClassifier: kl_weight must be at least 0, got {kl_weight}.')
         super().__init__(
@@ -72,6 +75,8 @@ class MutualLearningClassifier(BaseModel):
                              f'classes and the slow head {self.slow.head.num_classes}; set the same '
                              'num_classes in model.fast.head and model.slow.head.')
         self.kl_loss = KLDivergenceLoss(loss_weight=kl_weight)
+        if channels_last:
+            use_channels_last(self)
 
     @property
     def num_classes(self) -> int:

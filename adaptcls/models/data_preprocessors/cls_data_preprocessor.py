@@ -23,13 +23,17 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
         batch_augments (list[dict], optional): configs of callables
             ``(inputs, data_samples) -> (inputs, data_samples)`` built from ``MODELS`` and applied in
             order to the normalised batch, in training only. Defaults to None.
+        channels_last (bool): hand the batch on in NHWC memory format (``torch.channels_last``), for a model whose
+            weights are in it too (the classifiers' ``channels_last``). Defaults to False.
     """
 
     def __init__(self,
                  mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375),
-                 batch_augments: Optional[List[dict]] = None) -> None:
+                 batch_augments: Optional[List[dict]] = None,
+                 channels_last: bool = False) -> None:
         super().__init__()
+        self.channels_last = channels_last
         if len(mean) != len(std):
             raise ValueError(f'ClsDataPreprocessor: mean {tuple(mean)} and std {tuple(std)} must have one '
                              'value per channel each.')
@@ -50,6 +54,8 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
             raise ValueError(f'Images have {images.shape[1]} channels, but mean/std have '
                              f'{self.mean.shape[1]} values; LoadImage should produce 3-channel RGB images.')
         inputs = (images.float() - self.mean) / self.std
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         data_samples = data.get('data_samples')
         if training:
             for augment in self.batch_augments:
