@@ -132,8 +132,10 @@ class SAMOptimWrapper(MixedPrecisionMixin, OptimWrapper):
         params = self._params_with_grad()
         inverse_scale = 1.0 if self.loss_scaler is None else 1.0 / self.loss_scaler.get_scale()
         ascent_directions = [self._scale_by_weight(param, param.grad * inverse_scale) for param in params]
-        grad_norm = torch.linalg.vector_norm(
-            torch.stack([torch.linalg.vector_norm(direction) for direction in ascent_directions]))
+        # sorted, so that the sum does not depend on how the parameters are grouped (merged or per-parameter groups
+        # give the same e(w) bit for bit)
+        grad_norm = torch.linalg.vector_norm(torch.sort(
+            torch.stack([torch.linalg.vector_norm(direction) for direction in ascent_directions])).values)
         if self.loss_scaler is not None and not torch.isfinite(grad_norm):
             scale = self.loss_scaler.get_scale()
             self.loss_scaler.update(scale * self.loss_scaler.get_backoff_factor())
