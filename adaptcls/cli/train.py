@@ -68,9 +68,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="start afresh in a work dir that holds a previous run's checkpoints and summary: "
                         'they are moved into WORK_DIR/replaced_<date>_<time>/ first (without this option such a '
                         'work dir is refused unless --resume)')
-    parser.add_argument('--amp', nargs='?', const='auto', choices=('auto', 'bf16', 'fp16'), metavar='bf16|fp16',
-                        help='mixed precision (SAM included: both passes under autocast): bf16 (CPU and GPU) or '
-                        'fp16 with a gradient scaler (GPU); a bare --amp: fp16 on a GPU, bf16 on a CPU')
+    parser.add_argument('--amp', nargs='?', const='auto', choices=('auto', 'bf16', 'fp16'), metavar='auto|bf16|fp16',
+                        help='mixed precision (SAM included: both passes under autocast): bf16 (CPU and GPU), fp16 '
+                        'with a gradient scaler (GPU), or auto (a bare --amp): bf16 if a probe before training '
+                        'measures it faster on this machine, else fp32')
     parser.add_argument('--seed', type=int, help='random seed (overrides randomness.seed)')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic algorithms (slower; for exact reproducibility)')
@@ -113,7 +114,7 @@ def build_train_config(args: argparse.Namespace) -> Config:
                        max_epochs=args.epochs)
     add_vis_backends(cfg, args.vis or ())
     if args.amp:
-        enable_amp(cfg, None if args.amp == 'auto' else args.amp)
+        enable_amp(cfg, args.amp)
     if args.seed is not None:
         cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
     if args.deterministic:

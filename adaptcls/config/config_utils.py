@@ -186,9 +186,8 @@ PLAIN_WRAPPERS = ('OptimWrapper', 'AmpOptimWrapper')
 """mmengine's wrappers, replaced by :data:`AMP_WRAPPER` (mmengine's ``AmpOptimWrapper`` refuses to run on a CPU)."""
 
 
-def default_amp_dtype() -> str:
-    """A bare ``--amp``: fp16 (with a gradient scaler) on a CUDA GPU, bf16 on a CPU."""
-    return 'fp16' if torch.cuda.is_available() else 'bf16'
+AUTO_PRECISION_HOOK = dict(type='AutoPrecisionHook')
+"""Resolves ``amp_dtype='auto'`` before training (configs/_base_/default_runtime.py has it too)."""
 
 
 def enable_amp(cfg: Config, amp_dtype: Optional[str] = None) -> None:
@@ -197,14 +196,17 @@ def enable_amp(cfg: Config, amp_dtype: Optional[str] = None) -> None:
 
     Args:
         cfg (Config): the training config.
-        amp_dtype (str, optional): 'bf16' or 'fp16' (or 'bfloat16', 'float16'). Defaults to None:
-            :func:`default_amp_dtype`.
+        amp_dtype (str, optional): 'bf16' or 'fp16' (or 'bfloat16', 'float16'), or 'auto': bf16 where
+            ``AutoPrecisionHook`` measures it faster on this machine before training, else fp32. Defaults to None
+            ('auto').
 
     Raises:
         ValueError: an unknown dtype, fp16 without a CUDA GPU, or an optim wrapper that cannot run autocast.
     """
     from adaptcls.optim import amp_dtype_name
-    name = amp_dtype_name(amp_dtype or default_amp_dtype())
+    from adaptcls.optim.mixed_precision import AUTO_AMP
+    amp_dtype = amp_dtype or AUTO_AMP
+    name = AUTO_AMP if amp_dtype == AUTO_AMP else amp_dtype_name(amp_dtype)
     if name == 'float16' and not torch.cuda.is_available():
         raise ValueError('fp16 mixed precision needs a CUDA GPU (on a CPU fp16 is emulated and slow); use --amp bf16 '
                          '(optim_wrapper.amp_dtype=bfloat16) on a CPU.')
@@ -217,6 +219,8 @@ def enable_amp(cfg: Config, amp_dtype: Optional[str] = None) -> None:
         raise ValueError(f'--amp: optim_wrapper type {wrapper_type!r} has no mixed precision; use one of '
                          f'{WRAPPERS_WITH_AMP + PLAIN_WRAPPERS}.')
     wrapper.amp_dtype = name
+    if name == AUTO_AMP:
+        cfg.setdefault('default_hooks', ConfigDict()).setdefault('auto_precision', dict(AUTO_PRECISION_HOOK))
     if name == 'float16':
         wrapper.setdefault('loss_scale', 'dynamic')
 

@@ -22,6 +22,8 @@ AMP_DTYPES = {'bfloat16': torch.bfloat16, 'float16': torch.float16}
 """``amp_dtype`` values (``--amp bf16`` / ``fp16``) and the autocast dtype of each."""
 AMP_ALIASES = {'bf16': 'bfloat16', 'fp16': 'float16'}
 """Short names of :data:`AMP_DTYPES` (the command line's)."""
+AUTO_AMP = 'auto'
+"""``amp_dtype='auto'``: fp32 until ``AutoPrecisionHook`` has timed bf16 against it on this machine."""
 LOSS_SCALER_KEY = 'loss_scaler'
 """The scaler's state in the wrapper's ``state_dict`` (mmengine's ``AmpOptimWrapper`` uses the same key)."""
 
@@ -52,12 +54,20 @@ class MixedPrecisionMixin:
     """
 
     def _init_mixed_precision(self, amp_dtype: Optional[str], loss_scale) -> None:
-        name = amp_dtype_name(amp_dtype)
-        self.amp_dtype = AMP_DTYPES[name] if name else None
+        self.requested_amp_dtype = amp_dtype
+        self.loss_scale = loss_scale
         self.device_type = _parameter_device(self.optimizer).type
         self.skipped_steps = 0
+        self.set_amp_dtype(None if amp_dtype == AUTO_AMP else amp_dtype)
+
+    def set_amp_dtype(self, amp_dtype: Optional[str]) -> None:
+        """Switches mixed precision to ``amp_dtype`` (None: fp32); ``'auto'`` is resolved by ``AutoPrecisionHook``
+        before training, which calls this."""
+        name = amp_dtype_name(amp_dtype)
+        self.amp_dtype = AMP_DTYPES[name] if name else None
         self.loss_scaler = None
         if self.amp_dtype == torch.float16:  # on a CPU it runs (slowly: tests), --amp fp16 asks for a GPU
+            loss_scale = self.loss_scale
             scaler_args = dict(init_scale=loss_scale) if isinstance(loss_scale, float) else (
                 dict(loss_scale) if isinstance(loss_scale, dict) else {})
             if not isinstance(loss_scale, (float, dict)) and loss_scale != 'dynamic':
@@ -128,7 +138,8 @@ class MixedPrecisionOptimWrapper(MixedPrecisionMixin, OptimWrapper):
     what ``--amp`` gives the configs without SAM (see :class:`MixedPrecisionMixin`).
 
     Args:
-        amp_dtype (str): 'bfloat16' / 'bf16' or 'float16' / 'fp16'. Defaults to 'bfloat16'.
+        amp_dtype (str): 'bfloat16' / 'bf16', 'float16' / 'fp16', or 'auto' (bf16 where ``AutoPrecisionHook``
+            measures it faster, else fp32). Defaults to 'bfloat16'.
         loss_scale (str | float | dict): fp16's initial scale: 'dynamic', a float, or GradScaler arguments.
             Defaults to 'dynamic'.
         **kwargs: ``OptimWrapper``'s arguments (optimizer, clip_grad, accumulative_counts).

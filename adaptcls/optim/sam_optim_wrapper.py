@@ -47,8 +47,9 @@ class SAMOptimWrapper(MixedPrecisionMixin, OptimWrapper):
         rho (float): radius of the neighbourhood in which the loss is maximised. Defaults to 0.05.
         adaptive (bool): use ASAM's scale-invariant neighbourhood. Defaults to False.
         eps (float): added to the gradient norm to avoid a division by zero. Defaults to 1e-12.
-        amp_dtype (str, optional): mixed precision: 'bfloat16' / 'bf16' (CPU and GPU) or 'float16' / 'fp16' (GPU,
-            with a gradient scaler). Defaults to None (fp32).
+        amp_dtype (str, optional): mixed precision: 'bfloat16' / 'bf16' (CPU and GPU), 'float16' / 'fp16' (GPU,
+            with a gradient scaler), or 'auto' (bf16 where ``AutoPrecisionHook`` measures it faster on this machine,
+            else fp32). Defaults to None (fp32).
         loss_scale (str | float | dict): fp16's initial scale ('dynamic', a float, or GradScaler arguments).
             Defaults to 'dynamic'.
         **kwargs: passed to mmengine's ``OptimWrapper``, e.g. ``clip_grad=dict(max_norm=...)``,

@@ -118,3 +118,6 @@ def test_amp_on_the_configs():
             enable_amp(_config('effnet_lite0_baseline.py'), 'fp16')
     with pytest.raises(ValueError, match='must be one of'):
         enable_amp(_config('effnet_lite0_baseline.py'), 'int8')
+    auto = _config('effnet_lite0_adaptive.py')
+    enable_amp(auto)  # a bare --amp
+    assert auto.optim_wrapper.amp_dtype == 'auto' and auto.default_hooks.auto_precision.type == 'AutoPrecisionHook'
