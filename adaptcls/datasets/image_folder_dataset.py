@@ -2,12 +2,13 @@
 import os
 import re
 import stat
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from mmengine.dataset import BaseDataset
 
 from adaptcls.image_decoding import IMAGE_EXTENSIONS
 from adaptcls.registry import DATASETS
+from .image_cache import CacheSettings, ImageCache, fill_image_cache, subset_positions
 from .transforms.loading import LoadImage
 from .unreadable_images import check_policy, find_unreadable, report_skipped
 
@@ -76,6 +77,17 @@ class ImageFolderDataset(BaseDataset):
     a validation or test set too: its metrics are then computed without them). A class left
     with no readable image is an error.
 
+    RAM cache (``cache=dict(max_mb=2048, size=None)``, off by default;
+    ``adaptcls.datasets.image_cache``): when the dataset is built, before the DataLoader forks its
+    workers, the pipeline's deterministic head (``LoadImage`` and the ``Resize``/``CenterCrop``
+    steps right after it) runs once per image and its outputs are kept in a shared memory map that
+    the workers read; every later step, the random augmentation included, still runs on every
+    access, so the samples are the same as without the cache (``size`` trades a little of that
+    for speed and a bounded size per image). A data set that does not fit ``max_mb`` is not cached
+    (logged). The filling is logged and recorded under ``image_cache`` in summary.json. With
+    ``lazy_init=True`` call ``full_init()`` before the DataLoader starts, or every worker fills
+    a cache of its own.
+
     Args:
         data_root (str): the dataset folder.
         data_prefix (str): sub-folder of ``data_root`` that holds this split's images, e.g.
@@ -92,19 +104,61 @@ class ImageFolderDataset(BaseDataset):
         indices (int | Sequence[int], optional): keep only these samples (an int keeps the
             first ones). Defaults to None.
         bad_images (str): 'error' or 'skip', see above. Defaults to 'error'.
+        cache (dict, optional): keep decoded images in RAM, see above; the keys are those of
+            :class:`~adaptcls.datasets.image_cache.CacheSettings` (``max_mb``: budget in MB,
+            default 2048; ``size``: resize decoded images before caching, ``'pipeline'`` for the
+            pipeline's Resize size, default None). None: no cache. Defaults to None.
     """
 
     def __init__(self, data_root: str, data_prefix: str = '', ann_file: str = '',
                  classes: ClassesArg = None, pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False, lazy_init: bool = False,
-                 indices: Optional[Union[int, Sequence[int]]] = None, bad_images: str = 'error') -> None:
+                 indices: Optional[Union[int, Sequence[int]]] = None, bad_images: str = 'error',
+                 cache: Optional[dict] = None) -> None:
         self.split_prefix = data_prefix
         self.bad_images = check_policy(bad_images)
+        self.cache_settings = CacheSettings.from_config(cache)
+        self.image_cache: Optional[ImageCache] = None
         self.explicit_classes = read_class_names(classes, data_root)
         metainfo = None if self.explicit_classes is None else dict(classes=self.explicit_classes)
         super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root,
                          data_prefix=dict(img_path=data_prefix), indices=indices,
                          pipeline=list(pipeline), test_mode=test_mode, lazy_init=lazy_init)
+
+    def full_init(self) -> None:
+        """mmengine's ``full_init`` (file list, subset, serialisation), then the RAM cache when configured."""
+        if self._fully_initialized:
+            return
+        super().full_init()
+        if self.cache_settings is not None:
+            self.image_cache = fill_image_cache(self.get_data_info, len(self), self.pipeline.transforms,
+                                                self.cache_settings, self.image_root)
+
+    def prepare_data(self, idx: int) -> Any:
+        """The pipeline's output for sample ``idx``; with a cache, its cached head is read instead of run."""
+        if self.image_cache is None:
+            return super().prepare_data(idx)
+        results = self.get_data_info(idx)
+        results.update(self.image_cache.get(idx))
+        for step in self.pipeline.transforms[self.image_cache.num_steps:]:
+            results = step(results)
+            if results is None:
+                return None
+        return results
+
+    def get_subset_(self, indices: Union[int, Sequence[int]]) -> None:
+        """mmengine's in-place subset; the cache keeps the same images."""
+        positions = None if self.image_cache is None else subset_positions(indices, len(self))
+        super().get_subset_(indices)
+        if positions is not None:
+            self.image_cache = self.image_cache.subset(positions)
+
+    def get_subset(self, indices: Union[int, Sequence[int]]) -> 'ImageFolderDataset':
+        """mmengine's subset copy; it shares this dataset's cache, re-indexed."""
+        subset = super().get_subset(indices)
+        if self.image_cache is not None:
+            subset.image_cache = self.image_cache.subset(subset_positions(indices, len(self)))
+        return subset
 
     @property
     def image_root(self) -> str:

@@ -34,6 +34,7 @@ def build_image_dataset(dataset_cfg: dict, input_size: Tuple[int, int]):
         input_size (tuple[int, int]): (height, width) to resize to.
     """
     pipeline = [dict(type='LoadImage'), dict(type='Resize', size=tuple(input_size))]
+    dataset_cfg = {key: value for key, value in dataset_cfg.items() if key != 'cache'}  # images read once here
     return _build_dataset(dict(dataset_cfg, pipeline=pipeline, test_mode=True))
 
 
