@@ -8,6 +8,7 @@
 See docs/deployment.md.
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -93,7 +94,8 @@ def _add_evaluate(commands) -> None:
     parser.add_argument('--precision-hint', choices=PRECISION_HINTS,
                         help='OpenVINO INFERENCE_PRECISION_HINT (default: the device\'s; CPUs with BF16 '
                              'run FP32 IRs in bf16)')
-    parser.add_argument('--out', help='also write the metrics to this JSON file')
+    parser.add_argument('--out', metavar='FILE.json | -',
+                        help='also write the metrics to this JSON file (-: the JSON on stdout, the log on stderr)')
     parser.add_argument('--confusion-matrix', nargs='?', const=True, metavar='FILE.png',
                         help='also write the confusion matrix as a PNG (rows: true class, colours: row '
                              'fractions) and its counts as FILE.json (default FILE: '
@@ -117,8 +119,23 @@ def export(args: argparse.Namespace) -> None:
                             calibration_seed=args.calib_seed, input_size=args.input_size,
                             data_root=args.data_root, verify_images=args.verify_images)
     summary = export_checkpoint(args.config, args.checkpoint, args.out, options)
-    print(json.dumps(dict(verification=summary['verification'], int8=summary.get('int8'),
-                          complexity=summary['complexity']), indent=2))
+    print('\n'.join(export_lines(summary, args.out)))
+
+
+def export_lines(summary: dict, out_dir: str) -> list:
+    """A few lines for a person about an export (export.json has every figure)."""
+    lines = [f'Exported to {out_dir}: {", ".join(summary["files"])}']
+    for name, check in summary['verification'].items():
+        lines.append(f'  {name} vs PyTorch on {check["images"]} validation images: top-1 agreement '
+                     f'{check["top1_agreement"]:.4f}, max abs difference {check["max_abs_diff"]:.3g}')
+    int8 = summary.get('int8')
+    if int8:
+        lines.append(f'  val top-1 ({int8["val_images"]} images): FP32 IR {int8["fp32_top1"]:.4f}, INT8 IR '
+                     f'{int8["int8_top1"]:.4f}')
+    complexity = summary['complexity']
+    lines.append(f'  {complexity["params"]:,} parameters, {complexity["gmacs"]:.4f} GMACs; every figure: '
+                 f'{os.path.join(out_dir, "export.json")}')
+    return lines
 
 
 def benchmark(args: argparse.Namespace) -> None:
@@ -178,18 +195,26 @@ def evaluate(args: argparse.Namespace) -> None:
     from adaptcls.deployment.runtime.ir_evaluation import evaluate_ir
     from adaptcls.evaluation.confusion_matrix_report import check_png_path
     from adaptcls.utils import atomic_write_json
-    check_output_file(args.out)
+    if args.out != '-':
+        check_output_file(args.out)
     config = {'INFERENCE_PRECISION_HINT': args.precision_hint} if args.precision_hint else None
     confusion_png = args.confusion_matrix
     if confusion_png is True:
         confusion_png = os.path.splitext(args.model)[0] + '_confusion_matrix.png'
     elif confusion_png:
         check_png_path(confusion_png, '--confusion-matrix')
-    result = evaluate_ir(args.model, args.data_root, args.split, args.device, config,
-                         confusion_matrix_file=confusion_png)
-    print(json.dumps(result, indent=2))
+    json_on_stdout = args.out == '-'
+    with contextlib.redirect_stdout(sys.stderr) if json_on_stdout else contextlib.nullcontext():
+        result = evaluate_ir(args.model, args.data_root, args.split, args.device, config,
+                             confusion_matrix_file=confusion_png)
+    if json_on_stdout:
+        print(json.dumps(result, indent=2))
+        return
+    print(f'Evaluate ({result["images"]} images of {result["data"]}): ' + ', '.join(
+        f'{name} {value:.4f}' for name, value in result['metrics'].items() if isinstance(value, float)))
     if args.out:
         atomic_write_json(args.out, result)
+        print(f'Metrics written to {args.out}')
 
 
 COMMANDS = dict(export=export, benchmark=benchmark, predict=predict, evaluate=evaluate)

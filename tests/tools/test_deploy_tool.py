@@ -49,7 +49,15 @@ def test_evaluate_prints_metrics_and_writes_json(exported, tmp_path, capsys):
              '--out', str(out))
     metrics = json.loads(out.read_text())['metrics']
     assert metrics['top1'] > 0.8 and metrics['top5'] >= metrics['top1'] and 0 < metrics['mAP'] <= 1
-    assert '"top1"' in capsys.readouterr().out
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith('Evaluate (')]
+    assert len(printed) == 1 and f'top1 {metrics["top1"]:.4f}' in printed[0]  # one line for a person, not JSON
+
+
+def test_evaluate_out_dash_prints_only_the_json(exported, capsys):
+    run_tool(DEPLOY, 'evaluate', os.path.join(exported['out'], 'model.xml'), '--data-root', exported['data_root'],
+             '--out', '-')
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)['metrics']['top1'] > 0.8 and '[evaluate]' in captured.err
 
 
 def test_evaluate_writes_a_confusion_matrix_that_agrees_with_top1(exported, tmp_path):
