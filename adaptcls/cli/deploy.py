@@ -158,7 +158,8 @@ def benchmark(args: argparse.Namespace) -> None:
 
 def predict(args: argparse.Namespace) -> None:
     """Classifies every image of the inputs in batches; an unreadable file gets its error line and the rest go on
-    (exit status 2 when none could be classified). Table and CSV output to the console is printed batch by batch."""
+    (then exit status 2 at the end, with one error line counting them). Table and CSV output to the console is
+    printed batch by batch."""
     from adaptcls.apis import Classifier
     from adaptcls.deployment.runtime.prediction import format_predictions
     from adaptcls.image_decoding import IMAGE_EXTENSIONS
@@ -183,12 +184,9 @@ def predict(args: argparse.Namespace) -> None:
     if not predictions:
         raise ValueError(f'no image files in {" ".join(args.images)} (extensions: {", ".join(IMAGE_EXTENSIONS)}).')
     failed = [item for item in predictions if item.error]
-    if failed:
-        print(f'{len(failed)} of {len(predictions)} files could not be read (their error is in the output).',
-              file=sys.stderr)
-    if len(failed) == len(predictions):
-        raise ValueError(f'none of the {len(predictions)} files could be classified; first: {failed[0].path}: '
-                         f'{failed[0].error}')
+    if failed:  # the others are in the output; the exit status says that not all were
+        raise ValueError(f'{len(failed)} of {len(predictions)} files could not be read (each has its error in the '
+                         f'output; the others were classified); first: {failed[0].path}: {failed[0].error}')
 
 
 def evaluate(args: argparse.Namespace) -> None:
