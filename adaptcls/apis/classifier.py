@@ -12,7 +12,6 @@ Example::
 """
 import json
 import os.path as osp
-from itertools import islice
 from typing import Callable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
@@ -102,13 +101,8 @@ class Classifier:
         """:meth:`predict` as a generator, for any number of images: results come batch by batch."""
         items = _items(inputs)
         in_memory = {name: image for name, image in items if image is not None}
-        names = iter(name for name, _ in items)
-        while True:
-            chunk = list(islice(names, batch_size))
-            if not chunk:
-                return
-            yield from predict_files(chunk, lambda name: self._read(name, in_memory), self.probabilities,
-                                     self.labels, topk, batch_size)
+        yield from predict_files([name for name, _ in items], lambda name: self._read(name, in_memory),
+                                 self.probabilities, self.labels, topk, batch_size)
 
     def _read(self, name: str, in_memory: dict) -> np.ndarray:
         image = in_memory.get(name)

@@ -1,6 +1,8 @@
 """Command-line option parsing shared by the tools."""
+import contextlib
 import os
-from typing import Optional
+import sys
+from typing import ContextManager, Optional
 
 from mmengine.config import DictAction
 
@@ -26,3 +28,13 @@ def check_output_file(path: Optional[str], option: str = '--out') -> None:
     if path and os.path.isdir(path):
         raise IsADirectoryError(f'{option} "{path}" is a folder; give a file path, e.g. '
                                 f'{os.path.join(path, "metrics.json")}.')
+
+
+JSON_TO_STDOUT = '-'
+"""``--out -``: the JSON result on stdout, everything else (mmengine's log, progress, notes) on stderr."""
+
+
+def log_to_stderr(out: Optional[str]) -> ContextManager:
+    """With ``--out -``, sends what the work prints on stdout (and the loggers it creates) to stderr, so that
+    stdout carries only the JSON printed after it; any other ``--out`` changes nothing."""
+    return contextlib.redirect_stdout(sys.stderr) if out == JSON_TO_STDOUT else contextlib.nullcontext()

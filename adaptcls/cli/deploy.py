@@ -8,12 +8,10 @@
 See docs/deployment.md.
 """
 import argparse
-import contextlib
 import json
 import os
-import sys
 
-from adaptcls.cli.cli_options import check_output_file
+from adaptcls.cli.cli_options import JSON_TO_STDOUT, check_output_file, log_to_stderr
 from adaptcls.deployment.runtime.prediction import FORMAT_ALIASES, OUTPUT_FORMATS, Prediction
 
 PRECISION_HINTS = ('f32', 'bf16', 'f16')
@@ -193,7 +191,7 @@ def evaluate(args: argparse.Namespace) -> None:
     from adaptcls.deployment.runtime.ir_evaluation import evaluate_ir
     from adaptcls.evaluation.confusion_matrix_report import check_png_path
     from adaptcls.utils import atomic_write_json
-    if args.out != '-':
+    if args.out != JSON_TO_STDOUT:
         check_output_file(args.out)
     config = {'INFERENCE_PRECISION_HINT': args.precision_hint} if args.precision_hint else None
     confusion_png = args.confusion_matrix
@@ -201,11 +199,10 @@ def evaluate(args: argparse.Namespace) -> None:
         confusion_png = os.path.splitext(args.model)[0] + '_confusion_matrix.png'
     elif confusion_png:
         check_png_path(confusion_png, '--confusion-matrix')
-    json_on_stdout = args.out == '-'
-    with contextlib.redirect_stdout(sys.stderr) if json_on_stdout else contextlib.nullcontext():
+    with log_to_stderr(args.out):
         result = evaluate_ir(args.model, args.data_root, args.split, args.device, config,
                              confusion_matrix_file=confusion_png)
-    if json_on_stdout:
+    if args.out == JSON_TO_STDOUT:
         print(json.dumps(result, indent=2))
         return
     print(f'Evaluate ({result["images"]} images of {result["data"]}): ' + ', '.join(

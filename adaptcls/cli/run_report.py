@@ -6,7 +6,7 @@ from typing import List, Mapping
 from adaptcls.engine.hooks.atomic_checkpoint_hook import BEST_ALIAS
 
 
-def run_report(summary: Mapping, config_file: str, summary_file: str) -> str:
+def run_report(summary: Mapping, config_file: str, summary_file: str, export_hint: bool = True) -> str:
     """A few lines for a person: best top-1 and mAP and their epoch, why training stopped, the learning rate
     and what choosing it cost, where the model is, and the command that exports it.
 
@@ -14,6 +14,7 @@ def run_report(summary: Mapping, config_file: str, summary_file: str) -> str:
         summary (Mapping): the run's summary.json.
         config_file (str): the config the run trained (for the export command).
         summary_file (str): the path of summary.json.
+        export_hint (bool): end with the export command (not when ``--export`` exported already). Defaults to True.
     """
     metrics = summary.get('best_metrics') or {}
     lines: List[str] = []
@@ -39,7 +40,9 @@ def run_report(summary: Mapping, config_file: str, summary_file: str) -> str:
         else:
             lines.append(f'Model: {checkpoint}')
         export_dir = osp.join(osp.dirname(checkpoint), 'export')
-        lines.append('Export it (ONNX, OpenVINO FP32 + INT8): python tools/deploy.py export '
-                     f'{shlex.quote(config_file)} {shlex.quote(checkpoint)} --out {shlex.quote(export_dir)} --int8')
+        if export_hint:
+            lines.append('Export it (ONNX, OpenVINO FP32 + INT8): python tools/deploy.py export '
+                         f'{shlex.quote(config_file)} {shlex.quote(checkpoint)} --out {shlex.quote(export_dir)} '
+                         '--int8')
     lines.append(f'Every figure: {summary_file}')
     return '\n'.join(lines)

@@ -5,16 +5,14 @@ folder by default), and writes them as JSON with --out FILE (``--out -``: the JS
 stderr, for pipes). --confusion-matrix also writes the confusion matrix as a PNG (and its counts as JSON next to it).
 """
 import argparse
-import contextlib
 import json
 import os.path as osp
-import sys
 from typing import Mapping, Optional, Union
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from adaptcls.cli.cli_options import CfgOptionsAction, check_output_file
+from adaptcls.cli.cli_options import JSON_TO_STDOUT, CfgOptionsAction, check_output_file, log_to_stderr
 from adaptcls.config import build_config, load_checked_checkpoint
 from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
 from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
@@ -25,8 +23,6 @@ from adaptcls.utils import atomic_write_json
 
 CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
 """File name of --confusion-matrix without a FILE, in the work dir."""
-STDOUT = '-'
-"""``--out -``: the JSON result on stdout, everything else (mmengine's log, notes) on stderr."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,16 +56,14 @@ def main(argv=None) -> None:
             continue  # downloaded, then loaded weights-only (adaptcls.utils.checkpoint_safety)
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file "{path}" does not exist.')
-    json_on_stdout = args.out == STDOUT
-    if not json_on_stdout:
+    if args.out != JSON_TO_STDOUT:
         check_output_file(args.out)
-    json_stream = sys.stdout
-    with contextlib.redirect_stdout(sys.stderr) if json_on_stdout else contextlib.nullcontext():
+    with log_to_stderr(args.out):
         result = evaluate(args)  # mmengine's logger, built in here, writes to stderr under the redirect
     if result is None:  # ranks > 0 of a distributed run
         return
-    if json_on_stdout:
-        print(json.dumps(result, indent=2), file=json_stream)
+    if args.out == JSON_TO_STDOUT:
+        print(json.dumps(result, indent=2))
         return
     print(metrics_summary(result['metrics']))
     if args.out:

@@ -131,11 +131,10 @@ def main(argv=None) -> None:
     summary = train(cfg, overwrite=args.overwrite, auto_lr=args.auto_lr, no_auto_lr=args.no_auto_lr)
     if summary is None:
         return
-    report = run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE))
+    report = run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE), export_hint=not args.export)
     if not args.export:
         print('\n' + report)
         return
     delivery = deliver(args.config, cfg.work_dir, args.data_root)
     report_file = write_report(cfg.work_dir, args.config, summary, delivery)
-    training_lines = [line for line in report.splitlines() if not line.startswith('Export it')]  # done below
-    print('\n'.join(['', *training_lines, *delivery_lines(delivery), f'Report: {report_file}']))
+    print('\n'.join(['', report, *delivery_lines(delivery), f'Report: {report_file}']))
