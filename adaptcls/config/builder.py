@@ -12,8 +12,7 @@ from .class_balance import apply_class_balance, class_count_report
 from .config_checks import check_config_keys, check_pretrained_weights, check_training_values
 from .data_splits import resolve_data_splits
 from .config_utils import (avoid_single_image_batch, infer_num_classes, load_config, prepare_distributed,
-                           scanned_train_set, set_data_root, set_input_size, set_max_epochs,
-                           training_labels)
+                           set_data_root, set_input_size, set_max_epochs, training_labels)
 
 CONFIG_MODES = ('train', 'search', 'test', 'export')
 """What a config is built for: ``train`` (tools/train.py), ``search`` (tools/lr_search.py), ``test``
@@ -103,12 +102,11 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         switch_off_pretraining(cfg.model)
     if mode != 'export':
         prepare_distributed(cfg)
-        with adaptcls_scope():  # the training set's folders scanned once for all of these
-            train_set = scanned_train_set(cfg) if mode in TRAINING_MODES else None
-            infer_num_classes(cfg, train_set)
-            notes.append(avoid_single_image_batch(cfg, train_set) if mode == 'train' else None)
+        with adaptcls_scope():  # these scan the training set
+            infer_num_classes(cfg)
+            notes.append(avoid_single_image_batch(cfg) if mode == 'train' else None)
             if mode in TRAINING_MODES:
-                classes, labels = training_labels(cfg, train_set)
+                classes, labels = training_labels(cfg)
                 notes.extend(class_count_report(classes, labels) if mode == 'train' else [])
                 notes.append(apply_class_balance(cfg, cfg.get('class_balance'), labels, len(classes)))
     for note in filter(None, notes):  # before any logger exists: the user sees them first

@@ -116,7 +116,7 @@ def set_max_epochs(cfg: Config, max_epochs: int) -> None:
                 scheduler['T_max'] = max_epochs - scheduler.get('begin', 0)
 
 
-def infer_num_classes(cfg: Config, train_set=None) -> Optional[int]:
+def infer_num_classes(cfg: Config) -> Optional[int]:
     """Fills every ``num_classes=None`` in ``cfg.model`` from the training set's class list.
 
     Returns:
@@ -127,13 +127,13 @@ def infer_num_classes(cfg: Config, train_set=None) -> Optional[int]:
                if 'num_classes' in node and node['num_classes'] is None]
     if not holders:
         return None
-    num_classes = len((train_set if train_set is not None else scanned_train_set(cfg)).metainfo['classes'])
+    num_classes = len(_scanned_train_set(cfg).metainfo['classes'])
     for holder in holders:
         holder['num_classes'] = num_classes
     return num_classes
 
 
-def avoid_single_image_batch(cfg: Config, train_set=None) -> Optional[str]:
+def avoid_single_image_batch(cfg: Config) -> Optional[str]:
     """Sets ``train_dataloader.drop_last=True`` when each process's last training batch would hold one image.
 
     BatchNorm cannot normalise a batch of one image in training ("Expected more than 1 value per channel"), so a
@@ -148,7 +148,7 @@ def avoid_single_image_batch(cfg: Config, train_set=None) -> Optional[str]:
     loader = cfg.train_dataloader
     if loader.get('drop_last'):
         return None
-    images = len(train_set if train_set is not None else scanned_train_set(cfg))
+    images = len(_scanned_train_set(cfg))
     processes = int(os.environ.get('WORLD_SIZE', '1'))
     per_process = -(-images // processes)  # mmengine's DefaultSampler pads every process to the same count
     if per_process % loader.batch_size != 1:
@@ -159,18 +159,17 @@ def avoid_single_image_batch(cfg: Config, train_set=None) -> Optional[str]:
             'epoch).')
 
 
-def training_labels(cfg: Config, train_set=None) -> Tuple[Tuple[str, ...], List[int]]:
+def training_labels(cfg: Config) -> Tuple[Tuple[str, ...], List[int]]:
     """The class names of the config's training set and the class index of each of its images (the file list only:
     no image is decoded)."""
-    dataset = train_set if train_set is not None else scanned_train_set(cfg)
+    dataset = _scanned_train_set(cfg)
     return tuple(dataset.metainfo['classes']), [dataset.get_data_info(index)['gt_label']
                                                 for index in range(len(dataset))]
 
 
-def scanned_train_set(cfg: Config):
+def _scanned_train_set(cfg: Config):
     """The config's training set with no pipeline: its file list and classes, no image decoded (what
-    ``infer_num_classes``, ``avoid_single_image_batch`` and ``training_labels`` read; pass it to them to scan the
-    folders once)."""
+    ``infer_num_classes`` and ``avoid_single_image_batch`` read)."""
     from adaptcls.registry import DATASETS
     train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
     train_cfg['pipeline'] = []
