@@ -39,7 +39,7 @@ SCRIPTED_TABLE = [
     (9, 0.70, 0.60, 1e-4, 2e-4),  # bad 3 > patience: drop
     (10, 0.70, 0.58, 1e-4, 2e-4),
     (11, 0.70, 0.59, 1e-4, 2e-4),
-    (12, 0.70, 0.60, 5e-5, 1e-4),  # drop clamped to the floors; top1 count 1
+    (12, 0.70, 0.60, 5e-5, 1e-4),  # drop clamped to the floors; not counted (trained at the lr before)
     (13, 0.70, 0.65, 5e-5, 1e-4),  # top1 improves: count 0
     (14, 0.70, 0.64, 5e-5, 1e-4),  # count 1
     (15, 0.70, 0.65, 5e-5, 1e-4),  # plateau again, but at the floors: no drop; equal top1: count 2
@@ -143,10 +143,11 @@ RECIPE_TABLE = [
     (9, 2.2, 0.67, 3e-4, 6e-4),  # improved
     (10, 2.1, 0.66, 3e-4, 6e-4),  # bad 1
     (11, 2.0, 0.665, 3e-4, 6e-4),  # bad 2
-    (12, 1.9, 0.66, 3e-5, 6e-5),  # bad 3: drop onto the floors; early-stop count 1
-    (13, 1.8, 0.665, 3e-5, 6e-5),  # count 2: stop (not a third, empty drop first)
+    (12, 1.9, 0.66, 3e-5, 6e-5),  # bad 3: drop onto the floors; not counted (epoch 12 trained at 3e-4)
+    (13, 1.8, 0.665, 3e-5, 6e-5),  # the first epoch trained at the floors: early-stop count 1
+    (14, 1.7, 0.665, 3e-5, 6e-5),  # count 2: stop (not a third, empty drop first)
 ]
-RECIPE_STOP_EPOCH = 13
+RECIPE_STOP_EPOCH = 14
 
 
 def test_recipe_schedule_matches_table():
@@ -286,10 +287,10 @@ def test_mean_train_loss_is_reduced_over_ranks(tmp_path):
 # Real Runner: warmup 2 epochs (LinearLR), patience 1, early-stop patience 2, max_epochs 12
 # (forced epoch max(int(0.75 * 12), 4) = 9, never reached without a drop). The loss is flat from
 # epoch 3: drops at 5, 7, 9 (the last one clamped to the floors); top1 best 0.6 at epoch 6, so
-# evaluations 9 and 10 at the floors stop the run after epoch 10.
+# evaluations 10 and 11 (the first epochs trained at the floors) stop the run after epoch 11.
 RUNNER_LOSS = {epoch: 1.0 for epoch in range(1, 13)}
 RUNNER_TOP1 = {1: 0.1, 2: 0.2, 3: 0.3, 4: 0.4, 5: 0.5, **{epoch: 0.6 for epoch in range(6, 13)}}
-RUNNER_STOP_EPOCH = 10
+RUNNER_STOP_EPOCH = 11
 RUNNER_DROP_EPOCHS = [5, 7, 9]
 RUNNER_DROP_LRS = [[1e-3, 2e-3], [1e-4, 2e-4], [5e-5, 1e-4]]  # warmup ends at the base lrs
 RUNNER_FINAL_LRS = [0.01 / 200, 0.02 / 200]
@@ -396,7 +397,7 @@ def test_runner_stops_early_and_checkpoints_the_state(tmp_path):
         'early stopping: lr at minimum and top1 did not improve for 2 evaluations '
         '(best 0.6 at epoch 6)')
     assert not (tmp_path / 'run' / f'epoch_{RUNNER_STOP_EPOCH + 1}.pth').exists()
-    # epoch_10.pth is written before epoch 10's validation: one evaluation at the floors so far
+    # epoch_11.pth is written before epoch 11's validation: one counted evaluation at the floors so far
     checkpoint = load_checkpoint_file(tmp_path / 'run' / f'epoch_{RUNNER_STOP_EPOCH}.pth')
     state = checkpoint['adaptcls_hooks']['ReduceLROnPlateauV2']
     assert [drop['epoch'] for drop in state['lr_drops']] == RUNNER_DROP_EPOCHS
