@@ -28,6 +28,7 @@ workers' (``RUSAGE_CHILDREN`` once they have exited), steadier than wall time on
 Usage:
     OMP_NUM_THREADS=1 python benchmarks/ram_cache.py               # 5 rounds x 3 epochs, 3 training rounds
     OMP_NUM_THREADS=1 python benchmarks/ram_cache.py --quick       # 2 rounds x 2 epochs, 1 training round
+    OMP_NUM_THREADS=1 python benchmarks/ram_cache.py --upscale 320 --size 224 --out benchmarks/results/ram_cache_224px.json
 Writes benchmarks/results/ram_cache.json.
 """
 import argparse
@@ -87,6 +88,9 @@ def parse_args() -> argparse.Namespace:
                         help='class-folder data set (default: a seeded class-balanced subset of '
                              'shared/data/cifar10_6k, --train-per-class images per class)')
     parser.add_argument('--train-per-class', type=int, default=100, help='default data set (default: %(default)s)')
+    parser.add_argument('--upscale', type=int, default=None, metavar='PX',
+                        help='use a copy of the data set with every image upscaled to PX x PX and saved as a JPEG '
+                             '(quality 90): the decoding cost of photos of that size, e.g. 320 with --size 224')
     parser.add_argument('--size', type=int, default=64, help='input size in px, --img-size (default: %(default)s)')
     parser.add_argument('--max-mb', type=float, default=512.0, help='cache.max_mb of the cached side (default: 512)')
     parser.add_argument('--num-workers', type=int, default=None, help="DataLoader workers (default: the config's)")
@@ -297,6 +301,8 @@ def main() -> None:
     if args.data_root is None:
         args.data_root = bench_datasets.cifar10_subset(os.path.join(REPO, 'data'), args.train_per_class,
                                                        args.train_per_class)
+    if args.upscale:
+        args.data_root = bench_datasets.upscaled_jpegs(args.data_root, os.path.join(REPO, 'data'), args.upscale)
     warmed = warm_file_cache(args.data_root)
     with tempfile.TemporaryDirectory() as work_dir:
         def measure_loading(side: str, index: int) -> Dict:
@@ -330,9 +336,9 @@ def main() -> None:
     atomic_write_json(args.out, dict(
         command=command_line(), date=today(), machine=machine(), cpu_flags=cpu_flags(), note=args.note,
         goal_reduction=GOAL_REDUCTION,
-        settings=dict(config=args.config, data_root=os.path.relpath(args.data_root, REPO), size=args.size,
-                      max_mb=args.max_mb, sides=SIDES, num_workers=last['off']['num_workers'], rounds=args.rounds,
-                      epochs_per_round=args.epochs, train_rounds=args.train_rounds, seed=args.seed,
+        settings=dict(config=args.config, data_root=os.path.relpath(args.data_root, REPO), upscale=args.upscale,
+                      size=args.size, max_mb=args.max_mb, sides=SIDES, num_workers=last['off']['num_workers'],
+                      rounds=args.rounds, epochs_per_round=args.epochs, train_rounds=args.train_rounds, seed=args.seed,
                       torch_threads=torch.get_num_threads(), omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
                       threads_note=THREADS_NOTE, file_cache_warmed_bytes=warmed, quick=args.quick),
         data_loading=loading, training=training))
