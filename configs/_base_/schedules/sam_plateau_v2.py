@@ -35,7 +35,7 @@ custom_hooks = [
         min_lr_ratio=1 / 100,  # min lr of each param group = its initial lr / 100: two drops (the paper: 1/200)
         forced_drop_ratio=0.75,  # force one drop at 75% of max_epochs if none happened
         early_stop_metric='top1',
-        early_stop_patience=2,  # evaluations at min lr without a new best val top-1 (the paper: 5)
+        early_stop_patience=2,  # evaluations of epochs trained at min lr without a new best val top-1 (the paper: 5)
     ),
 ]
 # The loop re-runs a validation that a kill made a resumed run miss (docs/reliability.md).
