@@ -129,6 +129,9 @@ RECIPES: Dict[str, Recipe] = {
                                     'students) with EfficientNet-Lite0 students', edit=_mutual_lite0),
     'adaptive_train_loss_monitor': Recipe(ADAPTIVE, "adaptive with the paper's train-loss monitor for the drops",
                                           edit=lambda cfg: cfg.custom_hooks[0].update(monitor='train_loss')),
+    'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
+                                        '(ReduceLROnPlateauV2 smoothing 0.5)',
+                                        edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),
 }
 """recipe name -> Recipe. The first three are the benchmark's default rows."""
 LR_GRID = (0.0025, 0.005, 0.01, 0.02)

@@ -1,4 +1,5 @@
 """ReduceLROnPlateauV2 against hand-written schedules: scripted epochs, resume, DDP, Runner."""
+import copy
 import io
 import itertools
 import os
@@ -161,6 +162,79 @@ def test_recipe_schedule_matches_table():
     assert lrs_by_epoch[12] == [RECIPE_LRS[0] / 100, RECIPE_LRS[1] / 100]  # exactly the floors
     assert runner.message_hub.get_info('summary/stop_reason') == (
         'early stopping: lr at minimum and top1 did not improve for 2 evaluations (best 0.67 at epoch 9)')
+
+
+# Smoothed monitor (smoothing 0.5: s = 0.5 * s + 0.5 * top1), otherwise the recipe's rule and lrs. The raw top-1 of
+# epochs 5-7 never beats epoch 4's 0.66, so without smoothing the lr drops after epoch 7; the smoothed series still
+# rises there and drops only after its own plateau (epochs 8-10).
+SMOOTHED_HOOK_ARGS = dict(RECIPE_HOOK_ARGS, smoothing=0.5)
+SMOOTHED_TABLE = [
+    (1, 3.0, 0.50, 3e-3, 6e-3),  # warmup: not tracked
+    (2, 2.9, 0.60, 3e-3, 6e-3),  # warmup
+    (3, 2.8, 0.60, 3e-3, 6e-3),  # s = 0.60: best
+    (4, 2.7, 0.66, 3e-3, 6e-3),  # s = 0.63: improved
+    (5, 2.6, 0.62, 3e-3, 6e-3),  # s = 0.625: bad 1
+    (6, 2.5, 0.64, 3e-3, 6e-3),  # s = 0.6325: improved (raw: bad 2)
+    (7, 2.4, 0.65, 3e-3, 6e-3),  # s = 0.64125: improved (raw: bad 3, the unsmoothed rule drops here)
+    (8, 2.3, 0.64, 3e-3, 6e-3),  # s = 0.640625: bad 1
+    (9, 2.2, 0.64, 3e-3, 6e-3),  # s = 0.6403: bad 2
+    (10, 2.1, 0.64, 3e-4, 6e-4),  # s = 0.6402: bad 3: drop
+    (11, 2.0, 0.70, 3e-4, 6e-4),  # s = 0.6701: improved; raw 0.70 is the best for early stopping
+    (12, 1.9, 0.69, 3e-4, 6e-4),  # s = 0.6800: improved
+    (13, 1.8, 0.69, 3e-4, 6e-4),  # s = 0.6850: improved
+    (14, 1.7, 0.68, 3e-4, 6e-4),  # s = 0.6825: bad 1
+    (15, 1.6, 0.68, 3e-4, 6e-4),  # bad 2
+    (16, 1.5, 0.68, 3e-5, 6e-5),  # bad 3: drop onto the floors (not counted for early stopping)
+    (17, 1.4, 0.69, 3e-5, 6e-5),  # raw 0.69 < 0.70: early-stop count 1
+    (18, 1.3, 0.69, 3e-5, 6e-5),  # count 2: stop
+]
+SMOOTHED_STOP_EPOCH = 18
+
+
+def test_smoothed_monitor_schedule_matches_table():
+    hook = ReduceLROnPlateauV2(**SMOOTHED_HOOK_ARGS)
+    runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
+    start(hook, runner)
+    lrs_by_epoch, stop_epoch = run_epochs(hook, runner, SMOOTHED_TABLE)
+    assert stop_epoch == SMOOTHED_STOP_EPOCH
+    assert_lr_table(lrs_by_epoch, SMOOTHED_TABLE)
+    assert_drops(runner.message_hub.get_info('summary/lr_drops'), [(10, False, [3e-4, 6e-4]), (16, False, [3e-5, 6e-5])])
+    assert runner.message_hub.get_info('summary/lr_drops')[0]['reason'].startswith('smoothed top1 did not improve')
+    assert runner.message_hub.get_info('summary/stop_reason') == (
+        'early stopping: lr at minimum and top1 did not improve for 2 evaluations (best 0.7 at epoch 11)')
+
+
+def test_the_same_table_unsmoothed_drops_after_epoch_7():
+    hook = ReduceLROnPlateauV2(**RECIPE_HOOK_ARGS)
+    runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
+    start(hook, runner)
+    run_epochs(hook, runner, SMOOTHED_TABLE[:7])
+    assert [drop['epoch'] for drop in runner.message_hub.get_info('summary/lr_drops')] == [7]
+
+
+@pytest.mark.parametrize('save_epoch', [5, 12])
+def test_resume_keeps_the_smoothed_monitor(save_epoch):
+    hook = ReduceLROnPlateauV2(**SMOOTHED_HOOK_ARGS)
+    runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
+    start(hook, runner)
+    run_epochs(hook, runner, SMOOTHED_TABLE[:save_epoch])
+    checkpoint = dict(optimizer=runner.optim_wrapper.state_dict())
+    hook.before_save_checkpoint(runner, checkpoint)
+
+    resumed_hook = ReduceLROnPlateauV2(**SMOOTHED_HOOK_ARGS)
+    resumed_runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
+    resumed_hook.after_load_checkpoint(resumed_runner, copy.deepcopy(checkpoint))
+    resumed_runner.optim_wrapper.load_state_dict(checkpoint['optimizer'])
+    resumed_runner.epoch = save_epoch
+    start(resumed_hook, resumed_runner)
+    lrs_by_epoch, stop_epoch = run_epochs(resumed_hook, resumed_runner, SMOOTHED_TABLE[save_epoch:])
+    assert stop_epoch == SMOOTHED_STOP_EPOCH
+    assert_lr_table(lrs_by_epoch, SMOOTHED_TABLE[save_epoch:])
+
+
+def test_smoothing_outside_0_1_is_refused():
+    with pytest.raises(ValueError, match=r'smoothing=1 must be in \[0, 1\)'):
+        ReduceLROnPlateauV2(smoothing=1)
 
 
 @pytest.mark.parametrize('save_epoch', [2, 7, 14])
