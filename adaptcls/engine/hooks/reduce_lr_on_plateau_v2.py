@@ -155,10 +155,10 @@ class ReduceLROnPlateauV2(Hook):
             raise ValueError(f'ReduceLROnPlateauV2: factor={factor} must be in (0, 1).')
         if not 0 < min_lr_ratio <= 1:
             raise ValueError(f'ReduceLROnPlateauV2: min_lr_ratio={min_lr_ratio} must be in (0, 1].')
-        self.factor = factor
-        self.patience = patience
         if not 0 <= smoothing < 1:
             raise ValueError(f'ReduceLROnPlateauV2: smoothing={smoothing} must be in [0, 1).')
+        self.factor = factor
+        self.patience = patience
         self.threshold = threshold
         self.smoothing = smoothing
         self.min_lr_ratio = min_lr_ratio

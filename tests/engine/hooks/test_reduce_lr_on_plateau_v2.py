@@ -151,11 +151,17 @@ RECIPE_TABLE = [
 RECIPE_STOP_EPOCH = 14
 
 
-def test_recipe_schedule_matches_table():
-    hook = ReduceLROnPlateauV2(**RECIPE_HOOK_ARGS)
+def run_recipe_table(hook_args: dict, table) -> tuple:
+    """A fresh hook with ``hook_args`` on a runner with the recipe's lrs, driven through ``table``; returns the
+    runner, {epoch: lrs} and the stop epoch."""
+    hook = ReduceLROnPlateauV2(**hook_args)
     runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
     start(hook, runner)
-    lrs_by_epoch, stop_epoch = run_epochs(hook, runner, RECIPE_TABLE)
+    return (runner, *run_epochs(hook, runner, table))
+
+
+def test_recipe_schedule_matches_table():
+    runner, lrs_by_epoch, stop_epoch = run_recipe_table(RECIPE_HOOK_ARGS, RECIPE_TABLE)
     assert stop_epoch == RECIPE_STOP_EPOCH
     assert_lr_table(lrs_by_epoch, RECIPE_TABLE)
     assert_drops(runner.message_hub.get_info('summary/lr_drops'), [(7, False, [3e-4, 6e-4]), (12, False, [3e-5, 6e-5])])
@@ -192,10 +198,7 @@ SMOOTHED_STOP_EPOCH = 18
 
 
 def test_smoothed_monitor_schedule_matches_table():
-    hook = ReduceLROnPlateauV2(**SMOOTHED_HOOK_ARGS)
-    runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
-    start(hook, runner)
-    lrs_by_epoch, stop_epoch = run_epochs(hook, runner, SMOOTHED_TABLE)
+    runner, lrs_by_epoch, stop_epoch = run_recipe_table(SMOOTHED_HOOK_ARGS, SMOOTHED_TABLE)
     assert stop_epoch == SMOOTHED_STOP_EPOCH
     assert_lr_table(lrs_by_epoch, SMOOTHED_TABLE)
     assert_drops(runner.message_hub.get_info('summary/lr_drops'), [(10, False, [3e-4, 6e-4]), (16, False, [3e-5, 6e-5])])
@@ -205,10 +208,7 @@ def test_smoothed_monitor_schedule_matches_table():
 
 
 def test_the_same_table_unsmoothed_drops_after_epoch_7():
-    hook = ReduceLROnPlateauV2(**RECIPE_HOOK_ARGS)
-    runner = make_runner(RECIPE_MAX_EPOCHS, RECIPE_LRS)
-    start(hook, runner)
-    run_epochs(hook, runner, SMOOTHED_TABLE[:7])
+    runner, _, _ = run_recipe_table(RECIPE_HOOK_ARGS, SMOOTHED_TABLE[:7])
     assert [drop['epoch'] for drop in runner.message_hub.get_info('summary/lr_drops')] == [7]
 
 
