@@ -51,6 +51,9 @@ class AMSoftmaxHead(BaseModule):
             ``max(sqrt(2) * ln(C - 1), auto_scale_floor)`` (AdaCos's fixed scale with the recipe's
             floor). Defaults to 'auto'.
         auto_scale_floor (float): the smallest scale ``'auto'`` gives. Defaults to 3.0.
+        dropout (float): dropout probability on the feature before it is normalised, in [0, 1);
+            active in training only (the paper's auxiliary AM-Softmax model used 0.2). Defaults
+            to 0.0.
         loss (dict, optional): config of the loss applied to the margin logits, built from
             ``MODELS``. Defaults to None, which means ``dict(type='CrossEntropyLoss')``.
         init_cfg (dict, optional): mmengine initialisation config. Defaults to None: PyTorch's
@@ -66,20 +69,22 @@ class AMSoftmaxHead(BaseModule):
                  margin: float = 0.35,
                  scale: Union[float, str] = AUTO_SCALE,
                  auto_scale_floor: float = 3.0,
+                 dropout: float = 0.0,
                  loss: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        _check_arguments(num_classes, margin, scale)
+        _check_arguments(num_classes, margin, scale, dropout)
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.margin = float(margin)
         self.scale = auto_scale(num_classes, auto_scale_floor) if scale == AUTO_SCALE else float(scale)
+        self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(in_channels, num_classes, bias=False)
         self.loss_module = MODELS.build(loss or dict(type='CrossEntropyLoss'))
 
     def cosine(self, feats: Tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Returns the (N, num_classes) cosines between ``feats[-1]`` and the class weights."""
-        features = F.normalize(feats[-1], dim=1)
+        """Returns the (N, num_classes) cosines between ``feats[-1]`` (after dropout) and the class weights."""
+        features = F.normalize(self.dropout(feats[-1]), dim=1)
         weights = F.normalize(self.fc.weight, dim=1)
         return F.linear(features, weights).clamp(-1.0, 1.0)
 
@@ -110,13 +115,16 @@ class AMSoftmaxHead(BaseModule):
         return F.one_hot(targets, self.num_classes).to(cosine.dtype)
 
 
-def _check_arguments(num_classes: int, margin: float, scale: Union[float, str]) -> None:
+def _check_arguments(num_classes: int, margin: float, scale: Union[float, str], dropout: float) -> None:
     """Raises ValueError for an impossible head configuration, naming the key."""
     if num_classes < 2:
         raise ValueError(f'AMSoftmaxHead: num_classes must be at least 2, got {num_classes}; '
                          'set model.head.num_classes to the number of classes of the dataset.')
     if not 0.0 <= margin < 1.0:
         raise ValueError(f'AMSoftmaxHead: margin must be in [0, 1), got {margin}; the recipe uses 0.35.')
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f'AMSoftmaxHead: dropout must be in [0, 1), got {dropout}; set model.head.dropout '
+                         'to 0 (off) or a probability such as 0.2.')
     if scale == AUTO_SCALE:
         return
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:

@@ -48,6 +48,22 @@ def test_cosine_is_clamped_to_minus_one_one():
     assert torch.allclose(cosine[:4].diagonal(), torch.ones(4), atol=1e-6)
 
 
+def test_dropout_drops_feature_entries_in_training_only():
+    torch.manual_seed(0)
+    head = AMSoftmaxHead(num_classes=4, in_channels=64, dropout=0.5)
+    feats = (torch.rand(8, 64) + 0.5, )
+    undropped = F.linear(F.normalize(feats[0]), F.normalize(head.fc.weight)).clamp(-1, 1)
+    assert torch.allclose(head.eval().cosine(feats), undropped, atol=1e-6)
+    head.train()
+    torch.manual_seed(1)
+    dropped = head.cosine(feats)
+    torch.manual_seed(1)
+    mask = F.dropout(torch.ones(8, 64), p=0.5, training=True) > 0
+    expected = F.linear(F.normalize(feats[0] * mask), F.normalize(head.fc.weight)).clamp(-1, 1)
+    assert torch.allclose(dropped, expected, atol=1e-6)
+    assert not torch.allclose(dropped, undropped, atol=1e-3)
+
+
 @pytest.mark.parametrize('num_classes, expected', [
     (10, 3.1073448),     # sqrt(2) * ln 9 = 1.4142136 * 2.1972246, above the floor
     (3, 3.0),            # sqrt(2) * ln 2 = 0.98 < 3: the floor
@@ -148,6 +164,8 @@ def test_label_smoothing_loss_config_is_used():
     (dict(margin=-0.1), r'margin must be in \[0, 1\)'),
     (dict(scale=0), 'scale must be a positive number'),
     (dict(scale='large'), 'scale must be a positive number'),
+    (dict(dropout=1.0), r'dropout must be in \[0, 1\)'),
+    (dict(dropout=-0.2), r'dropout must be in \[0, 1\)'),
 ])
 def test_bad_arguments_are_reported(kwargs, message):
     arguments = dict(num_classes=3, in_channels=2)

@@ -1,0 +1,32 @@
+"""benchmarks/recipe_benchmark.py ablations: each changes the adaptive config in the way its row says."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from benchmarks.recipe_benchmark import RECIPES
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _edited(name: str) -> Config:
+    recipe = RECIPES[name]
+    cfg = Config.fromfile(osp.join(REPO, recipe.config))
+    recipe.edit(cfg)
+    return cfg
+
+
+@pytest.mark.parametrize('name', sorted(name for name, recipe in RECIPES.items() if recipe.edit is not None))
+def test_every_ablation_edit_applies_to_its_config(name):
+    _edited(name)
+
+
+def test_head_dropout_row_sets_the_am_softmax_dropout():
+    assert _edited('adaptive_head_dropout').model.head.dropout == 0.2
+    assert 'dropout' not in Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).model.head
+
+
+def test_head_no_decay_row_exempts_only_the_class_weights():
+    custom_keys = _edited('adaptive_head_no_decay').optim_wrapper.paramwise_cfg.custom_keys
+    assert custom_keys['head.fc.weight'] == dict(decay_mult=0.0)
+    assert custom_keys['.bias'] == dict(lr_mult=2.0, decay_mult=0.0)
