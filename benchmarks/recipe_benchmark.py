@@ -78,9 +78,9 @@ def _random_resized_crop(cfg: Config) -> None:
     cfg.train_dataloader.dataset.pipeline = steps
 
 
-def _head_weight_no_decay(cfg: Config) -> None:
-    """The AM-Softmax class weights get no weight decay (the paper's code exempted them)."""
-    cfg.optim_wrapper.paramwise_cfg.custom_keys['head.fc.weight'] = dict(decay_mult=0.0)
+def _head_weight_decay(cfg: Config) -> None:
+    """The AM-Softmax class weights get the weight decay of every other weight (the default before 2026-12-02)."""
+    del cfg.optim_wrapper.paramwise_cfg.custom_keys['head.fc.weight']
 
 
 def _mutual_lite0(cfg: Config) -> None:
@@ -130,8 +130,8 @@ RECIPES: Dict[str, Recipe] = {
     'adaptive_no_augmix': Recipe(ADAPTIVE, 'adaptive without AugMix', edit=_no_augmix),
     'adaptive_head_dropout': Recipe(ADAPTIVE, "adaptive with dropout 0.2 before the AM-Softmax head (the paper's "
                                     'auxiliary model)', edit=lambda cfg: cfg.model.head.update(dropout=0.2)),
-    'adaptive_head_no_decay': Recipe(ADAPTIVE, "adaptive with no weight decay on the AM-Softmax class weights (the "
-                                     "paper's code)", edit=_head_weight_no_decay),
+    'adaptive_head_decay': Recipe(ADAPTIVE, "adaptive with weight decay on the AM-Softmax class weights (the paper's "
+                                  'code exempted them, as the default does)', edit=_head_weight_decay),
     'adaptive_rrc': Recipe(ADAPTIVE, "adaptive with timm's RandomResizedCrop (area 0.08-1) instead of the weak crop",
                            edit=_random_resized_crop),
     'adaptive_mutual_lite0': Recipe(ADAPTIVE, 'the MobileNetV3 recipe (mutual learning: linear + AM-Softmax '

@@ -26,7 +26,9 @@ def test_head_dropout_row_sets_the_am_softmax_dropout():
     assert 'dropout' not in Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).model.head
 
 
-def test_head_no_decay_row_exempts_only_the_class_weights():
-    custom_keys = _edited('adaptive_head_no_decay').optim_wrapper.paramwise_cfg.custom_keys
-    assert custom_keys['head.fc.weight'] == dict(decay_mult=0.0)
+def test_head_decay_row_decays_the_class_weights_the_default_exempts():
+    default_keys = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).optim_wrapper.paramwise_cfg.custom_keys
+    assert default_keys['head.fc.weight'] == dict(decay_mult=0.0)
+    custom_keys = _edited('adaptive_head_decay').optim_wrapper.paramwise_cfg.custom_keys
+    assert 'head.fc.weight' not in custom_keys
     assert custom_keys['.bias'] == dict(lr_mult=2.0, decay_mult=0.0)
