@@ -44,8 +44,10 @@ ADAPTIVE = sorted(glob.glob(osp.join(REPO, 'configs', '*_adaptive.py')))
 def test_adaptive_configs_follow_the_recipe(path):
     cfg = Config.fromfile(path)
     assert cfg.optim_wrapper.type == 'SAMOptimWrapper' and cfg.optim_wrapper.rho == 0.05
-    assert cfg.optim_wrapper.paramwise_cfg == dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)},
-                                                   norm_decay_mult=0.0)
+    am_head_weight = 'slow.head.fc.weight' if osp.basename(path).startswith('mnv3') else 'head.fc.weight'
+    assert cfg.optim_wrapper.paramwise_cfg == dict(
+        custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0), am_head_weight: dict(decay_mult=0.0)},
+        norm_decay_mult=0.0)
     assert [hook.type for hook in cfg.custom_hooks] == ['ReduceLROnPlateauV2']
     assert cfg.param_scheduler[0].type == 'LinearLR' and cfg.param_scheduler[0].end == 2
     assert 'warmup_epochs' not in cfg.custom_hooks[0] and cfg.custom_hooks[0].monitor == 'top1'  # read from LinearLR
@@ -60,6 +62,27 @@ def test_adaptive_configs_follow_the_recipe(path):
         assert cfg.model.type == 'ImageClassifier' and cfg.optim_wrapper.optimizer.lr == 0.010
         assert cfg.model.head.type == 'AMSoftmaxHead' and cfg.model.head.margin == 0.35
         assert cfg.model.head.scale == 30.0
+
+
+@pytest.mark.parametrize('path', ADAPTIVE, ids=[osp.basename(p) for p in ADAPTIVE])
+def test_only_the_am_softmax_class_weights_of_the_heads_escape_weight_decay(path):
+    register_all_modules()
+    cfg = Config.fromfile(path)
+    _offline(cfg.model)
+    with DefaultScope.overwrite_default_scope('adaptcls'):
+        model = MODELS.build(cfg.model)
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay_of_param = {id(param): group['weight_decay'] for group in optim_wrapper.optimizer.param_groups
+                      for param in group['params']}
+    decay = {name: decay_of_param[id(param)] for name, param in model.named_parameters()}
+    weight_decay = cfg.optim_wrapper.optimizer.weight_decay
+    head_weights = {name: value for name, value in decay.items() if name.endswith('head.fc.weight')}
+    if cfg.model.type == 'MutualLearningClassifier':
+        assert head_weights == {'fast.head.fc.weight': weight_decay, 'slow.head.fc.weight': 0.0}
+    else:
+        assert head_weights == {'head.fc.weight': 0.0}
+    conv_weights = [name for name, param in model.named_parameters() if param.ndim == 4]
+    assert conv_weights and {decay[name] for name in conv_weights} == {weight_decay}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[osp.basename(p) for p in CONFIGS])
