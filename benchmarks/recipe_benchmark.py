@@ -128,8 +128,9 @@ RECIPES: Dict[str, Recipe] = {
                                    edit=_linear_head),
     'adaptive_no_sam': Recipe(ADAPTIVE, 'adaptive with plain SGD instead of SAM', edit=_plain_sgd),
     'adaptive_no_augmix': Recipe(ADAPTIVE, 'adaptive without AugMix', edit=_no_augmix),
-    'adaptive_head_dropout': Recipe(ADAPTIVE, "adaptive with dropout 0.2 before the AM-Softmax head (the paper's "
-                                    'auxiliary model)', edit=lambda cfg: cfg.model.head.update(dropout=0.2)),
+    'adaptive_no_head_dropout': Recipe(ADAPTIVE, 'adaptive without the dropout 0.2 before the AM-Softmax head (the '
+                                       'default before 2026-12-02 03:40 UTC)',
+                                       edit=lambda cfg: cfg.model.head.update(dropout=0.0)),
     'adaptive_head_decay': Recipe(ADAPTIVE, "adaptive with weight decay on the AM-Softmax class weights (the paper's "
                                   'code exempted them, as the default does)', edit=_head_weight_decay),
     'adaptive_rrc': Recipe(ADAPTIVE, "adaptive with timm's RandomResizedCrop (area 0.08-1) instead of the weak crop",

@@ -21,9 +21,9 @@ def test_every_ablation_edit_applies_to_its_config(name):
     _edited(name)
 
 
-def test_head_dropout_row_sets_the_am_softmax_dropout():
-    assert _edited('adaptive_head_dropout').model.head.dropout == 0.2
-    assert 'dropout' not in Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).model.head
+def test_no_head_dropout_row_removes_the_default_am_softmax_dropout():
+    assert Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).model.head.dropout == 0.2
+    assert _edited('adaptive_no_head_dropout').model.head.dropout == 0.0
 
 
 def test_head_decay_row_decays_the_class_weights_the_default_exempts():

@@ -58,10 +58,11 @@ def test_adaptive_configs_follow_the_recipe(path):
         assert cfg.model.type == 'MutualLearningClassifier' and cfg.optim_wrapper.optimizer.lr == 0.013
         assert cfg.model.fast.head.type == 'LinearClsHead' and cfg.model.slow.head.type == 'AMSoftmaxHead'
         assert cfg.model.fast.backbone.model_name == cfg.model.slow.backbone.model_name
+        assert cfg.model.slow.head.dropout == 0.2
     else:
         assert cfg.model.type == 'ImageClassifier' and cfg.optim_wrapper.optimizer.lr == 0.010
         assert cfg.model.head.type == 'AMSoftmaxHead' and cfg.model.head.margin == 0.35
-        assert cfg.model.head.scale == 30.0
+        assert cfg.model.head.scale == 30.0 and cfg.model.head.dropout == 0.2
 
 
 @pytest.mark.parametrize('path', ADAPTIVE, ids=[osp.basename(p) for p in ADAPTIVE])

@@ -2,7 +2,7 @@
 # base of the three MobileNetV3 configs: MobileNetV3-large as written; configs/mnv3_small_adaptive.py and
 # configs/mnv3_large_075_adaptive.py change only the students' model_name, pretrained_tag and head in_channels:
 # a "fast" student with a linear head + cross-entropy (the model that is evaluated, checkpointed as "the model" and
-# exported) and a "slow" student with an AM-Softmax head (margin 0.35, scale 30: docs/recipe.md), trained together on the same
+# exported) and a "slow" student with an AM-Softmax head (margin 0.35, scale 30, dropout 0.2: docs/recipe.md), trained together on the same
 # batches; each adds kl_weight * KL(other's detached distribution || its own) to its supervised loss.
 # Weights: timm mobilenetv3_large_100.ra_in1k ImageNet weights from the Hugging Face hub; offline, set both backbones' pretrained to a local file.
 # num_classes=None: tools/train.py infers it from the training data.
@@ -18,7 +18,8 @@ model = dict(
     ),
     slow=dict(
         backbone=dict(type='TimmBackbone', model_name='mobilenetv3_large_100', pretrained=True, pretrained_tag='ra_in1k'),
-        head=dict(type='AMSoftmaxHead', num_classes=None, in_channels=1280, margin=0.35, scale=30.0),
+        # dropout 0.2 before the AM-Softmax head, as the paper's auxiliary model (docs/recipe.md)
+        head=dict(type='AMSoftmaxHead', num_classes=None, in_channels=1280, margin=0.35, scale=30.0, dropout=0.2),
     ),
 )
 
