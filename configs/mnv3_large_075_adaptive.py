@@ -17,7 +17,7 @@ model = dict(fast=dict(backbone=student_backbone, head=dict(in_channels=1280)),
 optim_wrapper = dict(
     optimizer=dict(lr=0.013),
     # No weight decay on the slow student's AM-Softmax class weights (the paper's code exempted them; docs/recipe.md
-    # "Head weight decay", measured on the single EfficientNet-Lite0 student); the fast linear head keeps its decay.
+    # "Defaults that differ", measured on the single EfficientNet-Lite0 student); the fast linear head keeps its decay.
     paramwise_cfg=dict(custom_keys={'slow.head.fc.weight': dict(decay_mult=0.0)}))
 # The initial LR is estimated before training (recipe.md "Initial learning-rate estimation"): the fast.ai-style range
 # test (tools/lr_search.py --mode fastai: 1 warm-up epoch + at least 100 sweep iterations); the lr above is used only
