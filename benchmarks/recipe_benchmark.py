@@ -17,8 +17,9 @@ data set as ``--data-root NAME=DIR``. Each (data set, recipe, seed) trains once 
 interrupted one resumes from its last checkpoint, so the benchmark is resumable: run the same command again.
 
 Output: a table per data set (mean over seeds) and the average over data sets of best top-1, mAP, epochs run (training
-+ LR search), the epoch of the best checkpoint, wall time, the LR used and what choosing it cost; JSON in
-benchmarks/results/recipe_benchmark.json (every run, then the aggregates), written after each run.
++ LR search), the epoch of the best checkpoint, wall time, the LR used and what choosing it cost; each recipe's
+average difference to the baseline and to timm's defaults in top-1 and mAP, with its standard error over seeds;
+JSON in benchmarks/results/recipe_benchmark.json (every run, then the aggregates), written after each run.
 
 Usage:
     python benchmarks/recipe_benchmark.py                                  # 3 data sets x 2 seeds, main recipes
@@ -43,7 +44,8 @@ from mmengine.config import Config  # noqa: E402
 from adaptcls.config import set_input_size, set_max_epochs  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.recipe_table import aggregate, lr_comparison, lr_comparison_rows, print_tables  # noqa: E402
+from benchmarks.common.recipe_table import (REFERENCES, aggregate, differences, lr_comparison,  # noqa: E402
+                                           lr_comparison_rows, print_tables)
 from benchmarks.common.run_info import command_line, today  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
@@ -293,6 +295,8 @@ def main(argv=None) -> None:
                 print(f'error: {error}', flush=True)
                 continue
             results.update(aggregate(results['runs']))
+            results['differences'] = {reference: differences(results, reference) for reference in REFERENCES
+                                      if differences(results, reference)}
             atomic_write_json(args.results, results)  # partial results survive an interruption
     print_tables(results)
     if args.lr_comparison:

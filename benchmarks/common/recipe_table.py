@@ -3,12 +3,20 @@ import statistics
 from collections import defaultdict
 from typing import Dict, List
 
+REFERENCES = ('baseline', 'timm_defaults')
+"""The recipes every other recipe is compared with (``differences``): the fixed baseline and the timm bar."""
+
 FIGURES = ('top1', 'mAP', 'total_epochs', 'best_epoch', 'wall_time_s', 'lr', 'search_epochs', 'search_wall_time_s')
 """The figures averaged over seeds (total_epochs = training epochs run + LR-search epochs)."""
 
 
 def _mean(values: List[float]) -> float:
     return statistics.fmean(values) if values else float('nan')
+
+
+def _stdev(values: List[float]) -> float:
+    """The sample standard deviation; NaN for fewer than two values (one seed says nothing about the spread)."""
+    return statistics.stdev(values) if len(values) > 1 else float('nan')
 
 
 def aggregate(runs: List[Dict]) -> Dict:
@@ -23,7 +31,8 @@ def aggregate(runs: List[Dict]) -> Dict:
         per_dataset[dataset] = {}
         for recipe, seeds in recipes.items():
             row = {key: _mean([run[key] for run in seeds if run[key] is not None]) for key in FIGURES}
-            row.update(seeds=len(seeds), top1_min=min(run['top1'] for run in seeds),
+            row.update(seeds=len(seeds), top1_sd=_stdev([run['top1'] for run in seeds]),
+                       mAP_sd=_stdev([run['mAP'] for run in seeds]), top1_min=min(run['top1'] for run in seeds),
                        top1_max=max(run['top1'] for run in seeds),
                        stopped_early=sum(bool(run['stopped_early']) for run in seeds))
             per_dataset[dataset][recipe] = row
@@ -33,6 +42,44 @@ def aggregate(runs: List[Dict]) -> Dict:
                              for key in ('top1', 'mAP', 'total_epochs', 'best_epoch', 'wall_time_s')},
                             datasets=len(complete)) for recipe in recipes}
     return dict(per_dataset=per_dataset, average=average, average_over=complete)
+
+
+def differences(results: Dict, reference: str = 'baseline') -> Dict:
+    """Each recipe minus ``reference``, in points, averaged over the data sets of ``results['average']``, with the
+    standard error of that average difference.
+
+    Per data set the difference of the means over seeds has the variance ``sd_a^2 / n_a + sd_b^2 / n_b`` (Welch's
+    estimate from the seed-to-seed spread of each recipe); the average over D data sets has the standard error
+    ``sqrt(sum of those variances) / D``. It counts only the spread between seeds (the run-to-run spread of one seed
+    is of the same size: docs/benchmarks.md), and with 2-3 seeds per cell it is itself a rough estimate. NaN where
+    a recipe has a single seed on some data set.
+
+    Returns:
+        dict: ``{recipe: {'top1': {'mean_pt', 'se_pt'}, 'mAP': {...}}}`` for every recipe but ``reference``; empty
+        when ``reference`` did not run.
+    """
+    per_dataset, datasets = results['per_dataset'], results['average_over']
+    if not datasets or reference not in per_dataset[datasets[0]]:
+        return {}
+    table = {}
+    for recipe in results['average']:
+        if recipe == reference:
+            continue
+        table[recipe] = {}
+        for metric in ('top1', 'mAP'):
+            rows = [(per_dataset[dataset][recipe], per_dataset[dataset][reference]) for dataset in datasets]
+            mean = _mean([row[metric] - ref[metric] for row, ref in rows])
+            variance = sum(row[f'{metric}_sd'] ** 2 / row['seeds'] + ref[f'{metric}_sd'] ** 2 / ref['seeds']
+                           for row, ref in rows)
+            table[recipe][metric] = dict(mean_pt=100 * mean, se_pt=100 * variance ** 0.5 / len(rows))
+    return table
+
+
+def difference_lines(table: Dict, reference: str = 'baseline') -> List[str]:
+    """One line per recipe: its average difference to ``reference`` in top-1 and mAP, with standard errors."""
+    return [f'{recipe} - {reference} (average over data sets): top-1 {row["top1"]["mean_pt"]:+.2f} pt '
+            f'(standard error {row["top1"]["se_pt"]:.2f}), mAP {row["mAP"]["mean_pt"]:+.2f} pt '
+            f'(standard error {row["mAP"]["se_pt"]:.2f})' for recipe, row in table.items()]
 
 
 def markdown_rows(results: Dict) -> List[str]:
@@ -57,6 +104,8 @@ def print_tables(results: Dict) -> None:
     print('\n'.join(markdown_rows(results)))
     for name, description in results['recipes'].items():
         print(f'  {name}: {description}')
+    for reference, table in results.get('differences', {}).items():
+        print('\n'.join(difference_lines(table, reference)))
 
 
 def lr_comparison(runs: List[Dict]) -> Dict:

@@ -1,7 +1,9 @@
 """benchmarks/common/recipe_table.py: means over seeds, averages over the data sets every recipe ran on."""
+import math
+
 import pytest
 
-from benchmarks.common.recipe_table import aggregate, markdown_rows
+from benchmarks.common.recipe_table import aggregate, difference_lines, differences, markdown_rows
 
 
 def _run(dataset, recipe, seed, top1, epochs=10, search=0.0, stopped=False):
@@ -24,3 +26,26 @@ def test_means_over_seeds_and_the_average_over_complete_data_sets():
     assert results['average']['adaptive']['total_epochs'] == pytest.approx((29.25 + 23.0) / 2)
     lines = markdown_rows(dict(results, recipes={}))
     assert any(line.startswith('| **average of 2** | adaptive |') for line in lines)
+
+
+def test_differences_to_the_baseline_with_their_standard_error():
+    runs = [_run('a', 'baseline', 0, 0.70), _run('a', 'baseline', 1, 0.72),
+            _run('a', 'adaptive', 0, 0.75), _run('a', 'adaptive', 1, 0.79),
+            _run('b', 'baseline', 0, 0.90), _run('b', 'baseline', 1, 0.90),
+            _run('b', 'adaptive', 0, 0.91), _run('b', 'adaptive', 1, 0.93)]
+    results = aggregate(runs)
+    top1 = differences(results)['adaptive']['top1']
+    # a: +6 pt (sds 1.414 and 2.828 pt), b: +2 pt (sds 0 and 1.414 pt), over 2 seeds each
+    assert top1['mean_pt'] == pytest.approx(4.0)
+    assert top1['se_pt'] == pytest.approx(((2 + 8) / 2 + (0 + 2) / 2) ** 0.5 / 2)
+    assert differences(results)['adaptive']['mAP']['mean_pt'] == pytest.approx(4.0)  # mAP = top1 + 0.1 here
+    assert 'baseline' not in differences(results)
+    assert differences(results, reference='timm_defaults') == {}
+    assert difference_lines(differences(results))[0].startswith('adaptive - baseline (average over data sets): '
+                                                                'top-1 +4.00 pt (standard error 1.22)')
+
+
+def test_a_single_seed_has_no_standard_error():
+    results = aggregate([_run('a', 'baseline', 0, 0.70), _run('a', 'adaptive', 0, 0.75)])
+    top1 = differences(results)['adaptive']['top1']
+    assert top1['mean_pt'] == pytest.approx(5.0) and math.isnan(top1['se_pt'])
