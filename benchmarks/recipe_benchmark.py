@@ -141,6 +141,8 @@ RECIPES: Dict[str, Recipe] = {
                                     'students) with EfficientNet-Lite0 students', edit=_mutual_lite0),
     'adaptive_train_loss_monitor': Recipe(ADAPTIVE, "adaptive with the paper's train-loss monitor for the drops",
                                           edit=lambda cfg: cfg.custom_hooks[0].update(monitor='train_loss')),
+    'adaptive_warmup_5': Recipe(ADAPTIVE, "adaptive with the paper's 5 warmup epochs instead of 2",
+                                edit=lambda cfg: cfg.param_scheduler[0].update(end=5)),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

@@ -32,3 +32,10 @@ def test_head_decay_row_decays_the_class_weights_the_default_exempts():
     custom_keys = _edited('adaptive_head_decay').optim_wrapper.paramwise_cfg.custom_keys
     assert 'head.fc.weight' not in custom_keys
     assert custom_keys['.bias'] == dict(lr_mult=2.0, decay_mult=0.0)
+
+
+def test_warmup_row_lengthens_the_linear_warmup_to_the_papers_five_epochs():
+    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).param_scheduler
+    assert [(scheduler.type, scheduler.end) for scheduler in default] == [('LinearLR', 2)]
+    edited = _edited('adaptive_warmup_5').param_scheduler
+    assert [(scheduler.type, scheduler.begin, scheduler.end) for scheduler in edited] == [('LinearLR', 0, 5)]
