@@ -5,7 +5,7 @@ Each ``*_table(data)`` takes the parsed JSON and returns markdown lines; a missi
 """
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from benchmarks.common.recipe_table import markdown_rows
+from benchmarks.common.recipe_table import difference_lines, markdown_rows
 
 MISSING = '-'
 """Shown for a value the JSON holds as null."""
@@ -99,6 +99,8 @@ def recipe_benchmark_table(data: Dict) -> List[str]:
     lines += ['', 'top-1 and mAP: best val value of each run, mean over seeds (min-max of top-1); epochs: training '
               'epochs run + LR-search epochs; search s / wall s: seconds of the LR search / of training.']
     lines += [f'- {name}: {description}' for name, description in data.get('recipes', {}).items()]
+    for reference, table in data.get('differences', {}).items():
+        lines += [''] + [f'- {line}' for line in difference_lines(table, reference)]
     return lines
 
 

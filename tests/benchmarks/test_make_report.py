@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.make_report import NOT_RECORDED, SECTIONS, build_report, run_info
 from benchmarks.report.charts import CURVES_CHART, RECIPES_CHART, THROUGHPUT_CHART, write_charts
-from benchmarks.common.recipe_table import aggregate
+from benchmarks.common.recipe_table import aggregate, differences
 from benchmarks.report.tables import data_pipeline_table, markdown_table, recipe_benchmark_table, train_throughput_table
 
 
@@ -53,6 +53,13 @@ def test_recipe_benchmark_rows_settings_and_legend():
     assert '| digits | adaptive | 1 | 0.9625 (0.963-0.963) | 0.9825 | 26.0 (5.0) | 19.0 | 1/1 | 0.01 | 50 | 420 |' in lines
     assert '| **average of 1** | baseline | | 0.9500 | 0.9700 | 30.0 | 28.0 | | | | 600 |' in lines
     assert lines[-2:] == ['- baseline: the baseline', '- adaptive: the adaptive recipe']
+
+
+def test_recipe_benchmark_table_ends_with_the_differences_to_the_baseline():
+    results = dict(RECIPE_BENCHMARK, differences=dict(baseline=differences(RECIPE_BENCHMARK)))
+    lines = recipe_benchmark_table(results)
+    assert lines[-1] == ('- adaptive - baseline (average over data sets): top-1 +1.25 pt (standard error nan), '
+                         'mAP +1.25 pt (standard error nan)')
 
 
 def test_train_throughput_row():
