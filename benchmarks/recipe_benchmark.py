@@ -44,7 +44,7 @@ from mmengine.config import Config  # noqa: E402
 from adaptcls.config import set_input_size, set_max_epochs  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.recipe_table import (REFERENCES, aggregate, differences, lr_comparison,  # noqa: E402
+from benchmarks.common.recipe_table import (aggregate, all_differences, lr_comparison,  # noqa: E402
                                            lr_comparison_rows, print_tables)
 from benchmarks.common.run_info import command_line, today  # noqa: E402
 
@@ -297,8 +297,7 @@ def main(argv=None) -> None:
                 print(f'error: {error}', flush=True)
                 continue
             results.update(aggregate(results['runs']))
-            results['differences'] = {reference: differences(results, reference) for reference in REFERENCES
-                                      if differences(results, reference)}
+            results['differences'] = all_differences(results)
             atomic_write_json(args.results, results)  # partial results survive an interruption
     print_tables(results)
     if args.lr_comparison:

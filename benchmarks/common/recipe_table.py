@@ -45,8 +45,8 @@ def aggregate(runs: List[Dict]) -> Dict:
 
 
 def differences(results: Dict, reference: str = 'baseline') -> Dict:
-    """Each recipe minus ``reference``, in points, averaged over the data sets of ``results['average']``, with the
-    standard error of that average difference.
+    """Each recipe minus ``reference``, in points, averaged over the data sets of ``results['average_over']`` (those
+    every recipe ran on), with the standard error of that average difference.
 
     Per data set the difference of the means over seeds has the variance ``sd_a^2 / n_a + sd_b^2 / n_b`` (Welch's
     estimate from the seed-to-seed spread of each recipe); the average over D data sets has the standard error
@@ -73,6 +73,12 @@ def differences(results: Dict, reference: str = 'baseline') -> Dict:
                            for row, ref in rows)
             table[recipe][metric] = dict(mean_pt=100 * mean, se_pt=100 * variance ** 0.5 / len(rows))
     return table
+
+
+def all_differences(results: Dict) -> Dict:
+    """``differences`` to each of ``REFERENCES`` that ran: ``{reference: {recipe: ...}}``."""
+    tables = {reference: differences(results, reference) for reference in REFERENCES}
+    return {reference: table for reference, table in tables.items() if table}
 
 
 def difference_lines(table: Dict, reference: str = 'baseline') -> List[str]:

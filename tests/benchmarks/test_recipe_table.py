@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from benchmarks.common.recipe_table import aggregate, difference_lines, differences, markdown_rows
+from benchmarks.common.recipe_table import aggregate, all_differences, difference_lines, differences, markdown_rows
 
 
 def _run(dataset, recipe, seed, top1, epochs=10, search=0.0, stopped=False):
@@ -41,6 +41,7 @@ def test_differences_to_the_baseline_with_their_standard_error():
     assert differences(results)['adaptive']['mAP']['mean_pt'] == pytest.approx(4.0)  # mAP = top1 + 0.1 here
     assert 'baseline' not in differences(results)
     assert differences(results, reference='timm_defaults') == {}
+    assert list(all_differences(results)) == ['baseline']  # timm_defaults did not run
     assert difference_lines(differences(results))[0].startswith('adaptive - baseline (average over data sets): '
                                                                 'top-1 +4.00 pt (standard error 1.22)')
 
