@@ -126,6 +126,8 @@ RECIPES: Dict[str, Recipe] = {
                                       edit=lambda cfg: cfg.model.head.update(scale='auto', auto_scale_floor=3.0)),
     'adaptive_no_margin': Recipe(ADAPTIVE, 'adaptive, AM-Softmax margin 0',
                                  edit=lambda cfg: cfg.model.head.update(margin=0.0)),
+    'adaptive_margin_0.5': Recipe(ADAPTIVE, "adaptive, AM-Softmax margin 0.5, larger than the AM-Softmax paper's 0.35",
+                                  edit=lambda cfg: cfg.model.head.update(margin=0.5)),
     'adaptive_linear_head': Recipe(ADAPTIVE, 'adaptive with a linear head + CE instead of AM-Softmax',
                                    edit=_linear_head),
     'adaptive_no_sam': Recipe(ADAPTIVE, 'adaptive with plain SGD instead of SAM', edit=_plain_sgd),

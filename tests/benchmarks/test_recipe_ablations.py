@@ -39,3 +39,13 @@ def test_warmup_row_lengthens_the_linear_warmup_to_the_papers_five_epochs():
     assert [(scheduler.type, scheduler.end) for scheduler in default] == [('LinearLR', 2)]
     edited = _edited('adaptive_warmup_5').param_scheduler
     assert [(scheduler.type, scheduler.begin, scheduler.end) for scheduler in edited] == [('LinearLR', 0, 5)]
+
+
+@pytest.mark.parametrize('name, margin', [('adaptive_no_margin', 0.0), ('adaptive_margin_0.5', 0.5)])
+def test_margin_rows_change_only_the_am_softmax_margin(name, margin):
+    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).model.head
+    assert default.margin == 0.35
+    edited = _edited(name).model.head
+    assert edited.margin == margin
+    assert {key: value for key, value in edited.items() if key != 'margin'} == \
+        {key: value for key, value in default.items() if key != 'margin'}
