@@ -145,6 +145,8 @@ RECIPES: Dict[str, Recipe] = {
                                           edit=lambda cfg: cfg.custom_hooks[0].update(monitor='train_loss')),
     'adaptive_warmup_5': Recipe(ADAPTIVE, "adaptive with the paper's 5 warmup epochs instead of 2",
                                 edit=lambda cfg: cfg.param_scheduler[0].update(end=5)),
+    'adaptive_sam_rho_0.1': Recipe(ADAPTIVE, "adaptive with SAM rho 0.1 instead of the SAM paper's 0.05",
+                                   edit=lambda cfg: cfg.optim_wrapper.update(rho=0.1)),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

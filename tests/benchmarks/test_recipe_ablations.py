@@ -49,3 +49,12 @@ def test_margin_rows_change_only_the_am_softmax_margin(name, margin):
     assert edited.margin == margin
     assert {key: value for key, value in edited.items() if key != 'margin'} == \
         {key: value for key, value in default.items() if key != 'margin'}
+
+
+def test_sam_rho_row_doubles_only_the_sam_neighbourhood_radius():
+    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).optim_wrapper
+    assert default.rho == 0.05
+    edited = _edited('adaptive_sam_rho_0.1').optim_wrapper
+    assert edited.rho == 0.1
+    assert {key: value for key, value in edited.items() if key != 'rho'} == \
+        {key: value for key, value in default.items() if key != 'rho'}
