@@ -147,6 +147,9 @@ RECIPES: Dict[str, Recipe] = {
                                 edit=lambda cfg: cfg.param_scheduler[0].update(end=5)),
     'adaptive_sam_rho_0.1': Recipe(ADAPTIVE, "adaptive with SAM rho 0.1 instead of the SAM paper's 0.05",
                                    edit=lambda cfg: cfg.optim_wrapper.update(rho=0.1)),
+    'adaptive_asam_rho_2': Recipe(ADAPTIVE, 'adaptive with ASAM (scale-invariant neighbourhood) at rho 2, the '
+                                  'value of the davda54/sam example for the same no-eta formulation',
+                                  edit=lambda cfg: cfg.optim_wrapper.update(adaptive=True, rho=2.0)),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

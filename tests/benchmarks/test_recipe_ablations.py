@@ -58,3 +58,10 @@ def test_sam_rho_row_doubles_only_the_sam_neighbourhood_radius():
     assert edited.rho == 0.1
     assert {key: value for key, value in edited.items() if key != 'rho'} == \
         {key: value for key, value in default.items() if key != 'rho'}
+
+
+def test_asam_row_switches_on_the_scale_invariant_neighbourhood_with_its_own_radius():
+    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).optim_wrapper
+    assert default.get('adaptive', False) is False
+    edited = _edited('adaptive_asam_rho_2').optim_wrapper
+    assert (edited.adaptive, edited.rho, edited.type) == (True, 2.0, default.type)
