@@ -150,6 +150,9 @@ RECIPES: Dict[str, Recipe] = {
     'adaptive_asam_rho_2': Recipe(ADAPTIVE, 'adaptive with ASAM (scale-invariant neighbourhood) at rho 2, the '
                                   'value of the davda54/sam example for the same no-eta formulation',
                                   edit=lambda cfg: cfg.optim_wrapper.update(adaptive=True, rho=2.0)),
+    'adaptive_batch_32': Recipe(ADAPTIVE, 'adaptive at batch 32 instead of 64 (lr scaled linearly by auto_scale_lr): '
+                                'twice the SGD steps per epoch and half the range test epochs',
+                                edit=lambda cfg: cfg.train_dataloader.update(batch_size=32)),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

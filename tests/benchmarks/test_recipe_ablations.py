@@ -65,3 +65,12 @@ def test_asam_row_switches_on_the_scale_invariant_neighbourhood_with_its_own_rad
     assert default.get('adaptive', False) is False
     edited = _edited('adaptive_asam_rho_2').optim_wrapper
     assert (edited.adaptive, edited.rho, edited.type) == (True, 2.0, default.type)
+
+
+def test_batch_32_row_halves_only_the_training_batch_and_keeps_the_lr_scaling_base():
+    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config))
+    assert default.train_dataloader.batch_size == 64
+    edited = _edited('adaptive_batch_32')
+    assert edited.train_dataloader.batch_size == 32
+    assert edited.auto_scale_lr == default.auto_scale_lr == dict(enable=True, base_batch_size=64)
+    assert edited.val_dataloader.batch_size == default.val_dataloader.batch_size
