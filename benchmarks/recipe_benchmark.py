@@ -68,6 +68,12 @@ def _no_augmix(cfg: Config) -> None:
                                              if step['type'] != 'AugMix']
 
 
+def _augmix_severity_3(cfg: Config) -> None:
+    """AugMix at the AugMix paper's severity 3 instead of the recipe's 5 (width, depth and alpha unchanged)."""
+    cfg.train_dataloader.dataset.pipeline = [dict(step, severity=3) if step['type'] == 'AugMix' else step
+                                             for step in cfg.train_dataloader.dataset.pipeline]
+
+
 def _random_resized_crop(cfg: Config) -> None:
     """The weak crop (p 0.3, area 0.9-1) and the resize become timm's RandomResizedCrop (area 0.08-1)."""
     steps = []
@@ -153,6 +159,8 @@ RECIPES: Dict[str, Recipe] = {
     'adaptive_batch_32': Recipe(ADAPTIVE, 'adaptive at batch 32 instead of 64 (lr scaled linearly by auto_scale_lr): '
                                 'twice the SGD steps per epoch and half the range test epochs',
                                 edit=lambda cfg: cfg.train_dataloader.update(batch_size=32)),
+    'adaptive_augmix_severity_3': Recipe(ADAPTIVE, "adaptive with AugMix at the AugMix paper's severity 3 instead of 5",
+                                         edit=_augmix_severity_3),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

@@ -74,3 +74,16 @@ def test_batch_32_row_halves_only_the_training_batch_and_keeps_the_lr_scaling_ba
     assert edited.train_dataloader.batch_size == 32
     assert edited.auto_scale_lr == default.auto_scale_lr == dict(enable=True, base_batch_size=64)
     assert edited.val_dataloader.batch_size == default.val_dataloader.batch_size
+
+
+def test_augmix_severity_row_changes_only_the_augmix_severity():
+    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).train_dataloader.dataset.pipeline
+    edited = _edited('adaptive_augmix_severity_3').train_dataloader.dataset.pipeline
+    assert [step['type'] for step in edited] == [step['type'] for step in default]
+    for before, after in zip(default, edited):
+        if before['type'] == 'AugMix':
+            assert (before['severity'], after['severity']) == (5, 3)
+            assert {key: value for key, value in after.items() if key != 'severity'} == \
+                {key: value for key, value in before.items() if key != 'severity'}
+        else:
+            assert after == before
