@@ -74,6 +74,12 @@ def _augmix_severity_3(cfg: Config) -> None:
                                              for step in cfg.train_dataloader.dataset.pipeline]
 
 
+def _batch_32_patience_3(cfg: Config) -> None:
+    """Batch 32 (lr scaled linearly) with a plateau patience of 3 evaluations instead of 2 before each LR drop."""
+    cfg.train_dataloader.update(batch_size=32)
+    cfg.custom_hooks[0].update(patience=3)
+
+
 def _random_resized_crop(cfg: Config) -> None:
     """The weak crop (p 0.3, area 0.9-1) and the resize become timm's RandomResizedCrop (area 0.08-1)."""
     steps = []
@@ -161,6 +167,8 @@ RECIPES: Dict[str, Recipe] = {
                                 edit=lambda cfg: cfg.train_dataloader.update(batch_size=32)),
     'adaptive_augmix_severity_3': Recipe(ADAPTIVE, "adaptive with AugMix at the AugMix paper's severity 3 instead of 5",
                                          edit=_augmix_severity_3),
+    'adaptive_batch_32_patience_3': Recipe(ADAPTIVE, 'adaptive at batch 32 with plateau patience 3: the epochs '
+                                           'batch 32 saves spent on longer plateaus', edit=_batch_32_patience_3),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

@@ -87,3 +87,14 @@ def test_augmix_severity_row_changes_only_the_augmix_severity():
                 {key: value for key, value in before.items() if key != 'severity'}
         else:
             assert after == before
+
+
+def test_batch_32_patience_3_row_changes_the_batch_and_the_drop_patience_only():
+    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config))
+    edited = _edited('adaptive_batch_32_patience_3')
+    assert (default.train_dataloader.batch_size, edited.train_dataloader.batch_size) == (64, 32)
+    before, after = default.custom_hooks[0], edited.custom_hooks[0]
+    assert (before.patience, after.patience) == (2, 3)
+    assert after.early_stop_patience == before.early_stop_patience
+    assert {key: value for key, value in after.items() if key != 'patience'} == \
+        {key: value for key, value in before.items() if key != 'patience'}
