@@ -74,9 +74,14 @@ def _augmix_severity_3(cfg: Config) -> None:
                                              for step in cfg.train_dataloader.dataset.pipeline]
 
 
-def _batch_32_patience_3(cfg: Config) -> None:
-    """Batch 32 (lr scaled linearly) with a plateau patience of 3 evaluations instead of 2 before each LR drop."""
+def _batch_32(cfg: Config) -> None:
+    """Training batch 32 instead of 64; ``auto_scale_lr`` (base 64) scales the lr linearly."""
     cfg.train_dataloader.update(batch_size=32)
+
+
+def _batch_32_patience_3(cfg: Config) -> None:
+    """:func:`_batch_32` with a plateau patience of 3 evaluations instead of 2 before each LR drop."""
+    _batch_32(cfg)
     cfg.custom_hooks[0].update(patience=3)
 
 
@@ -163,8 +168,7 @@ RECIPES: Dict[str, Recipe] = {
                                   'value of the davda54/sam example for the same no-eta formulation',
                                   edit=lambda cfg: cfg.optim_wrapper.update(adaptive=True, rho=2.0)),
     'adaptive_batch_32': Recipe(ADAPTIVE, 'adaptive at batch 32 instead of 64 (lr scaled linearly by auto_scale_lr): '
-                                'twice the SGD steps per epoch and half the range test epochs',
-                                edit=lambda cfg: cfg.train_dataloader.update(batch_size=32)),
+                                'twice the SGD steps per epoch and half the range test epochs', edit=_batch_32),
     'adaptive_augmix_severity_3': Recipe(ADAPTIVE, "adaptive with AugMix at the AugMix paper's severity 3 instead of 5",
                                          edit=_augmix_severity_3),
     'adaptive_batch_32_patience_3': Recipe(ADAPTIVE, 'adaptive at batch 32 with plateau patience 3: the epochs '

@@ -9,6 +9,15 @@ from benchmarks.recipe_benchmark import RECIPES
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+def _default() -> Config:
+    return Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config))
+
+
+def _without(section: dict, key: str) -> dict:
+    """``section`` minus ``key``: what an ablation of that one key must leave unchanged."""
+    return {name: value for name, value in section.items() if name != key}
+
+
 def _edited(name: str) -> Config:
     recipe = RECIPES[name]
     cfg = Config.fromfile(osp.join(REPO, recipe.config))
@@ -22,12 +31,12 @@ def test_every_ablation_edit_applies_to_its_config(name):
 
 
 def test_no_head_dropout_row_removes_the_default_am_softmax_dropout():
-    assert Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).model.head.dropout == 0.2
+    assert _default().model.head.dropout == 0.2
     assert _edited('adaptive_no_head_dropout').model.head.dropout == 0.0
 
 
 def test_head_decay_row_decays_the_class_weights_the_default_exempts():
-    default_keys = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).optim_wrapper.paramwise_cfg.custom_keys
+    default_keys = _default().optim_wrapper.paramwise_cfg.custom_keys
     assert default_keys['head.fc.weight'] == dict(decay_mult=0.0)
     custom_keys = _edited('adaptive_head_decay').optim_wrapper.paramwise_cfg.custom_keys
     assert 'head.fc.weight' not in custom_keys
@@ -35,7 +44,7 @@ def test_head_decay_row_decays_the_class_weights_the_default_exempts():
 
 
 def test_warmup_row_lengthens_the_linear_warmup_to_the_papers_five_epochs():
-    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).param_scheduler
+    default = _default().param_scheduler
     assert [(scheduler.type, scheduler.end) for scheduler in default] == [('LinearLR', 2)]
     edited = _edited('adaptive_warmup_5').param_scheduler
     assert [(scheduler.type, scheduler.begin, scheduler.end) for scheduler in edited] == [('LinearLR', 0, 5)]
@@ -43,32 +52,30 @@ def test_warmup_row_lengthens_the_linear_warmup_to_the_papers_five_epochs():
 
 @pytest.mark.parametrize('name, margin', [('adaptive_no_margin', 0.0), ('adaptive_margin_0.5', 0.5)])
 def test_margin_rows_change_only_the_am_softmax_margin(name, margin):
-    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).model.head
+    default = _default().model.head
     assert default.margin == 0.35
     edited = _edited(name).model.head
     assert edited.margin == margin
-    assert {key: value for key, value in edited.items() if key != 'margin'} == \
-        {key: value for key, value in default.items() if key != 'margin'}
+    assert _without(edited, 'margin') == _without(default, 'margin')
 
 
 def test_sam_rho_row_doubles_only_the_sam_neighbourhood_radius():
-    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).optim_wrapper
+    default = _default().optim_wrapper
     assert default.rho == 0.05
     edited = _edited('adaptive_sam_rho_0.1').optim_wrapper
     assert edited.rho == 0.1
-    assert {key: value for key, value in edited.items() if key != 'rho'} == \
-        {key: value for key, value in default.items() if key != 'rho'}
+    assert _without(edited, 'rho') == _without(default, 'rho')
 
 
 def test_asam_row_switches_on_the_scale_invariant_neighbourhood_with_its_own_radius():
-    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).optim_wrapper
+    default = _default().optim_wrapper
     assert default.get('adaptive', False) is False
     edited = _edited('adaptive_asam_rho_2').optim_wrapper
     assert (edited.adaptive, edited.rho, edited.type) == (True, 2.0, default.type)
 
 
 def test_batch_32_row_halves_only_the_training_batch_and_keeps_the_lr_scaling_base():
-    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config))
+    default = _default()
     assert default.train_dataloader.batch_size == 64
     edited = _edited('adaptive_batch_32')
     assert edited.train_dataloader.batch_size == 32
@@ -77,24 +84,22 @@ def test_batch_32_row_halves_only_the_training_batch_and_keeps_the_lr_scaling_ba
 
 
 def test_augmix_severity_row_changes_only_the_augmix_severity():
-    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config)).train_dataloader.dataset.pipeline
+    default = _default().train_dataloader.dataset.pipeline
     edited = _edited('adaptive_augmix_severity_3').train_dataloader.dataset.pipeline
     assert [step['type'] for step in edited] == [step['type'] for step in default]
     for before, after in zip(default, edited):
         if before['type'] == 'AugMix':
             assert (before['severity'], after['severity']) == (5, 3)
-            assert {key: value for key, value in after.items() if key != 'severity'} == \
-                {key: value for key, value in before.items() if key != 'severity'}
+            assert _without(after, 'severity') == _without(before, 'severity')
         else:
             assert after == before
 
 
 def test_batch_32_patience_3_row_changes_the_batch_and_the_drop_patience_only():
-    default = Config.fromfile(osp.join(REPO, RECIPES['adaptive'].config))
+    default = _default()
     edited = _edited('adaptive_batch_32_patience_3')
     assert (default.train_dataloader.batch_size, edited.train_dataloader.batch_size) == (64, 32)
     before, after = default.custom_hooks[0], edited.custom_hooks[0]
     assert (before.patience, after.patience) == (2, 3)
     assert after.early_stop_patience == before.early_stop_patience
-    assert {key: value for key, value in after.items() if key != 'patience'} == \
-        {key: value for key, value in before.items() if key != 'patience'}
+    assert _without(after, 'patience') == _without(before, 'patience')
