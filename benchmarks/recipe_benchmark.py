@@ -85,6 +85,15 @@ def _batch_32_patience_3(cfg: Config) -> None:
     cfg.custom_hooks[0].update(patience=3)
 
 
+LABEL_SMOOTHING = 0.1
+"""Label smoothing eps of the ``adaptive_label_smoothing`` row: Bag of Tricks' (and timm's default) value."""
+
+
+def _label_smoothing(cfg: Config) -> None:
+    """The AM-Softmax head's cross-entropy with label smoothing :data:`LABEL_SMOOTHING` (the margin is unchanged)."""
+    cfg.model.head.update(loss=dict(type='CrossEntropyLoss', label_smoothing=LABEL_SMOOTHING))
+
+
 def _random_resized_crop(cfg: Config) -> None:
     """The weak crop (p 0.3, area 0.9-1) and the resize become timm's RandomResizedCrop (area 0.08-1)."""
     steps = []
@@ -173,6 +182,8 @@ RECIPES: Dict[str, Recipe] = {
                                          edit=_augmix_severity_3),
     'adaptive_batch_32_patience_3': Recipe(ADAPTIVE, 'adaptive at batch 32 with plateau patience 3: the epochs '
                                            'batch 32 saves spent on longer plateaus', edit=_batch_32_patience_3),
+    'adaptive_label_smoothing': Recipe(ADAPTIVE, 'adaptive with label smoothing eps 0.1 (Bag of Tricks) in the '
+                                       "AM-Softmax head's cross-entropy", edit=_label_smoothing),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

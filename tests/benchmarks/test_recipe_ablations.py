@@ -103,3 +103,11 @@ def test_batch_32_patience_3_row_changes_the_batch_and_the_drop_patience_only():
     assert (before.patience, after.patience) == (2, 3)
     assert after.early_stop_patience == before.early_stop_patience
     assert _without(after, 'patience') == _without(before, 'patience')
+
+
+def test_label_smoothing_row_smooths_only_the_am_softmax_cross_entropy():
+    default = _default().model.head
+    assert default.get('loss') is None
+    edited = _edited('adaptive_label_smoothing').model.head
+    assert edited.loss == dict(type='CrossEntropyLoss', label_smoothing=0.1)
+    assert _without(edited, 'loss') == _without(default, 'loss')
