@@ -111,3 +111,9 @@ def test_label_smoothing_row_smooths_only_the_am_softmax_cross_entropy():
     edited = _edited('adaptive_label_smoothing').model.head
     assert edited.loss == dict(type='CrossEntropyLoss', label_smoothing=0.1)
     assert _without(edited, 'loss') == _without(default, 'loss')
+
+
+def test_min_lr_200_row_lowers_only_the_plateau_floor_to_the_papers_ratio():
+    before, after = _default().custom_hooks[0], _edited('adaptive_min_lr_200').custom_hooks[0]
+    assert (before.min_lr_ratio, after.min_lr_ratio) == (1 / 100, 1 / 200)
+    assert _without(after, 'min_lr_ratio') == _without(before, 'min_lr_ratio')
