@@ -225,6 +225,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='Fashion-MNIST / CIFAR-10 subsets: train images per class (default: 100)')
     parser.add_argument('--val-per-class', type=int, default=100,
                         help='Fashion-MNIST / CIFAR-10 subsets: val images per class (default: 100)')
+    parser.add_argument('--classes', nargs='+', metavar='CLASS',
+                        help='Fashion-MNIST / CIFAR-10 subsets: only these classes (class folder names; default: all '
+                        '10), for a small set like a user\'s; the data set is then named e.g. cifar10_5classes')
     parser.add_argument('--jobs', type=int, default=2,
                         help='trainings run at once, each with cpu_count / jobs torch threads (default: 2)')
     parser.add_argument('--threads', type=int, help='torch threads per training (default: cpu_count / jobs)')
@@ -318,7 +321,8 @@ def main(argv=None) -> None:
         for name, recipe in RECIPES.items():
             print(f'{name:<26} {recipe.description}')
         return
-    data_roots = bench_datasets.prepare(args.datasets, args.data_dir, args.train_per_class, args.val_per_class)
+    data_roots = bench_datasets.prepare(args.datasets, args.data_dir, args.train_per_class, args.val_per_class,
+                                        args.classes)
     for item in args.data_root:
         name, _, root = item.partition('=')
         if not root or not os.path.isdir(os.path.join(os.path.expanduser(root), 'train')):
@@ -326,7 +330,8 @@ def main(argv=None) -> None:
         data_roots[name] = os.path.expanduser(root)
     results = dict(command=command_line(), date=today(), machine=f'{os.cpu_count()} CPU cores, no GPU',
                    settings=dict(size=args.size, max_epochs=args.max_epochs, seeds=args.seeds, jobs=args.jobs,
-                                 train_per_class=args.train_per_class, val_per_class=args.val_per_class),
+                                 train_per_class=args.train_per_class, val_per_class=args.val_per_class,
+                                 classes=args.classes),
                    recipes={name: RECIPES[name].description for name in args.recipes},
                    data_roots=data_roots, runs=[])
     jobs = [(name, dataset, root, seed) for seed in args.seeds for dataset, root in data_roots.items()

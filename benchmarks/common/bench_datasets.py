@@ -8,7 +8,7 @@ import gzip
 import os
 import subprocess
 import sys
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 from PIL import Image
@@ -24,6 +24,29 @@ UPSCALED_JPEG_QUALITY = 90
 """JPEG quality of :func:`upscaled_jpegs` (a typical camera / web photo setting)."""
 
 
+def _chosen_classes(data_set: str, available: Sequence[str], classes: Optional[Sequence[str]]) -> Sequence[str]:
+    """``classes`` (all of ``available`` when None), checked against ``available``.
+
+    Raises:
+        SystemExit: a class is not one of ``available`` (the message lists them).
+    """
+    if classes is None:
+        return tuple(available)
+    unknown = sorted(set(classes) - set(available))
+    if unknown:
+        sys.exit(f'{data_set} has no class {", ".join(unknown)}: its classes are {", ".join(available)}.')
+    return tuple(sorted(set(classes)))
+
+
+def _subset_folder(root: str, data_set: str, train_per_class: int, val_per_class: int, seed: int,
+                   classes: Sequence[str], all_classes: int) -> str:
+    """The subset's folder: its name says the images per class, the class count and seed (and a class subset)."""
+    name = f'{data_set}_{train_per_class}x{len(classes)}_{val_per_class}x{len(classes)}_seed{seed}'
+    if len(classes) < all_classes:
+        name += '_' + '-'.join(classes)
+    return os.path.join(root, name)
+
+
 def read_idx(path: str) -> np.ndarray:
     """Reads a gzip'ed IDX file (the MNIST format: big-endian header of dimension sizes, then uint8 data)."""
     with gzip.open(path, 'rb') as stream:
@@ -33,13 +56,19 @@ def read_idx(path: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * num_dims).reshape(shape)
 
 
-def fashion_mnist_subset(root: str, train_per_class: int, val_per_class: int, seed: int = 0) -> str:
+def fashion_mnist_subset(root: str, train_per_class: int, val_per_class: int, seed: int = 0,
+                         classes: Optional[Sequence[str]] = None) -> str:
     """A seeded class-balanced Fashion-MNIST subset as PNG class folders (val images from its test set).
 
+    Args:
+        classes (Sequence[str], optional): names from ``FASHION_MNIST_CLASSES`` to keep (default: all 10).
+
     Raises:
-        SystemExit: Fashion-MNIST is not installed (the message says how to install it).
+        SystemExit: Fashion-MNIST is not installed (the message says how to install it), or a class is unknown.
     """
-    out = os.path.join(root, f'fashion_mnist_{train_per_class}x10_{val_per_class}x10_seed{seed}')
+    classes = _chosen_classes('fashion_mnist', FASHION_MNIST_CLASSES, classes)
+    out = _subset_folder(root, 'fashion_mnist', train_per_class, val_per_class, seed, classes,
+                         len(FASHION_MNIST_CLASSES))
     if os.path.isfile(os.path.join(out, COMPLETE_MARK)):
         return out
     if not os.path.isdir(FASHION_MNIST_DIR):
@@ -51,6 +80,8 @@ def fashion_mnist_subset(root: str, train_per_class: int, val_per_class: int, se
         images = read_idx(os.path.join(FASHION_MNIST_DIR, f'{prefix}-images-idx3-ubyte.gz'))
         labels = read_idx(os.path.join(FASHION_MNIST_DIR, f'{prefix}-labels-idx1-ubyte.gz'))
         for label, name in enumerate(FASHION_MNIST_CLASSES):
+            if name not in classes:
+                continue
             folder = os.path.join(out, split, name)
             os.makedirs(folder, exist_ok=True)
             chosen = rng.choice(np.flatnonzero(labels == label), size=per_class, replace=False)
@@ -61,21 +92,28 @@ def fashion_mnist_subset(root: str, train_per_class: int, val_per_class: int, se
 
 
 def cifar10_subset(root: str, train_per_class: int, val_per_class: int, seed: int = 0,
-                   source: str = CIFAR10_DIR) -> str:
+                   source: Optional[str] = None, classes: Optional[Sequence[str]] = None) -> str:
     """A seeded class-balanced subset of ``shared/data/cifar10_6k`` (500 train / 100 val JPEGs per class), as
     symbolic links to the shared files.
 
+    Args:
+        source (str, optional): the CIFAR-10 class folders (default: :data:`CIFAR10_DIR`).
+        classes (Sequence[str], optional): class folder names to keep (default: all 10).
+
     Raises:
-        SystemExit: the shared CIFAR-10 folder is missing or holds fewer images than asked for.
+        SystemExit: the shared CIFAR-10 folder is missing, holds fewer images than asked for, or lacks a class.
     """
-    out = os.path.join(root, f'cifar10_{train_per_class}x10_{val_per_class}x10_seed{seed}')
-    if os.path.isfile(os.path.join(out, COMPLETE_MARK)):
-        return out
+    source = source or CIFAR10_DIR
     if not os.path.isdir(os.path.join(source, 'train')):
         sys.exit(f'CIFAR-10 class folders not found in {source} (shared/data/cifar10_6k; see shared/data/README.md).')
+    available = sorted(os.listdir(os.path.join(source, 'train')))
+    classes = _chosen_classes('cifar10', available, classes)
+    out = _subset_folder(root, 'cifar10', train_per_class, val_per_class, seed, classes, len(available))
+    if os.path.isfile(os.path.join(out, COMPLETE_MARK)):
+        return out
     rng = np.random.default_rng(seed)
     for split, per_class in (('train', train_per_class), ('val', val_per_class)):
-        for name in sorted(os.listdir(os.path.join(source, split))):
+        for name in classes:
             files = sorted(os.listdir(os.path.join(source, split, name)))
             if len(files) < per_class:
                 sys.exit(f'{source}/{split}/{name} holds {len(files)} images, fewer than the {per_class} asked for.')
@@ -123,9 +161,15 @@ def digits(root: str) -> str:
     return out
 
 
-def prepare(names, root: str, train_per_class: int, val_per_class: int) -> Dict[str, str]:
-    """Data roots of the named built-in data sets ('digits', 'fashion_mnist', 'cifar10'), written if absent."""
+def prepare(names, root: str, train_per_class: int, val_per_class: int,
+            classes: Optional[Sequence[str]] = None) -> Dict[str, str]:
+    """Data roots of the named built-in data sets ('digits', 'fashion_mnist', 'cifar10'), written if absent;
+    ``classes`` restricts the Fashion-MNIST and CIFAR-10 subsets to those classes (digits has no subset), and the
+    data set's name says how many it kept (e.g. ``cifar10_5classes``)."""
+    if classes and 'digits' in names:
+        sys.exit('--classes selects classes of the fashion_mnist and cifar10 subsets; leave digits out of --datasets.')
     makers = dict(digits=lambda: digits(root),
-                  fashion_mnist=lambda: fashion_mnist_subset(root, train_per_class, val_per_class),
-                  cifar10=lambda: cifar10_subset(root, train_per_class, val_per_class))
-    return {name: makers[name]() for name in names}
+                  fashion_mnist=lambda: fashion_mnist_subset(root, train_per_class, val_per_class, classes=classes),
+                  cifar10=lambda: cifar10_subset(root, train_per_class, val_per_class, classes=classes))
+    suffix = f'_{len(set(classes))}classes' if classes else ''
+    return {name + suffix: makers[name]() for name in names}
