@@ -11,10 +11,10 @@ flip switched off: digits are not mirror-symmetric). Recipes (``--recipes``; ``-
 - adaptive_*: ablations, each the adaptive recipe with one thing changed (see RECIPES below).
 
 Data sets (``--datasets``): digits (built in, 1437 / 360), a seeded class-balanced Fashion-MNIST subset and a seeded
-class-balanced subset of shared/data/cifar10_6k (``--train-per-class`` / ``--val-per-class``), and any class-folder
-data set as ``--data-root NAME=DIR``. Each (data set, recipe, seed) trains once into
-``WORK_DIR/<data set>_<size>px_<max>e/<recipe>/seed<k>``; a finished run (its summary.json) is reused and an
-interrupted one resumes from its last checkpoint, so the benchmark is resumable: run the same command again.
+class-balanced subset of shared/data/cifar10_6k (``--train-per-class`` / ``--val-per-class``; ``--classes`` keeps only
+the named classes), and any class-folder data set as ``--data-root NAME=DIR``. Each (data set, recipe, seed) trains
+once into ``WORK_DIR/<data set>_<size>px_<max>e/<recipe>/seed<k>``; a finished run (its summary.json) is reused and
+an interrupted one resumes from its last checkpoint, so the benchmark is resumable: run the same command again.
 
 Output: a table per data set (mean over seeds) and the average over data sets of best top-1, mAP, epochs run (training
 + LR search), the epoch of the best checkpoint, wall time, the LR used and what choosing it cost; each recipe's
@@ -25,6 +25,8 @@ Usage:
     python benchmarks/recipe_benchmark.py                                  # 3 data sets x 2 seeds, main recipes
     python benchmarks/recipe_benchmark.py --datasets cifar10 --recipes adaptive adaptive_am_paper_scale --seeds 0
     python benchmarks/recipe_benchmark.py --data-root flowers=~/data/flowers --size 96
+    python benchmarks/recipe_benchmark.py --datasets cifar10 --classes airplane automobile bird cat deer --size 96 \
+        --max-epochs 40   # a small 5-class set (500 train images), like a user's
 """
 import argparse
 import json
@@ -182,6 +184,9 @@ RECIPES: Dict[str, Recipe] = {
                                          edit=_augmix_severity_3),
     'adaptive_batch_32_patience_3': Recipe(ADAPTIVE, 'adaptive at batch 32 with plateau patience 3: the epochs '
                                            'batch 32 saves spent on longer plateaus', edit=_batch_32_patience_3),
+    'adaptive_patience_3': Recipe(ADAPTIVE, 'adaptive with plateau patience 3 evaluations instead of 2 before each LR '
+                                  'drop (early-stop patience unchanged; 1 is replayed by benchmarks/stopping_replay.py)',
+                                  edit=lambda cfg: cfg.custom_hooks[0].update(patience=3)),
     'adaptive_min_lr_200': Recipe(ADAPTIVE, "adaptive with the paper's LR floor lr / 200 (a third drop, by 2) instead "
                                   'of lr / 100', edit=lambda cfg: cfg.custom_hooks[0].update(min_lr_ratio=1 / 200)),
     'adaptive_label_smoothing': Recipe(ADAPTIVE, 'adaptive with label smoothing eps 0.1 (Bag of Tricks) in the '

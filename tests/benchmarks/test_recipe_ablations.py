@@ -95,6 +95,13 @@ def test_augmix_severity_row_changes_only_the_augmix_severity():
             assert after == before
 
 
+def test_patience_3_row_lengthens_only_the_drop_patience():
+    before, after = _default().custom_hooks[0], _edited('adaptive_patience_3').custom_hooks[0]
+    assert (before.patience, after.patience) == (2, 3)
+    assert _without(after, 'patience') == _without(before, 'patience')
+    assert _edited('adaptive_patience_3').train_dataloader == _default().train_dataloader
+
+
 def test_batch_32_patience_3_row_changes_the_batch_and_the_drop_patience_only():
     default = _default()
     edited = _edited('adaptive_batch_32_patience_3')
