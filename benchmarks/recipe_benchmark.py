@@ -81,10 +81,15 @@ def _batch_32(cfg: Config) -> None:
     cfg.train_dataloader.update(batch_size=32)
 
 
-def _batch_32_patience_3(cfg: Config) -> None:
-    """:func:`_batch_32` with a plateau patience of 3 evaluations instead of 2 before each LR drop."""
-    _batch_32(cfg)
+def _patience_3(cfg: Config) -> None:
+    """A plateau patience of 3 evaluations instead of 2 before each LR drop (early-stop patience unchanged)."""
     cfg.custom_hooks[0].update(patience=3)
+
+
+def _batch_32_patience_3(cfg: Config) -> None:
+    """:func:`_batch_32` with :func:`_patience_3`."""
+    _batch_32(cfg)
+    _patience_3(cfg)
 
 
 LABEL_SMOOTHING = 0.1
@@ -186,7 +191,7 @@ RECIPES: Dict[str, Recipe] = {
                                            'batch 32 saves spent on longer plateaus', edit=_batch_32_patience_3),
     'adaptive_patience_3': Recipe(ADAPTIVE, 'adaptive with plateau patience 3 evaluations instead of 2 before each LR '
                                   'drop (early-stop patience unchanged; 1 is replayed by benchmarks/stopping_replay.py)',
-                                  edit=lambda cfg: cfg.custom_hooks[0].update(patience=3)),
+                                  edit=_patience_3),
     'adaptive_min_lr_200': Recipe(ADAPTIVE, "adaptive with the paper's LR floor lr / 200 (a third drop, by 2) instead "
                                   'of lr / 100', edit=lambda cfg: cfg.custom_hooks[0].update(min_lr_ratio=1 / 200)),
     'adaptive_label_smoothing': Recipe(ADAPTIVE, 'adaptive with label smoothing eps 0.1 (Bag of Tricks) in the '
