@@ -25,7 +25,7 @@ Usage:
     python benchmarks/recipe_benchmark.py                                  # 3 data sets x 2 seeds, main recipes
     python benchmarks/recipe_benchmark.py --datasets cifar10 --recipes adaptive adaptive_am_paper_scale --seeds 0
     python benchmarks/recipe_benchmark.py --data-root flowers=~/data/flowers --size 96
-    python benchmarks/recipe_benchmark.py --datasets cifar10 --classes airplane automobile bird cat deer --size 96 \
+    python benchmarks/recipe_benchmark.py --datasets cifar10 --classes airplane automobile bird cat deer --size 96 \\
         --max-epochs 40   # a small 5-class set (500 train images), like a user's
 """
 import argparse
