@@ -124,3 +124,12 @@ def test_min_lr_200_row_lowers_only_the_plateau_floor_to_the_papers_ratio():
     before, after = _default().custom_hooks[0], _edited('adaptive_min_lr_200').custom_hooks[0]
     assert (before.min_lr_ratio, after.min_lr_ratio) == (1 / 100, 1 / 200)
     assert _without(after, 'min_lr_ratio') == _without(before, 'min_lr_ratio')
+
+
+def test_ema_row_adds_only_an_ema_hook_after_the_plateau_hook():
+    default_hooks = _default().custom_hooks
+    assert all(hook.type != 'EMAHook' for hook in default_hooks)
+    edited_hooks = _edited('adaptive_ema').custom_hooks
+    assert edited_hooks[:len(default_hooks)] == default_hooks
+    assert [(hook['type'], hook['momentum'], hook['update_buffers']) for hook in edited_hooks[len(default_hooks):]] == [
+        ('EMAHook', 0.05, True)]
