@@ -113,6 +113,16 @@ def _weight_ema(cfg: Config) -> None:
                                  update_buffers=True))
 
 
+DROP_PATH_RATE = 0.2
+"""Stochastic depth of the ``adaptive_drop_path`` row: the EfficientNet paper's drop-connect rate (Tan & Le 2019,
+survival probability 0.8), which timm's EfficientNet recipes train with."""
+
+
+def _drop_path(cfg: Config) -> None:
+    """Stochastic depth in the backbone's residual blocks (timm's ``drop_path_rate``) at :data:`DROP_PATH_RATE`."""
+    cfg.model.backbone.update(drop_path_rate=DROP_PATH_RATE)
+
+
 def _random_resized_crop(cfg: Config) -> None:
     """The weak crop (p 0.3, area 0.9-1) and the resize become timm's RandomResizedCrop (area 0.08-1)."""
     steps = []
@@ -210,6 +220,8 @@ RECIPES: Dict[str, Recipe] = {
                                        "AM-Softmax head's cross-entropy", edit=_label_smoothing),
     'adaptive_ema': Recipe(ADAPTIVE, f'adaptive evaluated on a moving average of its weights (EMA momentum '
                            f'{EMA_MOMENTUM:g} per iteration, about one epoch)', edit=_weight_ema),
+    'adaptive_drop_path': Recipe(ADAPTIVE, f'adaptive with stochastic depth {DROP_PATH_RATE:g} in the backbone (the '
+                                 'EfficientNet paper\'s rate)', edit=_drop_path),
     'adaptive_smoothed_monitor': Recipe(ADAPTIVE, 'adaptive with the drops read from a moving average of val top-1 '
                                         '(ReduceLROnPlateauV2 smoothing 0.5)',
                                         edit=lambda cfg: cfg.custom_hooks[0].update(smoothing=0.5)),

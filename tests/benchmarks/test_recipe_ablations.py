@@ -133,3 +133,11 @@ def test_ema_row_adds_only_an_ema_hook_after_the_plateau_hook():
     assert edited_hooks[:len(default_hooks)] == default_hooks
     assert [(hook['type'], hook['momentum'], hook['update_buffers']) for hook in edited_hooks[len(default_hooks):]] == [
         ('EMAHook', 0.05, True)]
+
+
+def test_drop_path_row_sets_only_the_backbones_stochastic_depth():
+    default = _default().model.backbone
+    assert default.get('drop_path_rate', 0.0) == 0.0
+    edited = _edited('adaptive_drop_path').model.backbone
+    assert edited.drop_path_rate == 0.2
+    assert _without(edited, 'drop_path_rate') == default
