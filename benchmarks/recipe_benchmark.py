@@ -46,7 +46,7 @@ from mmengine.config import Config  # noqa: E402
 from adaptcls.config import set_input_size, set_max_epochs  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.recipe_table import (aggregate, all_differences, lr_comparison,  # noqa: E402
+from benchmarks.common.recipe_table import (aggregate, all_differences, earlier_runs, lr_comparison,  # noqa: E402
                                            lr_comparison_rows, print_tables)
 from benchmarks.common.run_info import command_line, today  # noqa: E402
 
@@ -273,6 +273,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
     parser.add_argument('--collect-only', action='store_true',
                         help='train nothing: tabulate the finished runs of the work dir (e.g. of an interrupted run)')
+    parser.add_argument('--runs-from', nargs='+', default=[], metavar='JSON',
+                        help='earlier result files whose runs of the chosen recipes, data sets and seeds join the '
+                        'table instead of being trained or collected (their work dirs may be on another machine); '
+                        'their settings (size, max epochs, images per class, classes) must match')
     parser.add_argument('--list', action='store_true', help='print the recipes and exit')
     parser.add_argument('--lr-comparison', action='store_true',
                         help='the LR-search comparison instead: recipes ' + ' '.join(LR_COMPARISON_RECIPES) +
@@ -351,6 +355,13 @@ def train(name: str, dataset: str, data_root: str, seed: int, args: argparse.Nam
     return run
 
 
+def _save(results: Dict, path: str) -> None:
+    """Recomputes the aggregates and differences of ``results['runs']`` and writes ``results`` to ``path``."""
+    results.update(aggregate(results['runs']))
+    results['differences'] = all_differences(results)
+    atomic_write_json(path, results)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     if args.list:
@@ -370,8 +381,14 @@ def main(argv=None) -> None:
                                  classes=args.classes),
                    recipes={name: RECIPES[name].description for name in args.recipes},
                    data_roots=data_roots, runs=[])
+    try:
+        results['runs'] = earlier_runs(args.runs_from, results['settings'], args.recipes, data_roots, args.seeds)
+    except ValueError as error:
+        sys.exit(str(error))
+    results['runs_from'] = args.runs_from
+    earlier = {(run['dataset'], run['recipe'], run['seed']) for run in results['runs']}
     jobs = [(name, dataset, root, seed) for seed in args.seeds for dataset, root in data_roots.items()
-            for name in args.recipes]
+            for name in args.recipes if (dataset, name, seed) not in earlier]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(train, *job, args) for job in jobs]
         for future in futures:
@@ -380,9 +397,8 @@ def main(argv=None) -> None:
             except RuntimeError as error:
                 print(f'error: {error}', flush=True)
                 continue
-            results.update(aggregate(results['runs']))
-            results['differences'] = all_differences(results)
-            atomic_write_json(args.results, results)  # partial results survive an interruption
+            _save(results, args.results)  # partial results survive an interruption
+    _save(results, args.results)
     print_tables(results)
     if args.lr_comparison:
         results['lr_comparison'] = lr_comparison(results['runs'])

@@ -1,13 +1,55 @@
 """Aggregates and tables of benchmarks/recipe_benchmark.py: mean over seeds per data set, then over data sets."""
+import json
 import statistics
 from collections import defaultdict
-from typing import Dict, List
+from typing import Dict, Iterable, List
 
 REFERENCES = ('baseline', 'timm_defaults')
 """The recipes every other recipe is compared with (``differences``): the fixed baseline and the timm bar."""
 
 FIGURES = ('top1', 'mAP', 'total_epochs', 'best_epoch', 'wall_time_s', 'lr', 'search_epochs', 'search_wall_time_s')
 """The figures averaged over seeds (total_epochs = training epochs run + LR-search epochs)."""
+
+
+MATCHED_SETTINGS = ('size', 'max_epochs', 'train_per_class', 'val_per_class', 'classes')
+"""The settings an earlier result file must share with this benchmark run for its runs to join the table."""
+
+
+def earlier_runs(paths: Iterable[str], settings: Dict, recipes: Iterable[str], datasets: Iterable[str],
+                 seeds: Iterable[int]) -> List[Dict]:
+    """The runs of earlier result files (``--runs-from``) of the requested recipes, data sets and seeds, e.g. of a
+    table whose work dirs live on another machine.
+
+    Args:
+        paths (Iterable[str]): recipe-benchmark JSON files.
+        settings (dict): this run's settings; every key of :data:`MATCHED_SETTINGS` must be equal in each file
+            (a key a file lacks counts as None).
+        recipes, datasets, seeds: which runs to take; the others are left out.
+
+    Raises:
+        ValueError: a file whose settings differ (naming the file, the key and both values), or a run (data set,
+            recipe, seed) that two files both hold.
+    """
+    wanted_recipes, wanted_datasets, wanted_seeds = set(recipes), set(datasets), set(seeds)
+    runs, sources = [], {}
+    for path in paths:
+        with open(path) as stream:
+            results = json.load(stream)
+        for key in MATCHED_SETTINGS:
+            theirs, ours = results.get('settings', {}).get(key), settings.get(key)
+            if theirs != ours:
+                raise ValueError(f'--runs-from {path}: its runs were made with {key} = {theirs!r}, this table is '
+                                 f'for {key} = {ours!r}; pass the same settings or leave the file out.')
+        for run in results.get('runs', []):
+            identity = (run['dataset'], run['recipe'], run['seed'])
+            if (run['recipe'] not in wanted_recipes or run['dataset'] not in wanted_datasets
+                    or run['seed'] not in wanted_seeds):
+                continue
+            if identity in sources:
+                raise ValueError(f'--runs-from: {identity} is in both {sources[identity]} and {path}; keep one.')
+            sources[identity] = path
+            runs.append(run)
+    return runs
 
 
 def _mean(values: List[float]) -> float:

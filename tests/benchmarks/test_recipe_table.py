@@ -1,9 +1,11 @@
 """benchmarks/common/recipe_table.py: means over seeds, averages over the data sets every recipe ran on."""
+import json
 import math
 
 import pytest
 
-from benchmarks.common.recipe_table import aggregate, all_differences, difference_lines, differences, markdown_rows
+from benchmarks.common.recipe_table import (aggregate, all_differences, difference_lines, differences, earlier_runs,
+                                           markdown_rows)
 
 
 def _run(dataset, recipe, seed, top1, epochs=10, search=0.0, stopped=False):
@@ -50,3 +52,42 @@ def test_a_single_seed_has_no_standard_error():
     results = aggregate([_run('a', 'baseline', 0, 0.70), _run('a', 'adaptive', 0, 0.75)])
     top1 = differences(results)['adaptive']['top1']
     assert top1['mean_pt'] == pytest.approx(5.0) and math.isnan(top1['se_pt'])
+
+
+SETTINGS = dict(size=64, max_epochs=50, seeds=[0, 1], train_per_class=100, val_per_class=100, classes=None)
+
+
+def _results_file(tmp_path, name, runs, **settings):
+    path = tmp_path / name
+    path.write_text(json.dumps(dict(settings=dict(SETTINGS, **settings), runs=runs)))
+    return str(path)
+
+
+def test_earlier_runs_takes_only_the_requested_recipes_data_sets_and_seeds(tmp_path):
+    runs = [_run('a', 'baseline', 0, 0.7), _run('a', 'baseline', 2, 0.7), _run('b', 'baseline', 0, 0.8),
+            _run('a', 'timm_defaults', 0, 0.75)]
+    path = _results_file(tmp_path, 'old.json', runs)
+    taken = earlier_runs([path], SETTINGS, recipes=['baseline'], datasets=['a'], seeds=[0, 1])
+    assert [(run['dataset'], run['recipe'], run['seed']) for run in taken] == [('a', 'baseline', 0)]
+
+
+def test_earlier_runs_refuses_a_file_made_with_other_settings_naming_the_key(tmp_path):
+    path = _results_file(tmp_path, 'old.json', [_run('a', 'baseline', 0, 0.7)], size=96)
+    with pytest.raises(ValueError, match=r'old\.json.*size = 96.*size = 64'):
+        earlier_runs([path], SETTINGS, recipes=['baseline'], datasets=['a'], seeds=[0])
+
+
+def test_earlier_runs_counts_a_missing_classes_setting_as_all_classes(tmp_path):
+    path = tmp_path / 'before_classes.json'
+    path.write_text(json.dumps(dict(settings=dict(size=64, max_epochs=50, train_per_class=100, val_per_class=100),
+                                    runs=[_run('a', 'baseline', 0, 0.7)])))
+    assert len(earlier_runs([str(path)], SETTINGS, recipes=['baseline'], datasets=['a'], seeds=[0])) == 1
+    with pytest.raises(ValueError, match='classes'):
+        earlier_runs([str(path)], dict(SETTINGS, classes=['cat']), recipes=['baseline'], datasets=['a'], seeds=[0])
+
+
+def test_earlier_runs_refuses_a_run_two_files_both_hold(tmp_path):
+    first = _results_file(tmp_path, 'first.json', [_run('a', 'baseline', 0, 0.7)])
+    second = _results_file(tmp_path, 'second.json', [_run('a', 'baseline', 0, 0.71)])
+    with pytest.raises(ValueError, match=r"\('a', 'baseline', 0\) is in both .*first\.json and .*second\.json"):
+        earlier_runs([first, second], SETTINGS, recipes=['baseline'], datasets=['a'], seeds=[0])
