@@ -27,6 +27,8 @@ Usage:
     python benchmarks/recipe_benchmark.py --data-root flowers=~/data/flowers --size 96
     python benchmarks/recipe_benchmark.py --datasets cifar10 --classes airplane automobile bird cat deer --size 96 \\
         --max-epochs 40   # a small 5-class set (500 train images), like a user's
+    python benchmarks/recipe_benchmark.py --seeds 0 1 2 --collect-only \\
+        --runs-from benchmarks/results/recipe_benchmark.json   # a table of new runs and runs made on another machine
 """
 import argparse
 import json
