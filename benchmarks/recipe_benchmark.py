@@ -391,6 +391,8 @@ def main(argv=None) -> None:
     earlier = {(run['dataset'], run['recipe'], run['seed']) for run in results['runs']}
     jobs = [(name, dataset, root, seed) for seed in args.seeds for dataset, root in data_roots.items()
             for name in args.recipes if (dataset, name, seed) not in earlier]
+    if results['runs']:
+        _save(results, args.results)  # the table of the earlier runs, also when none is left to train
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(train, *job, args) for job in jobs]
         for future in futures:
@@ -400,7 +402,6 @@ def main(argv=None) -> None:
                 print(f'error: {error}', flush=True)
                 continue
             _save(results, args.results)  # partial results survive an interruption
-    _save(results, args.results)
     print_tables(results)
     if args.lr_comparison:
         results['lr_comparison'] = lr_comparison(results['runs'])
