@@ -46,6 +46,7 @@ class Delivery:
 
     Attributes:
         checkpoint (str): the exported checkpoint.
+        config (str): the config it was evaluated and exported with (the run's copy in the work dir).
         evaluation (dict): ``tools/test.py``'s result (metrics, confusion matrix PNG).
         export (dict): ``export.json`` (verification, INT8 accuracy, complexity, files).
         export_dir (str): where the IRs are.
@@ -53,24 +54,29 @@ class Delivery:
     """
 
     checkpoint: str
+    config: str
     evaluation: Dict
     export: Dict
     export_dir: str
     benchmark: Dict
 
 
-def deliver(config_path: str, work_dir: str, data_root: Optional[str], progress=print) -> Delivery:
+def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery:
     """Evaluates, exports (FP32 + INT8) and benchmarks the best checkpoint of the run in ``work_dir``.
 
+    Everything uses the config the run trained with, as it wrote it into the work dir (``--img-size``, ``--epochs``
+    and ``--cfg-options`` applied), not the recipe file: a model validated at 64 px is evaluated and exported at
+    64 px.
+
     Args:
-        config_path (str): the trained config.
-        work_dir (str): the run's work dir (holds ``best.pth``).
+        work_dir (str): the run's work dir (holds ``best.pth`` and the run's config).
         data_root (str, optional): the data root the run trained on (None: the config's).
         progress (Callable[[str], None]): prints a stage line. Defaults to print.
 
     Raises:
         FileNotFoundError: the run left no best checkpoint.
     """
+    from adaptcls.apis.classifier import run_config
     from adaptcls.cli.test import evaluate
     from adaptcls.deployment.benchmark.benchmark_report import format_table, write_benchmark
     from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends, model_complexity
@@ -82,6 +88,7 @@ def deliver(config_path: str, work_dir: str, data_root: Optional[str], progress=
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'--export: the run left no best checkpoint ({checkpoint}); it needs a validation '
                                 'set and save_best in the checkpoint hook.')
+    config_path = run_config(checkpoint)
     progress(f'[--export 1/3] evaluating {checkpoint} on the validation set (confusion matrix)')
     evaluation = evaluate(argparse.Namespace(
         config=config_path, checkpoint=checkpoint, data_root=data_root, work_dir=osp.join(work_dir, TEST_DIR),
@@ -96,7 +103,35 @@ def deliver(config_path: str, work_dir: str, data_root: Optional[str], progress=
     results = benchmark_backends(targets, settings)
     benchmark = write_benchmark(export_dir, results, settings, model_complexity(targets, settings))
     progress(format_table(results))
-    return Delivery(checkpoint, evaluation, export, export_dir, benchmark)
+    return Delivery(checkpoint, config_path, evaluation, export, export_dir, benchmark)
+
+
+class ReevaluationMismatchError(RuntimeError):
+    """The best checkpoint, evaluated again on the validation set, does not score what training recorded for it:
+    evaluation and training do not see the same images or pixels (a defect, not a user error)."""
+
+
+def check_reevaluation(summary: Dict, delivery: Delivery) -> None:
+    """Checks that the re-evaluation of the best checkpoint equals the training's best val top-1 within one image.
+
+    Both evaluate the same checkpoint on the same validation images, so they agree up to the arithmetic of
+    batching; a larger gap means the evaluation runs another pipeline (e.g. another input size) than training
+    validated with, and every figure of the export would describe another model.
+
+    Raises:
+        ReevaluationMismatchError: naming both figures, the image count and the config used.
+    """
+    trained = (summary.get('best_metrics') or {}).get('top1')
+    evaluated = (delivery.evaluation.get('metrics') or {}).get('top1')
+    images = delivery.evaluation.get('num_images') or 0
+    if trained is None or evaluated is None or not images:
+        return
+    if abs(trained - evaluated) > 1.0 / images + 1e-6:
+        raise ReevaluationMismatchError(
+            f'the best checkpoint {delivery.checkpoint} scored val top-1 {trained:.4f} in training but '
+            f'{evaluated:.4f} when evaluated again with {delivery.config} on {images} images (more than one image '
+            'apart): evaluation and export do not run what training validated. Please report this as a bug with '
+            'the command line.')
 
 
 def delivery_lines(delivery: Delivery) -> List[str]:

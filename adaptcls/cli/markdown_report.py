@@ -81,7 +81,9 @@ def _deployment(work_dir: str, delivery: Delivery) -> str:
     export, folder = delivery.export, relative(delivery.export_dir, work_dir)
     checks = export.get('verification') or {}
     complexity = export.get('complexity') or {}
+    size = (export.get('input') or {}).get('size') or ['?', '?']
     lines = ['## Deployment', '', f'Files in `{folder}/`: {", ".join(export.get("files", []))}. '
+             f'Input {size[0]} x {size[1]} px (the size the model was validated at), '
              f'{complexity.get("params", 0):,} parameters, {complexity.get("gmacs", 0):.4f} GMACs.', '',
              '| check (validation images) | agreement with PyTorch |', '|---|---|']
     lines += [f'| {name} | {_agreement(value)} |' for name, value in checks.items()]

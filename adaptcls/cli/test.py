@@ -37,6 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', metavar='FILE.json | -',
                         help='write the metrics to this JSON file; - prints the JSON on stdout '
                         'and the log on stderr')
+    parser.add_argument('--img-size', type=int, metavar='N',
+                        help="input size in px, as given to train's --img-size (every size of the config's pipelines "
+                        'scaled from its own); a checkpoint records its size and is refused at another one')
     parser.add_argument('--work-dir', help='where logs go (default: work_dirs/<config name>/test)')
     parser.add_argument('--confusion-matrix', nargs='?', const=True, metavar='FILE.png',
                         help='also write the confusion matrix as a PNG (rows: true class, colours: row '
@@ -72,19 +75,20 @@ def main(argv=None) -> None:
 
 
 def evaluate(args: argparse.Namespace) -> Optional[dict]:
-    """Tests the checkpoint; returns the result (config, checkpoint, metrics, skipped images, confusion matrix
-    file) on rank 0, None on the other ranks."""
+    """Tests the checkpoint; returns the result (config, checkpoint, number of images, metrics, skipped images,
+    confusion matrix file) on rank 0, None on the other ranks."""
     run_dir = None if args.checkpoint.startswith(URL_SCHEMES) else osp.dirname(osp.abspath(args.checkpoint))
     cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
-                       work_dir=args.work_dir, launcher=args.launcher, run_dir=run_dir)
+                       work_dir=args.work_dir, launcher=args.launcher, run_dir=run_dir,
+                       img_size=getattr(args, 'img_size', None))
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
     runner = Runner.from_cfg(cfg)
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
-                            args.config, cfg.model)
+                            args.config, cfg.model, cfg)
     metrics = runner.test()
     if runner.rank != 0:
         return None
-    result = dict(config=args.config, checkpoint=args.checkpoint,
+    result = dict(config=args.config, checkpoint=args.checkpoint, num_images=len(runner.test_dataloader.dataset),
                   metrics={key: float(value) for key, value in metrics.items()})
     if runner.message_hub.get_info(SKIPPED_IMAGES_INFO):  # bad_images='skip' left images out
         result['skipped_images'] = runner.message_hub.get_info(SKIPPED_IMAGES_INFO)

@@ -14,7 +14,7 @@ from mmengine.config import Config
 from adaptcls.apis import build_config, train
 from adaptcls.apis.training import SUMMARY_FILE
 from adaptcls.cli.cli_options import CfgOptionsAction
-from adaptcls.cli.delivery import deliver, delivery_lines, require_deploy_packages
+from adaptcls.cli.delivery import check_reevaluation, deliver, delivery_lines, require_deploy_packages
 from adaptcls.cli.markdown_report import write_report
 from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODELS, RECIPES, recipe_config
 from adaptcls.cli.run_report import run_report
@@ -135,6 +135,7 @@ def main(argv=None) -> None:
     if not args.export:
         print('\n' + report)
         return
-    delivery = deliver(args.config, cfg.work_dir, args.data_root)
+    delivery = deliver(cfg.work_dir, args.data_root)
+    check_reevaluation(summary, delivery)
     report_file = write_report(cfg.work_dir, args.config, summary, delivery)
     print('\n'.join(['', report, *delivery_lines(delivery), f'Report: {report_file}']))

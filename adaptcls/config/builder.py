@@ -11,8 +11,9 @@ from adaptcls.registry import adaptcls_scope
 from .class_balance import apply_class_balance, class_count_report
 from .config_checks import check_config_keys, check_pretrained_weights, check_training_values
 from .data_splits import resolve_data_splits
-from .config_utils import (avoid_single_image_batch, infer_num_classes, load_config, prepare_distributed,
-                           set_data_root, set_input_size, set_max_epochs, training_labels)
+from .resume_pointer import latest_checkpoint
+from .config_utils import (avoid_single_image_batch, check_input_sizes, infer_num_classes, load_config,
+                           prepare_distributed, set_data_root, set_input_size, set_max_epochs, training_labels)
 
 CONFIG_MODES = ('train', 'search', 'test', 'export')
 """What a config is built for: ``train`` (tools/train.py), ``search`` (tools/lr_search.py), ``test``
@@ -87,14 +88,13 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
     if resume:
         if mode != 'train':
             raise ValueError(f'resume applies to training only, not to mode {mode!r}.')
-        if resume == 'auto':
-            _check_resumable(cfg.work_dir)
-        cfg.resume, cfg.load_from = True, None if resume == 'auto' else resume
+        cfg.resume, cfg.load_from = True, latest_checkpoint(cfg.work_dir) if resume == 'auto' else resume
     if data_root:
         set_data_root(cfg, data_root)
     notes = resolve_data_splits(cfg, mode, run_dir, given_root=bool(data_root))
-    if img_size:
+    if img_size is not None:
         set_input_size(cfg, img_size)
+    check_input_sizes(cfg)
     if max_epochs is not None:
         set_max_epochs(cfg, max_epochs)
     if mode in CHECKPOINT_MODES:
@@ -112,11 +112,3 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
     for note in filter(None, notes):  # before any logger exists: the user sees them first
         print(note if note.startswith(('note: ', 'warning: ')) else f'note: {note}')
     return cfg
-
-
-def _check_resumable(work_dir: str) -> None:
-    """Refuses ``resume='auto'`` when the work dir holds no run to resume."""
-    if not osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        raise FileNotFoundError(f'--resume: the work dir "{work_dir}" holds no run to resume (no last_checkpoint '
-                                'file); give the checkpoint (--resume PATH), the run\'s --work-dir, or drop --resume '
-                                'to start a new run.')

@@ -13,6 +13,7 @@ from mmengine.runner.checkpoint import CheckpointLoader, load_state_dict
 from torch import nn
 
 from adaptcls.models.config_nodes import CheckpointMismatchError, check_model_fingerprint
+from .config_utils import INPUT_SIZE_META_KEY, config_input_size
 from adaptcls.models.weight_mismatch import compare_weights, parse_load_error
 
 MAX_CLASSES_IN_ERROR = 10
@@ -23,6 +24,23 @@ def checkpoint_classes(checkpoint: dict) -> Optional[Sequence[str]]:
     """The class names a checkpoint was trained on (mmengine's ``meta.dataset_meta.classes``), if recorded."""
     classes = (checkpoint.get('meta') or {}).get('dataset_meta', {}).get('classes')
     return tuple(classes) if classes is not None else None
+
+
+def check_input_size(checkpoint: dict, cfg, path: str, config: str) -> None:
+    """Refuses to evaluate or export a checkpoint at another input size than the one it was validated at (recorded in
+    ``meta['input_size']`` by ``DataConsistencyHook``; older checkpoints record none and are not checked).
+
+    A model trained at 64 px and evaluated at the recipe's 224 px loses tens of points, silently.
+
+    Raises:
+        CheckpointMismatchError: naming both sizes and the fix.
+    """
+    trained = (checkpoint.get('meta') or {}).get(INPUT_SIZE_META_KEY)
+    current = config_input_size(cfg)
+    if trained is not None and int(trained) != current:
+        raise CheckpointMismatchError(
+            f'checkpoint "{path}" was trained and validated at {trained} px, but {config} evaluates at {current} px; '
+            f'pass --img-size {trained}, or the config its run wrote into its work dir (it holds that size).')
 
 
 def check_weights_fit(model: nn.Module, state_dict: Mapping, path: str, config: str) -> None:
@@ -68,7 +86,7 @@ def condense_load_error(message: str) -> str:
 
 
 def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str], config: str,
-                            model_cfg: Optional[dict] = None) -> dict:
+                            model_cfg: Optional[dict] = None, cfg=None) -> dict:
     """Loads ``path`` (local or http(s), weights-only) into ``model`` after checking it fits.
 
     Args:
@@ -78,6 +96,8 @@ def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str],
         config (str): the config file, for the messages.
         model_cfg (dict, optional): the model config ``model`` was built from; its fingerprint must equal the
             checkpoint's. Defaults to None (no fingerprint check).
+        cfg (Config, optional): the whole config; its input size must be the checkpoint's
+            (:func:`check_input_size`). Defaults to None (no size check).
 
     Returns:
         dict: the loaded checkpoint.
@@ -85,9 +105,11 @@ def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str],
     Raises:
         CheckpointMismatchError: the checkpoint's classes differ from ``classes``, its weights do not fit the model
             (missing, unexpected or differently shaped tensors: :func:`check_weights_fit`), or it records another
-            model config's fingerprint.
+            model config's fingerprint, or another input size.
     """
     checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    if cfg is not None:
+        check_input_size(checkpoint, cfg, path, config)
     trained_on = checkpoint_classes(checkpoint)
     if trained_on is not None and tuple(trained_on) != tuple(classes):
         raise CheckpointMismatchError(

@@ -61,6 +61,11 @@ SIZE_KEY = 'size'
 absolute sizes are not used by the recipes)."""
 
 
+INPUT_SIZE_META_KEY = 'input_size'
+"""Key of ``checkpoint['meta']`` that records the input size the model was trained and validated at
+(:func:`config_input_size`), so that evaluating or exporting it at another size is refused."""
+
+
 def config_input_size(cfg: Config) -> int:
     """The input size of the config: the last ``size`` of its test (else val) pipeline (its shorter side).
 
@@ -68,13 +73,35 @@ def config_input_size(cfg: Config) -> int:
         ValueError: neither pipeline has a transform with a ``size``.
     """
     for key in ('test_dataloader', 'val_dataloader'):
-        dataset_cfg = next(iter_datasets(cfg, (key,)), None)
-        sizes = [step[SIZE_KEY] for step in (dataset_cfg or {}).get('pipeline') or [] if SIZE_KEY in step]
-        if sizes:
-            size = sizes[-1]
-            return int(size) if isinstance(size, int) else int(min(size))
+        size = _pipeline_input_size(cfg, key)
+        if size is not None:
+            return size
     raise ValueError(f'config {cfg.filename}: its test and val pipelines have no transform with a "{SIZE_KEY}", so '
                      'the input size cannot be changed; edit the pipelines instead.')
+
+
+def _pipeline_input_size(cfg: Config, key: str) -> Optional[int]:
+    """The last ``size`` (its shorter side) of the pipeline of dataloader ``key``; None without one."""
+    dataset_cfg = next(iter_datasets(cfg, (key,)), None)
+    sizes = [step[SIZE_KEY] for step in (dataset_cfg or {}).get('pipeline') or [] if SIZE_KEY in step]
+    if not sizes:
+        return None
+    return int(sizes[-1]) if isinstance(sizes[-1], int) else int(min(sizes[-1]))
+
+
+def check_input_sizes(cfg: Config) -> None:
+    """Refuses a config whose val and test pipelines end at different input sizes: the model would be selected at
+    one size (validation picks the best checkpoint) and evaluated and exported at another.
+
+    Raises:
+        ValueError: naming both sizes and the fix.
+    """
+    val_size, test_size = (_pipeline_input_size(cfg, key) for key in ('val_dataloader', 'test_dataloader'))
+    if val_size is not None and test_size is not None and val_size != test_size:
+        raise ValueError(f'config {cfg.filename}: the val pipeline ends at {val_size} px but the test pipeline at '
+                         f'{test_size} px; the exported model would run at {test_size} px, not at the size that '
+                         'validation selected it at. Give both the same Resize/CenterCrop size (or use --img-size, '
+                         'which scales every pipeline).')
 
 
 def set_input_size(cfg: Config, img_size: int) -> None:
@@ -88,9 +115,13 @@ def set_input_size(cfg: Config, img_size: int) -> None:
     if isinstance(img_size, bool) or not isinstance(img_size, int) or img_size < 1:
         raise ValueError(f'the input size must be a whole number of pixels >= 1, got {img_size!r}.')
     ratio = img_size / config_input_size(cfg)
-    for dataset_cfg in iter_datasets(cfg):
-        for step in dataset_cfg.get('pipeline') or []:
-            if SIZE_KEY in step:
+    pipelines = [dataset_cfg.get('pipeline') or [] for dataset_cfg in iter_datasets(cfg)]
+    # the top-level train_pipeline / test_pipeline variables too, so that the config dumped into the work dir says
+    # one size (they are copies, not the dataloaders' lists)
+    pipelines += [value for key, value in cfg.items() if key.endswith('_pipeline') and isinstance(value, list)]
+    for pipeline in pipelines:
+        for step in pipeline:
+            if isinstance(step, dict) and SIZE_KEY in step:
                 step[SIZE_KEY] = _scaled(step[SIZE_KEY], ratio)
 
 

@@ -155,7 +155,8 @@ def read_split(split_dir: str) -> Optional[dict]:
     try:
         with open(record_path, encoding='utf-8') as stream:
             record = json.load(stream)
-        record['lists'] = {part: os.path.join(split_dir, name) for part, name in SPLIT_LISTS.items()}
+        # absolute: a dataset reads a relative ann_file from its data_root, not from the cwd or the work dir
+        record['lists'] = {part: os.path.abspath(os.path.join(split_dir, name)) for part, name in SPLIT_LISTS.items()}
         missing = [path for path in record['lists'].values() if not os.path.isfile(path)]
         if missing or not {'image_root', 'val_fraction', 'seed', 'classes'} <= set(record):
             raise ValueError(f'missing {missing or "keys"}')

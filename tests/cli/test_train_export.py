@@ -45,7 +45,7 @@ def test_the_figures_in_the_report_are_the_runs_own(exported_run):
 
 
 def test_console_lines_name_the_ir_and_the_fastest_backend():
-    fake = delivery.Delivery(checkpoint='w/best.pth', evaluation={}, export_dir='w/export',
+    fake = delivery.Delivery(checkpoint='w/best.pth', config='w/tiny.py', evaluation={}, export_dir='w/export',
                              export=dict(files=['model.xml'], int8=dict(fp32_top1=0.9, int8_top1=0.89, val_images=10)),
                              benchmark=dict(backends=[dict(name='A', precision='FP32', median_ms=2.0),
                                                       dict(name='B', precision='INT8', median_ms=1.0)]))

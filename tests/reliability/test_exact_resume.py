@@ -76,7 +76,7 @@ def runs(tiny_data, tmp_path_factory):  # noqa: F811
     for name in KILLS:
         assert returncodes[name] == -signal.SIGKILL, _log_tail(work_dirs[name])
         with open(osp.join(work_dirs[name], 'last_checkpoint')) as stream:
-            checkpoint = load_checkpoint_file(stream.read().strip())
+            checkpoint = load_checkpoint_file(osp.join(work_dirs[name], stream.read().strip()))
         resumed_from[name] = dict(epoch=checkpoint['meta']['epoch'],
                                   validated=checkpoint['message_hub']['runtime_info'].get(VALIDATED_EPOCH_KEY))
         processes[name] = _start(config, work_dirs[name], '--resume')
@@ -92,7 +92,7 @@ def _read_json(work_dir: str, name: str):
 
 def _final_checkpoint(work_dir: str) -> dict:
     with open(osp.join(work_dir, 'last_checkpoint')) as stream:
-        return load_checkpoint_file(stream.read().strip())
+        return load_checkpoint_file(osp.join(work_dir, stream.read().strip()))
 
 
 def _assert_same_tensors(expected, actual, where: str) -> None:

@@ -67,7 +67,7 @@ def _normalised_batch(settings: BenchmarkSettings, input_size: Tuple[int, int]) 
 
 def _pytorch_module(target: BenchmarkTarget, settings: BenchmarkSettings):
     """The checkpoint's deploy module and its input size."""
-    loaded = load_classifier(target.config, target.file)
+    loaded = load_classifier(target.config, target.file, other_input_size=settings.input_size is not None)
     return deploy_module(loaded.model), input_size_from_config(loaded.cfg, settings.input_size)
 
 

@@ -107,7 +107,7 @@ def export_checkpoint(config: str, checkpoint: str, out_dir: str,
     options.check()
     progress = _Progress()
     progress(f'loading {checkpoint} with {config}')
-    loaded = load_classifier(config, checkpoint, options.data_root)
+    loaded = load_classifier(config, checkpoint, options.data_root, other_input_size=options.input_size is not None)
     input_size = input_size_from_config(loaded.cfg, options.input_size)
     mean, std = loaded.mean_std
     metadata = IRMetadata(labels=loaded.classes, input_size=input_size, mean=mean, std=std)

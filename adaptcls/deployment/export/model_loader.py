@@ -8,7 +8,7 @@ from mmengine.config import Config
 from torch import nn
 
 from adaptcls.config import build_config
-from adaptcls.config.checkpoint_checks import check_weights_fit
+from adaptcls.config.checkpoint_checks import check_input_size, check_weights_fit
 from adaptcls.models.config_nodes import check_model_fingerprint, iter_config_dicts
 from adaptcls.registry import MODELS, adaptcls_scope
 from adaptcls.utils import load_checkpoint_file
@@ -72,8 +72,8 @@ def _shortest(values: torch.Tensor) -> List[float]:
     return [float(str(value)) for value in values.flatten().numpy()]  # numpy prints float32 shortest
 
 
-def load_classifier(config_path: str, checkpoint_path: str,
-                    data_root: Optional[str] = None) -> LoadedClassifier:
+def load_classifier(config_path: str, checkpoint_path: str, data_root: Optional[str] = None,
+                    other_input_size: bool = False) -> LoadedClassifier:
     """Builds the config's model and loads the checkpoint's ``state_dict`` strictly.
 
     Backbones are built with ``pretrained=False`` (the checkpoint holds every weight), and each
@@ -85,10 +85,12 @@ def load_classifier(config_path: str, checkpoint_path: str,
         config_path (str): the config the checkpoint was trained with.
         checkpoint_path (str): the checkpoint (loaded weights-only).
         data_root (str, optional): points the config's datasets here. Defaults to None.
+        other_input_size (bool): the caller gives the input size itself (``--input-size``), so the config's need
+            not be the one the checkpoint records (:func:`check_input_size`). Defaults to False.
 
     Raises:
         FileNotFoundError: the config or checkpoint does not exist.
-        ValueError: the checkpoint does not fit the config.
+        ValueError: the checkpoint does not fit the config (``CheckpointMismatchError`` for another input size).
     """
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f'Config file "{config_path}" does not exist.')
@@ -100,6 +102,8 @@ def load_classifier(config_path: str, checkpoint_path: str,
     cfg = build_config(config_path, 'export', data_root=data_root, run_dir=run_dir)
     _fill_num_classes(cfg.model, checkpoint['state_dict'], checkpoint_path)
     check_model_fingerprint(checkpoint, cfg.model, checkpoint_path, config_path)
+    if not other_input_size:
+        check_input_size(checkpoint, cfg, checkpoint_path, config_path)
     model = _build_and_load(cfg, checkpoint['state_dict'], config_path, checkpoint_path)
     classes = _class_names(checkpoint, cfg, checkpoint_path)
     if len(classes) != model.num_classes:

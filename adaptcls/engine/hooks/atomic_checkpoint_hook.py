@@ -7,11 +7,10 @@ from typing import Optional
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
+from adaptcls.config.resume_pointer import LAST_CHECKPOINT_FILE
 from adaptcls.registry import HOOKS
 from adaptcls.utils.atomic import atomic_path, atomic_write_text
 
-LAST_CHECKPOINT_FILE = 'last_checkpoint'
-"""The file in the work dir that names the latest checkpoint (read by ``--resume`` without a path)."""
 BEST_ALIAS = 'best.pth'
 """The default name of the alias of the best checkpoint, beside it: a stable path for the run's result."""
 
@@ -26,7 +25,8 @@ class AtomicCheckpointHook(CheckpointHook):
     does everything ``CheckpointHook._save_checkpoint_with_step`` does (keep at most
     ``max_keep_ckpts`` checkpoints, record ``keep_ckpt_ids`` and ``last_ckpt`` in the message hub,
     save) and writes the pointer with :func:`adaptcls.utils.atomic.atomic_write_text` after the
-    checkpoint it names is complete. Give it ``backend_args=dict(backend='adaptcls_atomic_local')``
+    checkpoint it names is complete, as a path relative to the work dir (mmengine writes an absolute one, so a moved
+    work dir resumed another run's checkpoint). Give it ``backend_args=dict(backend='adaptcls_atomic_local')``
     (:class:`adaptcls.utils.atomic_file_backend.AtomicLocalBackend`) so that the checkpoint files
     themselves are written atomically too. Arguments are ``CheckpointHook``'s.
 
@@ -73,7 +73,8 @@ class AtomicCheckpointHook(CheckpointHook):
             backend_args=self.backend_args,
             **self.args)
         if is_main_process():
-            atomic_write_text(osp.join(runner.work_dir, LAST_CHECKPOINT_FILE), self.last_ckpt)
+            atomic_write_text(osp.join(runner.work_dir, LAST_CHECKPOINT_FILE),
+                              osp.relpath(osp.abspath(self.last_ckpt), osp.abspath(runner.work_dir)))
 
     def _rotate_kept_checkpoints(self, runner, step: int) -> None:
         """Removes the oldest kept checkpoint when ``step`` would exceed ``max_keep_ckpts``

@@ -16,7 +16,8 @@ class DataConsistencyHook(Hook):
     The error names both datasets and the fix, instead of letting a label mismatch train a
     model whose class indices mean different things in train and val.
 
-    Every checkpoint gets ``meta['model_fingerprint']`` (:func:`~adaptcls.models.config_nodes.model_fingerprint` of
+    Every checkpoint gets ``meta['input_size']`` (the size the model was validated at: evaluating or exporting it at
+    another size is refused, ``adaptcls.config.check_input_size``) and ``meta['model_fingerprint']`` (:func:`~adaptcls.models.config_nodes.model_fingerprint` of
     ``runner.cfg.model``). When a run resumes (``cfg.resume``), a checkpoint that records another fingerprint or
     other training classes is refused before its weights are loaded (it used to fail with "different number of
     parameter groups", or continue with a warning on renamed classes). ``load_from`` (fine-tuning from another
@@ -37,9 +38,15 @@ class DataConsistencyHook(Hook):
         self._check_model(runner, train_classes, _describe(train_dataset, 'train'))
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        from adaptcls.config.config_utils import INPUT_SIZE_META_KEY, config_input_size
         from adaptcls.models.config_nodes import FINGERPRINT_KEY, model_fingerprint
+        meta = checkpoint.setdefault('meta', {})
         if runner.cfg.get('model') is not None:
-            checkpoint.setdefault('meta', {})[FINGERPRINT_KEY] = model_fingerprint(runner.cfg.model)
+            meta[FINGERPRINT_KEY] = model_fingerprint(runner.cfg.model)
+        try:
+            meta[INPUT_SIZE_META_KEY] = config_input_size(runner.cfg)
+        except ValueError:
+            pass  # a config without a sized test/val pipeline: nothing to record
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not runner.cfg.get('resume') or runner.cfg.get('model') is None:

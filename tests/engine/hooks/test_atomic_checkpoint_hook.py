@@ -17,7 +17,7 @@ def _run(work_dir, hook_type: str, **extra):
     runner.train()
     files = sorted(name for name in os.listdir(work_dir) if name.endswith('.pth'))
     with open(work_dir / 'last_checkpoint') as stream:
-        pointer = os.path.relpath(stream.read(), str(work_dir))
+        pointer = os.path.relpath(os.path.join(str(work_dir), stream.read()), str(work_dir))
     info = {key: runner.message_hub.get_info(key) for key in ('keep_ckpt_ids', 'best_score')}
     info['best_ckpt'] = os.path.basename(runner.message_hub.get_info('best_ckpt'))
     info['last_ckpt'] = os.path.basename(runner.message_hub.get_info('last_ckpt'))
@@ -37,14 +37,15 @@ def test_the_pointer_is_written_atomically_after_its_checkpoint(tmp_path, monkey
     written = []
 
     def spy(path, text):
-        load_checkpoint_file(text)  # the checkpoint it names is complete
-        written.append((os.path.basename(path), os.path.basename(text)))
+        load_checkpoint_file(os.path.join(os.path.dirname(path), text))  # the checkpoint it names is complete
+        written.append((os.path.basename(path), text))
         module_atomic_write_text(path, text)
 
     module_atomic_write_text = module.atomic_write_text
     monkeypatch.setattr(module, 'atomic_write_text', spy)
     _run(tmp_path, 'AtomicCheckpointHook')
-    # epochs 1 and 3 set a new best, so their epoch checkpoint is written again after validation
+    # epochs 1 and 3 set a new best, so their epoch checkpoint is written again after validation; the pointer is
+    # relative to the work dir
     assert written == [('last_checkpoint', f'epoch_{epoch}.pth') for epoch in (1, 1, 2, 3, 3, 4)]
 
 
@@ -62,7 +63,7 @@ def test_a_failed_pointer_write_keeps_the_previous_pointer(tmp_path, monkeypatch
         hook._save_checkpoint_with_step(runner, 3, dict(epoch=3, iter=runner.iter))
     monkeypatch.undo()
     assert (tmp_path / 'last_checkpoint').read_text() == pointer
-    assert load_checkpoint_file(pointer)['meta']['epoch'] == 2
+    assert load_checkpoint_file(str(tmp_path / pointer))['meta']['epoch'] == 2
 
 
 def test_best_pth_is_the_best_checkpoint_updated_at_each_new_best(tmp_path, monkeypatch):
