@@ -34,6 +34,9 @@ setup(
     long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['adaptcls', 'adaptcls.*']),
+    # the recipe configs ship inside the package (adaptcls/configs; configs/ in the repository links to it), so that
+    # a wheel runs `adaptcls train DIR` and `adaptcls configs` lists them
+    package_data={'adaptcls': ['configs/*.py', 'configs/_base_/*.py', 'configs/_base_/*/*.py']},
     python_requires='>=3.9',
     install_requires=read_requirements('runtime'),
     extras_require={'deploy': deploy, 'tests': tests, 'tensorboard': tensorboard, 'mlflow': mlflow,

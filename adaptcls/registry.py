@@ -47,7 +47,7 @@ TRANSFORMS = Registry(
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['adaptcls.engine'])
 LOOPS = Registry(
     'loop', parent=MMENGINE_LOOPS,
-    locations=['adaptcls.engine', 'adaptcls.engine.runner', 'adaptcls.lr_search'])
+    locations=['adaptcls.engine', 'adaptcls.engine.runner', 'adaptcls.lr_search.lr_range_sweep_loop'])
 LOG_PROCESSORS = Registry(
     'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=['adaptcls.engine'])
 
@@ -60,8 +60,8 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=['adaptcls.engine'])
 
-METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['adaptcls.evaluation'])
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['adaptcls.evaluation'])
+METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['adaptcls.evaluation.metrics'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['adaptcls.evaluation.metrics'])
 
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS, locations=['adaptcls.engine'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS, locations=['adaptcls.engine'])

@@ -26,11 +26,12 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import adaptcls.datasets  # noqa: F401
     import adaptcls.engine  # noqa: F401
     import adaptcls.engine.runner  # noqa: F401
-    import adaptcls.evaluation  # noqa: F401
-    import adaptcls.lr_search  # noqa: F401
+    import adaptcls.evaluation.metrics  # noqa: F401
+    import adaptcls.lr_search.lr_range_sweep_loop  # noqa: F401  (the package's names load lazily)
     import adaptcls.models  # noqa: F401
     import adaptcls.optim  # noqa: F401
     import adaptcls.structures  # noqa: F401
+    import adaptcls.utils.atomic_file_backend  # noqa: F401  (the 'adaptcls_atomic_local' file backend)
 
     if not init_default_scope:
         return

@@ -5,8 +5,8 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from adaptcls.engine.runner import build_runner
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.optim import OptimizerStateLayoutError
 from adaptcls.utils import install_checkpoint_safety
@@ -17,7 +17,7 @@ SUMMARY_FILE = 'summary.json'
 
 
 def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
-          no_auto_lr: bool = False) -> Optional[dict]:
+          no_auto_lr: bool = False, verbose: bool = False) -> Optional[dict]:
     """Trains ``cfg`` (from :func:`adaptcls.config.build_config` with mode ``'train'``) and returns its summary.
 
     Checkpoints load weights-only (``install_checkpoint_safety``, as every entry point installs it). The work dir is
@@ -30,6 +30,8 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
         overwrite (bool): move a previous run's results into ``replaced_<date>_<time>/`` instead of refusing.
         auto_lr (str, optional): search the initial LR with this mode ('tpe', 'grid' or 'fastai').
         no_auto_lr (bool): train at the config's lr even if the config sets ``lr_search.auto_lr``.
+        verbose (bool): mmengine's set-up records (environment, config, hooks) on the console too, not only in the
+            log file (:func:`adaptcls.engine.runner.build_runner`).
 
     Returns:
         dict | None: summary.json of the run (None on the ranks > 0 of a distributed run).
@@ -43,7 +45,7 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
     try:
         search_mode = auto_lr_mode(cfg, auto_lr, no_auto_lr)
         lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg, verbose)
         if lr_search_summary:  # RunSummaryHook copies it into summary.json
             runner.message_hub.update_info('summary/lr_search', lr_search_summary)
         try:

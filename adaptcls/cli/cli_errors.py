@@ -6,18 +6,25 @@ import sys
 import traceback
 from typing import Callable, List, Optional
 
-from adaptcls.apis.work_dir_guard import WorkDirInUseError
-from adaptcls.deployment.dependencies import MissingDeployDependency
-from adaptcls.optim.non_finite_loss import NonFiniteLossError
-from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
 
-USER_ERRORS = (ValueError, KeyError, UnsafeCheckpointError, MissingDeployDependency, NonFiniteLossError,
-               WorkDirInUseError, OSError, SyntaxError)
-"""Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
-ValueError covers ``ConfigKeyError`` (misspelt/missing config keys), ``CheckpointMismatchError`` and
-``ImageLoadError``; OSError covers missing files, permissions, a full disk, a work dir that is a file, and
-pretrained weights that cannot be downloaded (``PretrainedWeightsUnavailableError``); SyntaxError a config file that
-is not valid Python."""
+def user_errors() -> tuple:
+    """Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
+
+    ValueError covers ``ConfigKeyError`` (misspelt/missing config keys), ``CheckpointMismatchError`` and
+    ``ImageLoadError``; OSError covers missing files, permissions, a full disk, a work dir that is a file, and
+    pretrained weights that cannot be downloaded (``PretrainedWeightsUnavailableError``); SyntaxError a config file
+    that is not valid Python.
+
+    Imported only when a command fails, so that a command (and its ``--help``) does not import torch up front.
+    """
+    from adaptcls.apis.work_dir_guard import WorkDirInUseError
+    from adaptcls.deployment.dependencies import MissingDeployDependency
+    from adaptcls.optim.non_finite_loss import NonFiniteLossError
+    from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
+    return (ValueError, KeyError, UnsafeCheckpointError, MissingDeployDependency, NonFiniteLossError,
+            WorkDirInUseError, OSError, SyntaxError)
+
+
 BUG_REPORT_LINE = ('This is not an input error adaptcls knows of: if the traceback above does not show a problem of '
                    'your files or environment, please report it as a bug with the traceback and the command.')
 """Printed after the traceback of any other exception."""
@@ -88,7 +95,11 @@ def run_cli(main: Callable[[], None]) -> None:
     """Runs a tool's ``main``; a user error exits with status 2 and one clear message."""
     try:
         main()
-    except USER_ERRORS as error:
+    except Exception as error:  # not SystemExit: --help and argparse's errors exit with their own status
+        if not isinstance(error, user_errors()):
+            traceback.print_exc()
+            print(BUG_REPORT_LINE, file=sys.stderr)
+            sys.exit(1)
         if os.environ.get('ADAPTCLS_DEBUG'):
             raise
         from adaptcls.config.checkpoint_checks import condense_load_error  # torch's text of a failed strict load
@@ -96,7 +107,3 @@ def run_cli(main: Callable[[], None]) -> None:
         message = registry_suggestion(message) or condense_load_error(message)
         print(f'error: {message}\n(set ADAPTCLS_DEBUG=1 for the full traceback)', file=sys.stderr)
         sys.exit(2)
-    except Exception:
-        traceback.print_exc()
-        print(BUG_REPORT_LINE, file=sys.stderr)
-        sys.exit(1)

@@ -17,10 +17,11 @@ import os.path as osp
 from mmengine.config import Config
 
 from adaptcls.cli.cli_options import CfgOptionsAction
-from adaptcls.config import build_config
-from adaptcls.lr_search import (SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings, run_lr_search,
-                                trial_setting_keys)
-from adaptcls.setup_env import init_entry_point
+from adaptcls.cli.recipes import find_config
+from adaptcls.lr_search.lr_search_settings import (SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings,
+                                                   trial_setting_keys)
+
+# torch, Optuna and the models are imported when the search runs: `--help` answers at once.
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,6 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. lr_search.fastai_skip_end=2')
     args = parser.parse_args(argv)
+    args.config = find_config(args.config)  # configs/NAME.py works outside a checkout too
     trial_options = (args.trials, args.epochs_per_trial, args.step, args.storage, args.study_name)
     if args.mode == 'fastai' and any(option is not None for option in trial_options):
         parser.error('--trials, --epochs-per-trial, --step, --storage and --study-name apply to the tpe and '
@@ -73,6 +75,9 @@ def search_settings(cfg: Config, args: argparse.Namespace) -> LRSearchSettings:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from adaptcls.config import build_config
+    from adaptcls.lr_search import run_lr_search
+    from adaptcls.setup_env import init_entry_point
     init_entry_point()
     cfg = build_config(args.config, 'search', cfg_options=args.cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir)

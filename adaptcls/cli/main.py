@@ -14,6 +14,7 @@ command         same as                       what it does
 ``evaluate``    ``tools/deploy.py evaluate``  an IR's accuracy on a class-folder split
 ``benchmark``   ``tools/deploy.py benchmark`` latency and throughput of each backend
 ``demo-data``   ``tools/make_demo_data.py``   write the digits demo data set
+``configs``     (no script)                   list the recipe configs shipped with the package
 ==============  ============================  =====================================================
 """
 import argparse
@@ -32,6 +33,7 @@ COMMANDS: Dict[str, Tuple[str, Tuple[str, ...], str]] = {
     'evaluate': ('deploy', ('evaluate',), "an IR's accuracy on a class-per-folder split"),
     'benchmark': ('deploy', ('benchmark',), 'latency and throughput of PyTorch, ONNX Runtime and OpenVINO'),
     'demo-data': ('make_demo_data', (), 'write the digits demo data set as PNG class folders'),
+    'configs': ('configs', (), 'list the recipe configs shipped with adaptcls (train any of them by name)'),
 }
 """command -> (module in adaptcls.cli, arguments put before the user's, help)."""
 
@@ -59,8 +61,8 @@ def command_main(command: str) -> Tuple[Callable, Tuple[str, ...]]:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """The ``adaptcls`` console script."""
-    from adaptcls.cli.cli_errors import run_cli
     command, args = parse_command(sys.argv[1:] if argv is None else argv)
+    from adaptcls.cli.cli_errors import run_cli  # after parsing: `adaptcls --help` imports nothing heavy
     command_function, prefix = command_main(command)
     sys.argv[0] = f'adaptcls {command}'  # usage lines and argparse errors name the command
     if command == 'demo-data':

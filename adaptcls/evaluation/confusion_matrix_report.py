@@ -1,13 +1,21 @@
-"""A confusion matrix as a PNG (row-normalised colours, class names on the axes) plus its counts as JSON."""
+"""A confusion matrix as a PNG (row-normalised colours, class names on the axes) plus its counts as JSON.
+
+Imports no torch itself (``adaptcls test --help`` reads :data:`ANNOTATE_MAX_CLASSES`); the counting does.
+"""
+from __future__ import annotations
+
 import os.path as osp
 from typing import Dict, Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from adaptcls.utils import atomic_write_json
 from adaptcls.utils.plots import headless_pyplot, save_figure
-from .metrics.functional import confusion_matrix
+
+if TYPE_CHECKING:
+    import torch
 
 ANNOTATE_MAX_CLASSES = 20
 """Up to this many classes every cell shows its count; above it the cells would be unreadable."""
@@ -103,6 +111,7 @@ def write_confusion_matrix(pred_labels: torch.Tensor, labels: torch.Tensor, clas
         class), ``images``, ``correct``, ``png``.
     """
     check_png_path(out_file)
+    from .metrics.functional import confusion_matrix  # torch
     counts = confusion_matrix(pred_labels, labels, len(class_names)).numpy()
     images, correct = int(counts.sum()), int(np.trace(counts))
     plot_confusion_matrix(counts, class_names, out_file,

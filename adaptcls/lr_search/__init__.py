@@ -1,19 +1,43 @@
-"""Initial learning-rate estimation (recipe.md): Optuna TPE and grid searches, fast.ai-style range test."""
-from .lr_range_sweep import LRRangeTest, RangeTestCurve, restored_training_state
-from .lr_range_sweep_loop import LRRangeTestLoop
-from .lr_search_settings import SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings, trial_setting_keys
-from .lr_suggestions import SmoothedLoss, steepest_descent_index, suggest_index, valley_index
-from .optuna_lr_search import OptunaLRSearch, lr_grid
-from .optuna_storage import default_storage_url, describe_storage, open_storage
-from .run_lr_search import LRSearchOutcome, apply_auto_lr, auto_lr_mode, run_lr_search
-from .runner_trial_trainer import RunnerTrialTrainer
-from .search_configs import range_test_config, trial_config
-from .trial_report_hook import TrialReportHook
+"""Initial learning-rate estimation (recipe.md): Optuna TPE and grid searches, fast.ai-style range test.
 
-__all__ = [
-    'LRRangeTest', 'RangeTestCurve', 'restored_training_state', 'LRRangeTestLoop', 'SEARCH_MODES',
-    'SUGGESTION_RULES', 'LRSearchSettings', 'trial_setting_keys', 'SmoothedLoss', 'steepest_descent_index',
-    'suggest_index', 'valley_index', 'OptunaLRSearch', 'lr_grid', 'default_storage_url', 'describe_storage',
-    'open_storage', 'LRSearchOutcome', 'apply_auto_lr', 'auto_lr_mode', 'run_lr_search', 'RunnerTrialTrainer',
-    'range_test_config', 'trial_config', 'TrialReportHook'
-]
+Names are imported on first use (PEP 562): ``adaptcls lr-search --help`` reads the settings' defaults without
+importing torch or Optuna. Importing a module registers what it defines (e.g. ``LRRangeTestLoop``,
+``TrialReportHook``); ``adaptcls.setup_env.register_all_modules`` imports them all.
+"""
+import importlib
+
+_MODULE_OF = {
+    'LRRangeTest': 'lr_range_sweep',
+    'LRRangeTestLoop': 'lr_range_sweep_loop',
+    'LRSearchOutcome': 'run_lr_search',
+    'LRSearchSettings': 'lr_search_settings',
+    'OptunaLRSearch': 'optuna_lr_search',
+    'RangeTestCurve': 'lr_range_sweep',
+    'RunnerTrialTrainer': 'runner_trial_trainer',
+    'SEARCH_MODES': 'lr_search_settings',
+    'SUGGESTION_RULES': 'lr_search_settings',
+    'SmoothedLoss': 'lr_suggestions',
+    'TrialReportHook': 'trial_report_hook',
+    'apply_auto_lr': 'run_lr_search',
+    'auto_lr_mode': 'run_lr_search',
+    'default_storage_url': 'optuna_storage',
+    'describe_storage': 'optuna_storage',
+    'lr_grid': 'optuna_lr_search',
+    'open_storage': 'optuna_storage',
+    'range_test_config': 'search_configs',
+    'restored_training_state': 'lr_range_sweep',
+    'run_lr_search': 'run_lr_search',
+    'steepest_descent_index': 'lr_suggestions',
+    'suggest_index': 'lr_suggestions',
+    'trial_config': 'search_configs',
+    'trial_setting_keys': 'lr_search_settings',
+    'valley_index': 'lr_suggestions',
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_MODULE_OF[name]}'), name)

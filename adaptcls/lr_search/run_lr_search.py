@@ -7,7 +7,7 @@ from typing import Callable, List, Optional
 
 import optuna
 from mmengine.config import Config
-from mmengine.runner import Runner
+from adaptcls.engine.runner import build_runner
 
 from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.atomic import atomic_write_json
@@ -209,7 +209,7 @@ def _no_completed_trial_error(rows: List[dict], search: OptunaLRSearch, storage:
 
 
 def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: int) -> dict:
-    runner = Runner.from_cfg(range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings))
+    runner = build_runner(range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings))
     started = time.perf_counter()
     train_and_release(runner, early_stops=(NonFiniteLossError,))
     curve = runner.train_loop.curve

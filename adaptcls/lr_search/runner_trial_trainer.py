@@ -3,7 +3,7 @@ import os
 
 import optuna
 from mmengine.config import Config
-from mmengine.runner import Runner
+from adaptcls.engine.runner import build_runner
 
 from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from .lr_search_settings import LRSearchSettings
@@ -39,6 +39,6 @@ class RunnerTrialTrainer:
 
     def __call__(self, lr: float, trial_number: int, epochs: int, report: ReportEpoch) -> None:
         work_dir = os.path.join(self.search_dir, f'trial_{trial_number}')
-        runner = Runner.from_cfg(trial_config(self.cfg, lr, epochs, work_dir, self.seed, self.settings))
+        runner = build_runner(trial_config(self.cfg, lr, epochs, work_dir, self.seed, self.settings))
         runner.register_hook(TrialReportHook(report, self.settings.metric))
         train_and_release(runner, early_stops=(optuna.TrialPruned, NonFiniteLossError))

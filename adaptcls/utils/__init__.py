@@ -1,12 +1,27 @@
-"""Small helpers used across adaptcls."""
-from .atomic import atomic_path, atomic_write_json, atomic_write_text
-from .atomic_file_backend import ATOMIC_LOCAL_BACKEND, AtomicLocalBackend
-from .checkpoint_safety import (CorruptCheckpointError, UnsafeCheckpointError, install_checkpoint_safety,
-                                load_checkpoint_file)
-from .random_state import capture_random_state, restore_random_state
+"""Small helpers used across adaptcls.
 
-__all__ = [
-    'atomic_path', 'atomic_write_json', 'atomic_write_text', 'ATOMIC_LOCAL_BACKEND', 'AtomicLocalBackend',
-    'CorruptCheckpointError', 'UnsafeCheckpointError', 'install_checkpoint_safety', 'load_checkpoint_file',
-    'capture_random_state', 'restore_random_state'
-]
+Names are imported on first use (PEP 562), so a light helper does not import torch with the others.
+"""
+import importlib
+
+_MODULE_OF = {
+    'ATOMIC_LOCAL_BACKEND': 'atomic_file_backend',
+    'AtomicLocalBackend': 'atomic_file_backend',
+    'CorruptCheckpointError': 'checkpoint_safety',
+    'UnsafeCheckpointError': 'checkpoint_safety',
+    'atomic_path': 'atomic',
+    'atomic_write_json': 'atomic',
+    'atomic_write_text': 'atomic',
+    'capture_random_state': 'random_state',
+    'install_checkpoint_safety': 'checkpoint_safety',
+    'load_checkpoint_file': 'checkpoint_safety',
+    'restore_random_state': 'random_state',
+}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_MODULE_OF[name]}'), name)

@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-from adaptcls.cli.recipes import CONFIG_DIR, MODELS, RECIPES, recipe_config
+from adaptcls.cli.recipes import CONFIG_DIR, MODEL_NAMES, RECIPE_NAMES, recipe_config
 from adaptcls.cli.train import build_train_config, parse_args
 from tests.tools.conftest import REPO, tiny_data  # noqa: F401
 
 
 def test_every_model_and_recipe_has_a_config():
-    for model in MODELS:
-        for recipe in RECIPES:
+    for model in MODEL_NAMES:
+        for recipe in RECIPE_NAMES:
             assert os.path.isfile(recipe_config(model, recipe))
 
 

@@ -7,6 +7,7 @@ from typing import Optional
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
+import adaptcls.utils.atomic_file_backend  # noqa: F401  registers the 'adaptcls_atomic_local' file backend
 from adaptcls.config.resume_pointer import LAST_CHECKPOINT_FILE
 from adaptcls.registry import HOOKS
 from adaptcls.utils.atomic import atomic_path, atomic_write_text
