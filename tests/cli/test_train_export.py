@@ -7,7 +7,7 @@ import pytest
 
 from adaptcls.cli import delivery
 from tests.tools.conftest import tiny_config, tiny_data  # noqa: F401
-from tests.tools.test_train_and_test import TRAIN, run_tool
+from tests.tools.test_train_and_test import TEST, TRAIN, run_tool
 
 
 @pytest.fixture(scope='module')
@@ -19,7 +19,9 @@ def exported_run(tiny_data, tmp_path_factory):  # noqa: F811
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(delivery, 'BENCHMARK_SECONDS', 0.2)  # the loop's length is not under test
         patch.setattr(delivery, 'BENCHMARK_WARMUP_RUNS', 1)
-        run_tool(TRAIN, str(config), '--data-root', tiny_data, '--work-dir', str(work_dir), '--export')
+        # 48 px, not the config's 32: the evaluation, the export and the IR must all run at the trained size
+        run_tool(TRAIN, str(config), '--data-root', tiny_data, '--work-dir', str(work_dir), '--export',
+                 '--img-size', '48')
     return work_dir
 
 
@@ -42,6 +44,33 @@ def test_the_figures_in_the_report_are_the_runs_own(exported_run):
     assert {'model.xml', 'model_int8.xml', 'model.onnx'} <= set(export['files'])
     backends = json.loads((exported_run / 'export' / 'benchmark.json').read_text())['backends']
     assert {row['name'] for row in backends} == {'PyTorch eager', 'ONNX Runtime', 'OpenVINO FP32', 'OpenVINO INT8'}
+
+
+def test_the_deployed_model_is_the_trained_one(exported_run):
+    summary = json.loads((exported_run / 'summary.json').read_text())
+    export = json.loads((exported_run / 'export' / 'export.json').read_text())
+    assert export['input']['size'] == [48, 48]
+    assert 'Input 48 x 48 px' in (exported_run / 'report.md').read_text()
+    val_images = export['int8']['val_images']
+    assert abs(export['int8']['fp32_top1'] - summary['best_metrics']['top1']) <= 1 / val_images + 1e-6
+
+
+def test_a_checkpoint_is_refused_at_another_input_size(exported_run, tiny_data):  # noqa: F811
+    from adaptcls.models.config_nodes import CheckpointMismatchError
+    config = str(exported_run.parent / 'tiny.py')  # the recipe file: 32 px
+    with pytest.raises(CheckpointMismatchError, match='trained and validated at 48 px.*--img-size 48'):
+        run_tool(TEST, config, str(exported_run / 'best.pth'), '--data-root', tiny_data,
+                 '--work-dir', str(exported_run / 'test_32px'))
+    run_tool(TEST, config, str(exported_run / 'best.pth'), '--data-root', tiny_data, '--img-size', '48',
+             '--work-dir', str(exported_run / 'test_48px'))
+
+
+def test_a_reevaluation_that_differs_from_training_fails_loudly():
+    fake = delivery.Delivery(checkpoint='w/best.pth', config='w/tiny.py', evaluation=dict(
+        metrics=dict(top1=0.5), num_images=12), export={}, export_dir='w/export', benchmark={})
+    delivery.check_reevaluation(dict(best_metrics=dict(top1=0.5 + 1 / 12)), fake)  # one image apart: fine
+    with pytest.raises(delivery.ReevaluationMismatchError, match='0.7500 in training but 0.5000'):
+        delivery.check_reevaluation(dict(best_metrics=dict(top1=0.75)), fake)
 
 
 def test_console_lines_name_the_ir_and_the_fastest_backend():
