@@ -29,6 +29,8 @@ LAYERS = (
 )
 """adaptcls's sub-packages (and top-level modules) from the bottom layer up. A module may import its own
 sub-package and those of lower layers, never a sibling of its own layer or anything above it."""
+CONFIG_DATA = 'configs'
+"""adaptcls/configs: the recipe configs, package data that mmengine reads (no modules, no imports)."""
 LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
 
 
@@ -54,6 +56,8 @@ def _imports(path: str, module: str) -> Iterator[Tuple[int, str]]:
 
 def _modules() -> Iterator[Tuple[str, str]]:
     for folder, _, files in os.walk(PACKAGE):
+        if os.path.relpath(folder, PACKAGE).split(os.sep)[0] == CONFIG_DATA:
+            continue
         for file in sorted(files):
             if file.endswith('.py'):
                 path = os.path.join(folder, file)
