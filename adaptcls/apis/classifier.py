@@ -10,20 +10,18 @@ Example::
         print(prediction.path, prediction.top[0])            # (label, probability), or prediction.error
     classifier.predict(numpy_rgb_image)[0].top                # arrays and Pillow images too
 """
-import json
 import os.path as osp
 from typing import Callable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 from PIL import Image
 
+from adaptcls.config.data_config import RUN_CONFIG_FILE
 from adaptcls.deployment.runtime.prediction import Prediction, expand_image_inputs, predict_files
 from adaptcls.image_decoding import pil_to_rgb
 
 ImageInput = Union[str, np.ndarray, Image.Image]
 """A file, folder or glob pattern; an (H, W, 3) uint8 RGB array; or a Pillow image."""
-SUMMARY_FILE = 'summary.json'
-"""The run summary beside a checkpoint, which names the config it was trained with."""
 
 
 class Classifier:
@@ -56,8 +54,8 @@ class Classifier:
 
         Args:
             checkpoint (str): a checkpoint of tools/train.py (e.g. ``WORK_DIR/best.pth``).
-            config (str, optional): the config it was trained with. Defaults to None: the config the run recorded
-                in ``summary.json`` beside the checkpoint (the copy mmengine wrote into the work dir, else the file).
+            config (str, optional): the config it was trained with. Defaults to None: ``run_config.json`` beside
+                the checkpoint (the run's resolved config, read as data: :func:`run_config`).
             device (str): torch device. Defaults to 'cpu'.
             data_root (str, optional): the training data, only for a checkpoint that stores no class names.
 
@@ -137,17 +135,16 @@ def _rgb_array(image: np.ndarray, name: str) -> np.ndarray:
 
 
 def run_config(checkpoint: str) -> str:
-    """The config a checkpoint's run trained: mmengine's copy in the work dir, else the file summary.json names.
+    """The config a checkpoint's run trained, as data: ``run_config.json`` beside the checkpoint (written by every
+    training run). A Python config found beside a checkpoint is never executed implicitly: it is code, and the folder
+    may come from someone else.
 
     Raises:
-        FileNotFoundError: the checkpoint's folder has no summary.json naming a config that exists.
+        FileNotFoundError: the checkpoint's folder has no run_config.json; the message says to pass --config.
     """
-    summary_file = osp.join(osp.dirname(osp.abspath(checkpoint)), SUMMARY_FILE)
-    if osp.isfile(summary_file):
-        with open(summary_file, encoding='utf-8') as stream:
-            config = json.load(stream).get('config') or ''
-        for candidate in (osp.join(osp.dirname(summary_file), osp.basename(config)), config):
-            if config and osp.isfile(candidate):
-                return candidate
-    raise FileNotFoundError(f'no config found for the checkpoint "{checkpoint}" (its folder has no {SUMMARY_FILE} '
-                            'naming an existing config); pass the config it was trained with (--config FILE).')
+    path = osp.join(osp.dirname(osp.abspath(checkpoint)), RUN_CONFIG_FILE)
+    if osp.isfile(path):
+        return path
+    raise FileNotFoundError(f'no {RUN_CONFIG_FILE} beside the checkpoint "{checkpoint}" (runs of adaptcls before '
+                            '2026-12-06 did not write it); pass the config it was trained with (--config FILE). A '
+                            'Python config runs code when it is read: pass only one you trust.')

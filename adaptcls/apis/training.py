@@ -6,10 +6,11 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from adaptcls.config.data_config import RUN_CONFIG_FILE, config_as_data
 from adaptcls.engine.runner import build_runner
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.optim import OptimizerStateLayoutError
-from adaptcls.utils import install_checkpoint_safety
+from adaptcls.utils import atomic_write_json, install_checkpoint_safety
 from .work_dir_guard import claim_work_dir
 
 SUMMARY_FILE = 'summary.json'
@@ -46,6 +47,8 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
         search_mode = auto_lr_mode(cfg, auto_lr, no_auto_lr)
         lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
         runner = build_runner(cfg, verbose)
+        if runner.rank == 0:  # the resolved config as data: predict/test/export read it without running code
+            atomic_write_json(osp.join(cfg.work_dir, RUN_CONFIG_FILE), config_as_data(runner.cfg))
         if lr_search_summary:  # RunSummaryHook copies it into summary.json
             runner.message_hub.update_info('summary/lr_search', lr_search_summary)
         try:

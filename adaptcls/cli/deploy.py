@@ -70,8 +70,9 @@ def _add_predict(commands) -> None:
                         'PyTorch with its config\'s test pipeline)')
     parser.add_argument('images', nargs='+', help='image files, folders (searched recursively) or glob patterns '
                         "(quote them: 'photos/*.jpg')")
-    parser.add_argument('--config', help='the config a .pth checkpoint was trained with (default: the one its run '
-                        'recorded in summary.json beside it)')
+    parser.add_argument('--config', help='the config a .pth checkpoint was trained with (default: run_config.json '
+                        'beside it, the run\'s resolved config read as data; a Python config runs code when read: '
+                        'pass only one you trust)')
     parser.add_argument('--topk', type=int, default=5, help='labels per image (default: %(default)s)')
     parser.add_argument('--batch', type=int, default=32, help='images per inference call (default: %(default)s)')
     parser.add_argument('--format', choices=OUTPUT_FORMATS + tuple(FORMAT_ALIASES), default='table',

@@ -9,13 +9,18 @@ DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def load_config(path: str) -> Config:
-    """``Config.fromfile(path)``, with a config that is not valid Python reported by file and line.
+    """``Config.fromfile(path)`` for a Python config (it executes the file: code), with a config that is not valid
+    Python reported by file and line; a ``.json`` config is read as data and executes nothing
+    (:func:`adaptcls.config.data_config.load_data_config`).
 
     mmengine parses config files without their name, so its ``SyntaxError`` says ``<unknown>``.
 
     Raises:
-        ValueError: ``path`` (or one of its ``_base_`` files) is not valid Python.
+        ValueError: ``path`` (or one of its ``_base_`` files) is not valid Python, or a JSON config is not valid.
     """
+    if path.endswith('.json'):
+        from .data_config import load_data_config
+        return load_data_config(path)
     try:
         return Config.fromfile(path)
     except SyntaxError as error:

@@ -102,15 +102,16 @@ def test_classifier_api_on_a_checkpoint_and_an_ir_takes_paths_arrays_and_pillow_
         from_ir.predict(array.astype(np.float32))
 
 
-def test_a_checkpoints_config_is_found_in_its_run(tmp_path):
+def test_a_checkpoints_config_is_its_runs_data_config_never_a_python_file(tmp_path):
     from adaptcls.apis.classifier import run_config
     run = tmp_path / 'run'
     run.mkdir()
     (run / 'summary.json').write_text(json.dumps(dict(config='configs/somewhere/tiny.py')))
-    with pytest.raises(FileNotFoundError, match='pass the config it was trained with'):
+    (run / 'tiny.py').write_text('x = 1\n')  # a Python config beside the checkpoint is code: not read implicitly
+    with pytest.raises(FileNotFoundError, match='run_config.json.*pass the config it was trained with'):
         run_config(str(run / 'best.pth'))
-    (run / 'tiny.py').write_text('x = 1\n')  # mmengine's copy of the config in the work dir
-    assert run_config(str(run / 'best.pth')) == str(run / 'tiny.py')
+    (run / 'run_config.json').write_text('{"x": 1}')
+    assert run_config(str(run / 'best.pth')) == str(run / 'run_config.json')
 
 
 def test_the_console_gets_table_lines_batch_by_batch(exported, tmp_path):
