@@ -8,6 +8,7 @@
 See docs/deployment.md.
 """
 import argparse
+import glob
 import json
 import os
 
@@ -163,7 +164,9 @@ def predict(args: argparse.Namespace) -> None:
     from adaptcls.deployment.runtime.prediction import format_predictions
     from adaptcls.image_decoding import IMAGE_EXTENSIONS
     from adaptcls.utils import atomic_write_text
-    check_output_file(args.out)
+    folders = [path for path in args.images if os.path.isdir(path)]
+    files = [match for pattern in args.images if not os.path.isdir(pattern) for match in glob.glob(pattern)]
+    check_output_file(args.out, inputs=[args.model, args.config, *files], input_folders=folders)
     if args.model.endswith('.pth'):
         classifier = Classifier.from_checkpoint(args.model, args.config, device=args.device.lower())
     else:
@@ -193,13 +196,14 @@ def evaluate(args: argparse.Namespace) -> None:
     from adaptcls.evaluation.confusion_matrix_report import check_png_path
     from adaptcls.utils import atomic_write_json
     if args.out != JSON_TO_STDOUT:
-        check_output_file(args.out)
+        check_output_file(args.out, inputs=[args.model], input_folders=[args.data_root])
     config = {'INFERENCE_PRECISION_HINT': args.precision_hint} if args.precision_hint else None
     confusion_png = args.confusion_matrix
     if confusion_png is True:
         confusion_png = os.path.splitext(args.model)[0] + '_confusion_matrix.png'
     elif confusion_png:
         check_png_path(confusion_png, '--confusion-matrix')
+    check_output_file(confusion_png or None, '--confusion-matrix', inputs=[args.model], input_folders=[args.data_root])
     with log_to_stderr(args.out):
         result = evaluate_ir(args.model, args.data_root, args.split, args.device, config,
                              confusion_matrix_file=confusion_png)

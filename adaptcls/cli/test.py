@@ -65,7 +65,7 @@ def main(argv=None) -> None:
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file "{path}" does not exist.')
     if args.out != JSON_TO_STDOUT:
-        check_output_file(args.out)
+        check_output_file(args.out, inputs=[args.config, args.checkpoint])
     with log_to_stderr(args.out):
         result = evaluate(args)  # mmengine's logger, built in here, writes to stderr under the redirect
     if result is None:  # ranks > 0 of a distributed run
@@ -90,7 +90,7 @@ def evaluate(args: argparse.Namespace) -> Optional[dict]:
     cfg = build_config(args.config, 'test', cfg_options=args.cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher, run_dir=run_dir,
                        img_size=getattr(args, 'img_size', None))
-    confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix)
+    confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix, inputs=[args.config, args.checkpoint])
     runner = build_runner(cfg, getattr(args, 'verbose', False))
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
                             args.config, cfg.model, cfg)
@@ -111,13 +111,14 @@ def metrics_summary(metrics: Mapping[str, float]) -> str:
     return 'Test: ' + ', '.join(f'{name} {value:.4f}' for name, value in metrics.items())
 
 
-def _add_confusion_matrix(cfg: Config, out_file: Union[None, bool, str]) -> Optional[str]:
+def _add_confusion_matrix(cfg: Config, out_file: Union[None, bool, str], inputs=()) -> Optional[str]:
     """Appends a ``ConfusionMatrixPlot`` writing ``out_file`` to ``cfg.test_evaluator``.
 
     Args:
         cfg (Config): the test config (``work_dir`` set).
         out_file (None | bool | str): the --confusion-matrix value: None (not asked for), True
             (asked for without a FILE: ``<work dir>/confusion_matrix.png``) or the PNG path.
+        inputs (Sequence[str]): the files the command reads; the PNG may be none of them, nor lie in a data set.
 
     Returns:
         str | None: the PNG path, or None when no confusion matrix was asked for.
@@ -127,6 +128,9 @@ def _add_confusion_matrix(cfg: Config, out_file: Union[None, bool, str]) -> Opti
     if out_file is True:
         out_file = osp.join(cfg.work_dir, CONFUSION_MATRIX_PNG)
     check_png_path(out_file, '--confusion-matrix')
+    from adaptcls.config import iter_datasets
+    data_roots = {dataset.get('data_root') for dataset in iter_datasets(cfg)} - {None}
+    check_output_file(out_file, '--confusion-matrix', inputs=inputs, input_folders=sorted(data_roots))
     entry = dict(type='ConfusionMatrixPlot', out_file=out_file)
     evaluators = cfg.test_evaluator
     cfg.test_evaluator = [*evaluators, entry] if isinstance(evaluators, (list, tuple)) else [evaluators, entry]

@@ -22,8 +22,8 @@ def latest_checkpoint(work_dir: str) -> str:
     pointer_file = osp.join(work_dir, LAST_CHECKPOINT_FILE)
     if not osp.isfile(pointer_file):
         raise FileNotFoundError(f'--resume: the work dir "{work_dir}" holds no run to resume (no '
-                                f'{LAST_CHECKPOINT_FILE} file); give the checkpoint (--resume PATH), the run\'s --work-dir, or drop --resume '
-                                'to start a new run.')
+                                f'{LAST_CHECKPOINT_FILE} file); give the checkpoint (--resume PATH), the run\'s '
+                                '--work-dir, or drop --resume to start a new run.')
     with open(pointer_file, encoding='utf-8') as stream:
         pointer = stream.read().strip()
     if '://' in pointer:

@@ -17,7 +17,8 @@ class DataConsistencyHook(Hook):
     model whose class indices mean different things in train and val.
 
     Every checkpoint gets ``meta['input_size']`` (the size the model was validated at: evaluating or exporting it at
-    another size is refused, ``adaptcls.config.check_input_size``) and ``meta['model_fingerprint']`` (:func:`~adaptcls.models.config_nodes.model_fingerprint` of
+    another size is refused, ``adaptcls.config.checkpoint_checks.check_input_size``) and
+    ``meta['model_fingerprint']`` (:func:`~adaptcls.models.config_nodes.model_fingerprint` of
     ``runner.cfg.model``). When a run resumes (``cfg.resume``), a checkpoint that records another fingerprint or
     other training classes is refused before its weights are loaded (it used to fail with "different number of
     parameter groups", or continue with a warning on renamed classes). ``load_from`` (fine-tuning from another
