@@ -95,7 +95,9 @@ def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery
         confusion_matrix=osp.join(work_dir, CONFUSION_MATRIX_PNG), cfg_options=None, launcher='none'))
     export_dir = osp.join(work_dir, EXPORT_DIR)
     progress(f'[--export 2/3] exporting ONNX and OpenVINO FP32 + INT8 IR into {export_dir}, each verified')
-    export = export_checkpoint(config_path, checkpoint, export_dir, ExportOptions(int8=True, data_root=data_root))
+    # the run owns WORK_DIR/export (the work-dir guard covers the run): its previous export is replaced
+    export = export_checkpoint(config_path, checkpoint, export_dir,
+                               ExportOptions(int8=True, data_root=data_root, overwrite=True))
     progress(f'[--export 3/3] timing each backend for {BENCHMARK_SECONDS:g} s (batch 1)')
     settings = BenchmarkSettings(timing=TimingOptions(duration_s=BENCHMARK_SECONDS,
                                                       warmup_runs=BENCHMARK_WARMUP_RUNS))

@@ -36,6 +36,8 @@ def _add_export(commands) -> None:
     parser.add_argument('--data-root', help='dataset folder with train/ and val/ (default: the config\'s)')
     parser.add_argument('--verify-images', type=int, default=500,
                         help='validation images for the ONNX/IR checks (default: %(default)s)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an export of another checkpoint in --out (refused without it)')
 
 
 def _add_benchmark(commands) -> None:
@@ -117,7 +119,7 @@ def export(args: argparse.Namespace) -> None:
     from adaptcls.deployment.export.exporter import ExportOptions, export_checkpoint
     options = ExportOptions(formats=args.format, int8=args.int8, calibration_images=args.calib,
                             calibration_seed=args.calib_seed, input_size=args.input_size,
-                            data_root=args.data_root, verify_images=args.verify_images)
+                            data_root=args.data_root, verify_images=args.verify_images, overwrite=args.overwrite)
     summary = export_checkpoint(args.config, args.checkpoint, args.out, options)
     print('\n'.join(export_lines(summary, args.out)))
 

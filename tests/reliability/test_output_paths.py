@@ -68,3 +68,16 @@ def test_predict_refuses_to_write_over_an_input_image(tiny_data, tmp_path):  # n
     with pytest.raises(FileExistsError, match='is an input of this command'):
         deploy_main(['predict', str(tmp_path / 'model.xml'), image, '--out', image, '--format', 'csv'])
     assert open(image, 'rb').read() == before
+
+
+def test_an_export_of_another_checkpoint_is_not_replaced(tmp_path):
+    import json
+
+    from adaptcls.deployment.export.exporter import _check_out_dir
+    out = tmp_path / 'export'
+    out.mkdir()
+    (out / 'export.json').write_text(json.dumps(dict(source=dict(checkpoint=str(tmp_path / 'a.pth')))))
+    with pytest.raises(FileExistsError, match='holds the export of .*a.pth, not of .*b.pth.*--overwrite'):
+        _check_out_dir(str(out), str(tmp_path / 'b.pth'), overwrite=False)
+    _check_out_dir(str(out), str(tmp_path / 'a.pth'), overwrite=False)  # the same model again: replaced
+    _check_out_dir(str(out), str(tmp_path / 'b.pth'), overwrite=True)

@@ -44,6 +44,8 @@ class ExportOptions:
         verify_images (int): validation images (spread evenly over the set) for the ONNX and IR
             checks against PyTorch. Defaults to 500.
         opset (int): ONNX opset. Defaults to 18.
+        overwrite (bool): replace an export of another checkpoint in the output folder (re-exporting the same
+            checkpoint always replaces its files). Defaults to False.
     """
 
     formats: Sequence[str] = FORMATS
@@ -54,6 +56,7 @@ class ExportOptions:
     data_root: Optional[str] = None
     verify_images: int = 500
     opset: int = DEFAULT_OPSET
+    overwrite: bool = False
 
     def check(self) -> None:
         """Raises ValueError for an unknown format, INT8 without OpenVINO, or bad counts."""
@@ -105,6 +108,7 @@ def export_checkpoint(config: str, checkpoint: str, out_dir: str,
     """
     options = options or ExportOptions()
     options.check()
+    _check_out_dir(out_dir, checkpoint, options.overwrite)
     progress = _Progress()
     progress(f'loading {checkpoint} with {config}')
     loaded = load_classifier(config, checkpoint, options.data_root, other_input_size=options.input_size is not None)
@@ -213,6 +217,26 @@ def _export_int8_ir(loaded: LoadedClassifier, model, compiled, metadata: IRMetad
                                         what='validation images through the INT8 IR'), val.labels),
         fp32_inference='INFERENCE_PRECISION_HINT f32', int8_inference='CPU defaults')
     progress(f'val top-1: FP32 {summary["int8"]["fp32_top1"]:.4f}, INT8 {summary["int8"]["int8_top1"]:.4f}')
+
+
+def _check_out_dir(out_dir: str, checkpoint: str, overwrite: bool) -> None:
+    """Refuses an output folder that holds the export of another checkpoint (``export.json`` names its source),
+    unless ``overwrite``: exporting one model over another is a user's work lost.
+
+    Raises:
+        FileExistsError: naming both checkpoints and the fix.
+    """
+    record = os.path.join(out_dir, EXPORT_JSON)
+    if overwrite or not os.path.isfile(record):
+        return
+    try:
+        with open(record, encoding='utf-8') as stream:
+            previous = (json.load(stream).get('source') or {}).get('checkpoint')
+    except (OSError, ValueError, AttributeError):
+        previous = f'an unreadable {EXPORT_JSON}'
+    if previous != os.path.abspath(checkpoint):
+        raise FileExistsError(f'--out {out_dir} holds the export of {previous}, not of {checkpoint}; export into '
+                              'another folder, or pass --overwrite to replace it.')
 
 
 def _publish(staging: str, out_dir: str) -> None:
