@@ -38,6 +38,10 @@ class LRSearchOutcome:
             processes; a range test counts its partial epoch).
         wall_time_s (float): seconds of training (sum over trials).
         search_dir (str): the folder with result.json, trials.csv, the plot and lr_config.py.
+        suggested_lr (float, optional): the range test's suggestion before it was clipped into ``lr_range``
+            (None for the other modes).
+        clipped (str, optional): 'above' or 'below' when the suggestion lay outside ``lr_range`` and the chosen lr
+            is the range's end; None when it lay inside (or for the other modes).
     """
 
     mode: str
@@ -45,6 +49,14 @@ class LRSearchOutcome:
     total_trained_epochs: float
     wall_time_s: float
     search_dir: str
+    suggested_lr: Optional[float] = None
+    clipped: Optional[str] = None
+
+    @classmethod
+    def from_result(cls, result: dict, search_dir: str) -> 'LRSearchOutcome':
+        """The outcome recorded in a search's result.json."""
+        return cls(result['mode'], result['chosen_lr'], result['total_trained_epochs'], result['wall_time_s'],
+                   search_dir, result.get('suggested_lr'), result.get('clipped'))
 
     def summary(self) -> dict:
         """What ``tools/train.py --auto-lr`` records under ``lr_search`` in summary.json."""
@@ -101,10 +113,13 @@ def run_lr_search(cfg: Config,
     atomic_write_json(os.path.join(search_dir, RESULT_FILE), result)
     write_lr_config(os.path.join(search_dir, LR_CONFIG_FILE), result['chosen_lr'], mode, cfg.filename,
                     work_dir=os.path.dirname(os.path.abspath(search_dir)))
+    if result.get('clipped'):
+        low, high = settings.lr_range
+        progress(f'[lr search {mode}] the suggested lr {result["suggested_lr"]:.4g} lies {result["clipped"]} the '
+                 f'configured range [{low:g}, {high:g}] (lr_search.lr_range): clipped to its end')
     progress(f'[lr search {mode}] chosen lr {result["chosen_lr"]} ({result["total_trained_epochs"]:.2f} '
              f'epochs of training, {result["wall_time_s"]:.1f} s); files in {search_dir}')
-    return LRSearchOutcome(mode, result['chosen_lr'], result['total_trained_epochs'], result['wall_time_s'],
-                           search_dir)
+    return LRSearchOutcome.from_result(result, search_dir)
 
 
 def auto_lr_mode(cfg: Config, requested: Optional[str] = None, disabled: bool = False) -> Optional[str]:
@@ -168,8 +183,7 @@ def _finished_search(cfg: Config, mode: str) -> Optional[LRSearchOutcome]:
         return None
     if result.get('mode') != mode:
         return None
-    return LRSearchOutcome(mode, result['chosen_lr'], result['total_trained_epochs'], result['wall_time_s'],
-                           search_dir)
+    return LRSearchOutcome.from_result(result, search_dir)
 
 
 def _optuna_result(study: optuna.Study, search: OptunaLRSearch, storage: str, search_dir: str) -> dict:
@@ -223,11 +237,14 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
         raise ValueError(f'{error} The sweep diverged early, at lr {curve.non_finite_lr or curve.lrs[-1]:g}: '
                          f'{lower_range_hint(low, high)}.') from error
     suggested = curve.lrs[pick]
+    # Clipped, not trusted: above the EfficientNet range's top the grid of full trainings lost 1.5-2.6 pt
+    # (docs/benchmarks.md, LR-search comparison: lr 0.02 vs 0.01 on Fashion-MNIST and CIFAR-10); recorded as 'clipped'.
     chosen = round(min(max(suggested, low), high), 12)
+    clipped = 'above' if suggested > high else 'below' if suggested < low else None
     write_csv(os.path.join(search_dir, TRIALS_FILE), range_test_rows(curve), RANGE_TEST_COLUMNS)
     plot_range_test(curve, pick, chosen, os.path.join(search_dir, PLOT_FILE))
     return dict(
-        mode='fastai', chosen_lr=chosen, rule=settings.fastai_rule, suggested_lr=suggested,
+        mode='fastai', chosen_lr=chosen, rule=settings.fastai_rule, suggested_lr=suggested, clipped=clipped,
         lr_range=list(settings.lr_range), sweep=[curve.lrs[0], curve.lrs[-1]],
         warmup_epochs=settings.fastai_warmup_epochs, warmup_losses=curve.warmup_losses,
         iterations_planned=curve.planned_iterations, iterations_run=len(curve.lrs), diverged=curve.diverged,

@@ -196,6 +196,19 @@ def test_train_auto_lr_trains_with_the_chosen_lr(tiny_data, tmp_path, write_conf
     chosen = summary['lr_search']['chosen_lr']
     assert summary['lr_search']['mode'] == 'fastai' and osp.isfile(summary['lr_search']['result_file'])
     assert history[0]['lr'] == pytest.approx(chosen) and 0.001 <= chosen <= 0.010  # not the config's 0.05
+    suggested = summary['lr_search']['suggested_lr']
+    assert summary['lr_search']['clipped'] == ('above' if suggested > 0.010 else 'below' if suggested < 0.001 else None)
+
+
+def test_a_suggestion_above_the_range_is_clipped_and_recorded(tiny_data, tmp_path, write_config, monkeypatch, capsys):
+    from adaptcls.lr_search import run_lr_search as module
+    monkeypatch.setattr(module, 'suggest_index', lambda rule, lrs, *args: len(lrs) - 1)  # the sweep's last lr
+    config = write_config(tiny_config(max_epochs=1))
+    run_tool(TRAIN, config, '--data-root', tiny_data, '--work-dir', str(tmp_path), '--auto-lr', 'fastai',
+             *FASTAI_OPTIONS, 'lr_search.fastai_diverge_factor=1e30')
+    search = json.loads((tmp_path / 'summary.json').read_text())['lr_search']
+    assert search['clipped'] == 'above' and search['suggested_lr'] > 0.010 and search['chosen_lr'] == 0.010
+    assert 'lies above the configured range [0.001, 0.01] (lr_search.lr_range): clipped' in capsys.readouterr().out
 
 
 def test_range_test_sweeps_at_least_the_minimum_iterations_on_tiny_data(tiny_data, tmp_path, write_config):
