@@ -73,7 +73,7 @@ def claim_work_dir(work_dir: str, resume: bool, overwrite: bool, rank: int = 0) 
             f'{", ..." if len(found) > 6 else ""}); a new run would overwrite them. Continue that run with '
             '--resume, replace its results with --overwrite, or train into another --work-dir.')
     if found and overwrite and not resume:
-        _move_aside(work_dir, found)
+        move_aside(work_dir, found)
     lock.seek(0)
     lock.truncate()
     lock.write(f'pid {os.getpid()}, started {time.strftime("%Y-%m-%d %H:%M:%S")}\n')
@@ -81,7 +81,7 @@ def claim_work_dir(work_dir: str, resume: bool, overwrite: bool, rank: int = 0) 
     return lock
 
 
-def _move_aside(work_dir: str, names: List[str]) -> str:
+def move_aside(work_dir: str, names: List[str]) -> str:
     """Moves the named files of ``work_dir`` into a new ``replaced_<date>_<time>`` folder; returns it."""
     folder = os.path.join(work_dir, time.strftime('replaced_%Y%m%d_%H%M%S'))
     suffix = 1

@@ -123,6 +123,22 @@ def build_train_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def _build_with_current_split(args: argparse.Namespace) -> Config:
+    """:func:`build_train_config`; with ``--overwrite`` (a fresh run), a recorded split that no longer describes the
+    data (class folders or images added or removed) is moved aside with the old results and the data split again."""
+    from adaptcls.apis.work_dir_guard import move_aside
+    from adaptcls.datasets.data_split import StaleSplitError
+    try:
+        return build_train_config(args)
+    except StaleSplitError as error:
+        if not args.overwrite or args.resume:
+            raise
+        folder = move_aside(osp.dirname(error.split_dir), [osp.basename(error.split_dir)])
+        print(f'note: --overwrite: the data changed since the recorded split; it is moved to {folder} and the data '
+              'is split again')
+        return build_train_config(args)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     from adaptcls.apis import train
@@ -133,7 +149,7 @@ def main(argv=None) -> None:
     from adaptcls.setup_env import init_entry_point
 
     init_entry_point()
-    cfg = build_train_config(args)
+    cfg = _build_with_current_split(args)
     print(f'Training {args.config}: results (checkpoints, summary.json, the full log) go to {cfg.work_dir}'
           f'{"" if args.verbose else " (--verbose prints the environment and config here too)"}')
     if args.export:

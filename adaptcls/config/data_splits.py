@@ -12,8 +12,8 @@ from typing import List, Optional
 from mmengine.config import Config
 
 from adaptcls.datasets.data_split import (SPLIT_DIR, TEST_SPLIT_NAMES, TRAIN_SPLIT, VAL_SPLIT_NAMES,
-                                          check_val_fraction, find_split_folder, read_split, split_class_folders,
-                                          unsplit_image_root, write_split)
+                                          check_split_current, check_val_fraction, find_split_folder, read_split,
+                                          split_class_folders, unsplit_image_root, write_split)
 from .config_utils import iter_datasets
 from .option_values import DATA_SPLIT_DEFAULTS
 
@@ -95,6 +95,7 @@ def _split_record(cfg: Config, mode: str, image_root: str, run_dir: Optional[str
                              f'{record["val_fraction"]} and seed {record["seed"]} ({split_dir}), not of {image_root} '
                              f'with val_fraction {fraction} and seed {seed}; train into another --work-dir, give '
                              f'the same split settings, or delete {split_dir} to split again.')
+        check_split_current(record, split_dir)
         notes.append(f'reusing the data split recorded in {split_dir}')
         return record
     record = read_split(os.path.join(run_dir, SPLIT_DIR)) if run_dir else None

@@ -111,6 +111,10 @@ def split_class_folders(image_root: str, val_fraction: float, seed: int) -> Data
             raise ValueError(f'class folder {os.path.join(image_root, name)} holds {len(images)} image(s); splitting '
                              f'off a validation set needs at least {MIN_IMAGES_PER_CLASS} per class. Add images, '
                              'remove the class, or give train/ and val/ folders.')
+        unlistable = [path for path in images if '\n' in path or '\r' in path]
+        if unlistable:
+            raise ValueError(f'the image file {unlistable[0]!r} has a line break in its name, which the split list '
+                             '(one "<path> <label>" per line) cannot hold; rename it.')
         paths.extend(os.path.relpath(path, image_root) for path in images)
         labels.extend([label] * len(images))
     low, high = len(classes), len(paths) - len(classes)  # both parts must hold every class
@@ -126,6 +130,49 @@ def split_class_folders(image_root: str, val_fraction: float, seed: int) -> Data
                      sorted(zip(val_paths, val_labels)))
 
 
+class StaleSplitError(ValueError):
+    """A recorded split no longer describes its folder: class folders or images were added or removed since.
+
+    Attributes:
+        split_dir (str): the recorded split's folder.
+    """
+
+    def __init__(self, message: str, split_dir: str) -> None:
+        super().__init__(message)
+        self.split_dir = split_dir
+
+
+def check_split_current(record: dict, split_dir: str) -> None:
+    """Checks that the class folders of the split's ``image_root`` and their image counts are still those recorded:
+    a split made before a class folder (or images) was added would train on the old data, silently.
+
+    Raises:
+        StaleSplitError: naming what changed and the fix.
+    """
+    image_root = record['image_root']
+    classes = list(list_class_folders(image_root))
+    if classes != list(record['classes']):
+        added = sorted(set(classes) - set(record['classes']))
+        removed = sorted(set(record['classes']) - set(classes))
+        raise StaleSplitError(f'{image_root} has changed since its split was recorded in {split_dir}: class folders '
+                              f'added {added}, removed {removed}; train into a new --work-dir, or use --overwrite '
+                              'to set the old run aside and split the data again.', split_dir)
+    counts = record.get('counts') or {}
+    for name in classes:
+        recorded = sum((counts.get(part) or {}).get(name, 0) for part in ('train', 'val'))
+        found = len(list_class_images(os.path.join(image_root, name)))
+        if recorded and found != recorded:
+            raise StaleSplitError(f'{image_root} has changed since its split was recorded in {split_dir}: class '
+                                  f'"{name}" holds {found} images, the split {recorded}; train into a new --work-dir, '
+                                  'or use --overwrite to set the old run aside and split the data again.', split_dir)
+
+
+def listed_path(path: str) -> str:
+    """``path`` as a split list writes it: with ``./`` in front when it starts with '#' (a class folder named
+    ``#tag``), which the list reader would take for a comment line."""
+    return os.path.join('.', path) if path.startswith('#') else path
+
+
 def write_split(split: DataSplit, work_dir: str) -> str:
     """Writes the two annotation lists and the record into ``work_dir/data_split`` (each atomically); returns the
     record's path."""
@@ -133,7 +180,7 @@ def write_split(split: DataSplit, work_dir: str) -> str:
     for part, file_name in SPLIT_LISTS.items():
         lines = [f'# {part} part of {split.image_root} (val_fraction {split.val_fraction}, seed {split.seed}); '
                  'labels are indices into classes in split.json']
-        lines.extend(f'{path} {label}' for path, label in getattr(split, part))
+        lines.extend(f'{listed_path(path)} {label}' for path, label in getattr(split, part))
         atomic_write_text(os.path.join(split_dir, file_name), '\n'.join(lines) + '\n')
     record = dict(asdict(split), counts=split.counts())
     del record['train'], record['val']  # the lists hold them

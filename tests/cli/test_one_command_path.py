@@ -125,3 +125,16 @@ def test_a_wheel_runs_a_recipe_from_an_empty_folder(tiny_data, tmp_path):  # noq
                           '--img-size', '32', '--epochs', '1'], cwd=empty, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert (empty / 'work_dirs' / 'effnet_lite0_baseline' / 'best.pth').is_file()
+
+
+def test_overwrite_after_adding_a_class_folder_trains_on_the_new_classes(tiny_data, tmp_path, monkeypatch):  # noqa: F811
+    from adaptcls.datasets.data_split import StaleSplitError
+    monkeypatch.chdir(tmp_path)
+    _class_folders_only(tiny_data, 'my_photos')
+    tiny_config(max_epochs=1).dump('tiny.py')
+    train_cli.main(['tiny.py', '--data-root', 'my_photos'])
+    shutil.copytree(os.path.join('my_photos', 'circle'), os.path.join('my_photos', 'ring'))
+    with pytest.raises(StaleSplitError, match=r"added \['ring'\]"):
+        train_cli.main(['tiny.py', '--data-root', 'my_photos', '--resume'])
+    train_cli.main(['tiny.py', '--data-root', 'my_photos', '--overwrite'])
+    assert len(_summary(os.path.join('work_dirs', 'tiny'))['classes']) == 4
