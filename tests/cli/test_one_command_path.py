@@ -127,7 +127,8 @@ def test_a_wheel_runs_a_recipe_from_an_empty_folder(tiny_data, tmp_path):  # noq
     assert (empty / 'work_dirs' / 'effnet_lite0_baseline' / 'best.pth').is_file()
 
 
-def test_overwrite_after_adding_a_class_folder_trains_on_the_new_classes(tiny_data, tmp_path, monkeypatch):  # noqa: F811
+def test_overwrite_after_adding_a_class_folder_trains_on_the_new_classes(tiny_data, tmp_path,  # noqa: F811
+                                                                         monkeypatch):
     from adaptcls.datasets.data_split import StaleSplitError
     monkeypatch.chdir(tmp_path)
     _class_folders_only(tiny_data, 'my_photos')
