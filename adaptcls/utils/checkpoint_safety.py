@@ -21,6 +21,7 @@ adaptcls does not use, are refused with a message saying to download the file. S
 ``resume`` (and ``last_checkpoint``) and ``tools/test.py`` refuse a checkpoint that would run code with
 :class:`UnsafeCheckpointError` on every supported torch, wherever it comes from.
 """
+import hashlib
 from typing import Any, Union
 from urllib.error import URLError
 from urllib.parse import urlparse
@@ -32,6 +33,8 @@ from mmengine.logging import HistoryBuffer
 
 _installed = False
 
+URL_HASH_CHARS = 16
+"""Hex digits of the URL's SHA-256 in front of a downloaded checkpoint's cached name."""
 URL_SCHEMES = ('http://', 'https://')
 """mmengine's URL prefixes: loaded (after a download) through :func:`load_checkpoint_file`."""
 REFUSED_SCHEMES = ('pavi://', r'(\S+\:)?s3://', r'(\S+\:)?petrel://', 'modelzoo://', 'torchvision://',
@@ -93,7 +96,10 @@ def load_from_url_weights_only(url: str, map_location: Any = None) -> Any:
 
     The file is downloaded into torch's hub cache (``torch.hub.get_dir()/checkpoints``, as mmengine
     and torch do; torch writes a temporary file and renames it, so an interrupted download leaves
-    nothing behind) unless it is there already, then loaded by :func:`load_checkpoint_file`.
+    nothing behind) unless it is there already, then loaded by :func:`load_checkpoint_file`. The cached name
+    starts with a hash of the whole URL (two URLs ending in the same file name are two files; mmengine keys by the
+    name only, so the second evaluated the first one's weights), and a file that is refused (unsafe or corrupt) is
+    removed from the cache, so the next attempt downloads it again.
 
     Args:
         url (str): the checkpoint URL.
@@ -105,6 +111,7 @@ def load_from_url_weights_only(url: str, map_location: Any = None) -> Any:
     """
     import torch.hub
     name = os.path.basename(urlparse(url).path) or 'checkpoint.pth'
+    name = f'{hashlib.sha256(url.encode()).hexdigest()[:URL_HASH_CHARS]}-{name}'
     folder = os.path.join(torch.hub.get_dir(), 'checkpoints')
     path = os.path.join(folder, name)
     if not os.path.isfile(path):
@@ -114,7 +121,11 @@ def load_from_url_weights_only(url: str, map_location: Any = None) -> Any:
         except (URLError, OSError, ValueError) as error:
             raise FileNotFoundError(f'Could not download the checkpoint "{url}": {error}. Check the URL, or '
                                     'download the file and give its local path.') from None
-    return load_checkpoint_file(path, map_location=map_location)
+    try:
+        return load_checkpoint_file(path, map_location=map_location)
+    except (UnsafeCheckpointError, CorruptCheckpointError):
+        os.remove(path)  # not kept: a fixed file at the same URL is downloaded next time
+        raise
 
 
 def refuse_checkpoint_scheme(filename: str, map_location: Any = None) -> Any:

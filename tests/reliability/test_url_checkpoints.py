@@ -128,3 +128,22 @@ def test_other_schemes_are_refused(path):
     with pytest.raises(ValueError, match='local files and http'):
         CheckpointLoader.load_checkpoint(path, map_location='cpu')
     assert not os.path.exists('pwned')
+
+
+def test_two_urls_ending_in_the_same_name_are_two_checkpoints(served):
+    from adaptcls.utils.checkpoint_safety import load_from_url_weights_only
+    for folder, epoch in (('a', 1), ('b', 2)):
+        (served['www'] / folder).mkdir()
+        torch.save(dict(meta=dict(epoch=epoch), state_dict={}), served['www'] / folder / 'best.pth')
+    first = load_from_url_weights_only(served['url'] + '/a/best.pth')
+    second = load_from_url_weights_only(served['url'] + '/b/best.pth')
+    assert (first['meta']['epoch'], second['meta']['epoch']) == (1, 2)
+
+
+def test_a_refused_url_is_downloaded_again_once_the_server_is_fixed(served):
+    from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError, load_from_url_weights_only
+    with pytest.raises(UnsafeCheckpointError):
+        load_from_url_weights_only(served['url'] + '/hostile.pth')
+    torch.save(dict(meta=dict(epoch=3), state_dict={}), served['www'] / 'hostile.pth')  # the server is fixed
+    assert load_from_url_weights_only(served['url'] + '/hostile.pth')['meta']['epoch'] == 3
+    assert not served['marker'].exists()
