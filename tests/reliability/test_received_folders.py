@@ -61,3 +61,14 @@ def test_without_run_config_json_the_config_must_be_given(received, tmp_path):
     with pytest.raises(FileNotFoundError, match='pass the config it was trained with.*runs code'):
         Classifier.from_checkpoint(str(copy / 'best.pth'))
     assert not received['marker'].exists()
+
+
+def test_predict_refuses_a_checkpoint_with_nan_weights(received, tmp_path):
+    import torch
+    checkpoint = torch.load(received['work'] / 'best.pth', weights_only=True)
+    name = next(key for key, value in checkpoint['state_dict'].items() if value.is_floating_point())
+    checkpoint['state_dict'][name] = torch.full_like(checkpoint['state_dict'][name], float('nan'))
+    torch.save(checkpoint, tmp_path / 'diverged.pth')
+    shutil.copy(received['work'] / 'run_config.json', tmp_path / 'run_config.json')
+    with pytest.raises(ValueError, match='NaN or infinite weights.*the run diverged'):
+        Classifier.from_checkpoint(str(tmp_path / 'diverged.pth'))

@@ -90,7 +90,8 @@ def load_classifier(config_path: str, checkpoint_path: str, data_root: Optional[
 
     Raises:
         FileNotFoundError: the config or checkpoint does not exist.
-        ValueError: the checkpoint does not fit the config (``CheckpointMismatchError`` for another input size).
+        ValueError: the checkpoint does not fit the config (``CheckpointMismatchError`` for another input size), or
+            holds NaN or infinite weights.
     """
     if not os.path.isfile(config_path):
         raise FileNotFoundError(f'Config file "{config_path}" does not exist.')
@@ -98,6 +99,7 @@ def load_classifier(config_path: str, checkpoint_path: str, data_root: Optional[
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
         raise ValueError(f'Checkpoint "{checkpoint_path}" has no "state_dict"; pass a checkpoint '
                          'written by tools/train.py.')
+    _check_finite_weights(checkpoint['state_dict'], checkpoint_path)
     run_dir = os.path.dirname(os.path.abspath(checkpoint_path))  # where a data split of the run is recorded
     cfg = build_config(config_path, 'export', data_root=data_root, run_dir=run_dir)
     _fill_num_classes(cfg.model, checkpoint['state_dict'], checkpoint_path)
@@ -111,6 +113,21 @@ def load_classifier(config_path: str, checkpoint_path: str, data_root: Optional[
                          f'class list has {len(classes)}: {classes}. Pass the --data-root it was '
                          'trained on.')
     return LoadedClassifier(model, cfg, classes, config_path, checkpoint_path)
+
+
+def _check_finite_weights(state_dict: dict, checkpoint_path: str) -> None:
+    """Refuses a checkpoint with NaN or infinite weights (a diverged run): its predictions would be NaN, printed as
+    probabilities.
+
+    Raises:
+        ValueError: naming the checkpoint and the first such tensors.
+    """
+    bad = [name for name, value in state_dict.items()
+           if isinstance(value, torch.Tensor) and value.is_floating_point() and not torch.isfinite(value).all()]
+    if bad:
+        raise ValueError(f'Checkpoint "{checkpoint_path}" holds NaN or infinite weights ({", ".join(bad[:3])}'
+                         f'{", ..." if len(bad) > 3 else ""}): the run diverged. Use an earlier checkpoint, or train '
+                         'again with a lower learning rate.')
 
 
 def _build_and_load(cfg: Config, state_dict: dict, config_path: str, checkpoint_path: str) -> nn.Module:
