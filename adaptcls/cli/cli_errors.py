@@ -25,9 +25,9 @@ def user_errors() -> tuple:
             WorkDirInUseError, OSError, SyntaxError)
 
 
-BUG_REPORT_LINE = ('This is not an input error adaptcls knows of: if the traceback above does not show a problem of '
-                   'your files or environment, please report it as a bug with the traceback and the command.')
-"""Printed after the traceback of any other exception."""
+BUG_REPORT_LINE = ('This is not an input error adaptcls knows of: if the traceback does not show a problem of your '
+                   'files or environment, please report it as a bug with the traceback and the command.')
+"""Printed after any other exception."""
 
 _WORKER_TRACEBACK = '\nOriginal Traceback (most recent call last):'
 """How PyTorch's DataLoader re-raises a worker's exception: the worker's traceback is in the message."""
@@ -91,17 +91,58 @@ def original_message(error: BaseException) -> str:
     return message[start + len(marker):].strip() if start >= 0 else message
 
 
+INTERRUPTED_STATUS = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+CRASH_FILE_PATTERN = 'adaptcls_crash_%Y%m%d_%H%M%S.txt'
+"""Name of the file that keeps the traceback of an unexpected error (a defect), in the work dir when known."""
+_WORK_DIR = {'path': None}
+"""The work dir of the running command, once its config is built (:func:`remember_work_dir`)."""
+
+
+def remember_work_dir(path: Optional[str]) -> None:
+    """Tells :func:`run_cli` where a crash file belongs (the run's work dir)."""
+    _WORK_DIR['path'] = path
+
+
+def write_crash_file(text: str) -> str:
+    """Writes ``text`` (a traceback) into the work dir if known and writable, else the temporary folder; returns the
+    file's path."""
+    import tempfile
+    import time
+    name = time.strftime(CRASH_FILE_PATTERN)
+    for folder in (_WORK_DIR['path'], tempfile.gettempdir()):
+        if folder and os.path.isdir(folder):
+            try:
+                with open(os.path.join(folder, name), 'w', encoding='utf-8') as stream:
+                    stream.write(text)
+                return os.path.join(folder, name)
+            except OSError:
+                continue
+    return ''
+
+
 def run_cli(main: Callable[[], None]) -> None:
-    """Runs a tool's ``main``; a user error exits with status 2 and one clear message."""
+    """Runs a tool's ``main``: a user error exits with status 2 and one clear message; any other exception is a
+    defect: one line naming it and a crash file with the traceback (exit 1); Ctrl-C exits 130 with one line on how
+    to go on. ``ADAPTCLS_DEBUG=1`` lets every exception through with its traceback."""
     try:
         main()
-    except Exception as error:  # not SystemExit: --help and argparse's errors exit with their own status
-        if not isinstance(error, user_errors()):
-            traceback.print_exc()
-            print(BUG_REPORT_LINE, file=sys.stderr)
-            sys.exit(1)
+    except KeyboardInterrupt:
         if os.environ.get('ADAPTCLS_DEBUG'):
             raise
+        work_dir = _WORK_DIR['path']
+        where = f' (the checkpoints in {work_dir} are intact)' if work_dir else ''
+        print(f'\ninterrupted{where}; a training continues where it stopped with the same command and --resume.',
+              file=sys.stderr)
+        sys.exit(INTERRUPTED_STATUS)
+    except Exception as error:  # not SystemExit: --help and argparse's errors exit with their own status
+        if os.environ.get('ADAPTCLS_DEBUG'):
+            raise
+        if not isinstance(error, user_errors()):
+            crash_file = write_crash_file(traceback.format_exc())
+            print(f'error: {type(error).__name__}: {str(error)[:300]}\n{BUG_REPORT_LINE}'
+                  + (f'\nThe traceback is in {crash_file}.' if crash_file else ''), file=sys.stderr)
+            sys.exit(1)
         from adaptcls.config.checkpoint_checks import condense_load_error  # torch's text of a failed strict load
         message = original_message(error)
         message = registry_suggestion(message) or condense_load_error(message)

@@ -148,8 +148,11 @@ def main(argv=None) -> None:
     from adaptcls.cli.run_report import run_report
     from adaptcls.setup_env import init_entry_point
 
+    from adaptcls.cli.cli_errors import remember_work_dir
+
     init_entry_point()
     cfg = _build_with_current_split(args)
+    remember_work_dir(cfg.work_dir)  # a crash file goes there
     print(f'Training {args.config}: results (checkpoints, summary.json, the full log) go to {cfg.work_dir}'
           f'{"" if args.verbose else " (--verbose prints the environment and config here too)"}')
     if args.export:

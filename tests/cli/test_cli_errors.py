@@ -41,15 +41,31 @@ def test_debug_variable_shows_the_traceback(monkeypatch):
         run_cli(failing(ValueError('bad value')))
 
 
-def test_other_errors_keep_their_traceback_and_ask_for_a_bug_report(monkeypatch, capsys):
+def test_other_errors_are_one_line_with_the_traceback_in_a_crash_file(monkeypatch, capsys, tmp_path):
+    from adaptcls.cli import cli_errors
     monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
-
+    monkeypatch.setitem(cli_errors._WORK_DIR, 'path', str(tmp_path))
     with pytest.raises(SystemExit) as exit_info:
         run_cli(failing(RuntimeError('a bug')))
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
-    assert 'Traceback (most recent call last)' in err and 'RuntimeError: a bug' in err
-    assert err.rstrip().endswith('please report it as a bug with the traceback and the command.')
+    assert err.startswith('error: RuntimeError: a bug') and 'Traceback' not in err
+    assert 'please report it as a bug with the traceback and the command.' in err
+    crash_files = list(tmp_path.glob('adaptcls_crash_*.txt'))
+    assert len(crash_files) == 1 and str(crash_files[0]) in err
+    assert 'Traceback (most recent call last)' in crash_files[0].read_text() and 'RuntimeError: a bug' in \
+        crash_files[0].read_text()
+
+
+def test_ctrl_c_exits_130_with_one_line_on_how_to_resume(monkeypatch, capsys, tmp_path):
+    from adaptcls.cli import cli_errors
+    monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
+    monkeypatch.setitem(cli_errors._WORK_DIR, 'path', str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(failing(KeyboardInterrupt()))
+    assert exit_info.value.code == 130
+    err = capsys.readouterr().err
+    assert 'Traceback' not in err and f'checkpoints in {tmp_path} are intact' in err and '--resume' in err
 
 
 @pytest.mark.parametrize('error, expected', [
