@@ -4,7 +4,7 @@ import math
 import os
 import socket
 import statistics
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 import optuna
@@ -35,6 +35,8 @@ SKIPPED_ATTR = 'skipped'
 PRUNED_REASON_ATTR = 'pruned_reason'
 DIVERGED_ATTR = 'diverged'
 STUDY_ATTR = 'lr_search'
+DATA_ATTR = 'data'
+"""The study's user attribute that records which data its trials trained on (:func:`data_identity`)."""
 TAKEN_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 """Trials that use up the trial budget: finished ones and those still running somewhere."""
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -42,6 +44,12 @@ FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
 
 class TrialBudgetTaken(Exception):
     """Other workers' trials already fill the study; the trial that finds this is marked failed."""
+
+
+def data_identity(data_root: Optional[str], classes: Sequence[str], train_images: int) -> dict:
+    """What binds a study to its data: the training set's folder, its classes and its size."""
+    return dict(data_root=os.path.abspath(data_root) if data_root else None, classes=list(classes),
+                train_images=int(train_images))
 
 
 def lr_grid(low: float, high: float, points: int) -> List[float]:
@@ -113,6 +121,8 @@ class OptunaLRSearch:
         seed (int): seed of the sampler of the process that creates the study; the study is bound to
             it because the caller seeds every trial's training with it too. Defaults to 0.
         progress (Callable[[str], None]): receives one line per trial. Defaults to print.
+        data (dict, optional): what identifies the data the trials train on (:func:`data_identity`); a study made
+            on other data is refused (its trials' scores would be reused for this data). Defaults to None.
     """
 
     def __init__(self,
@@ -122,7 +132,8 @@ class OptunaLRSearch:
                  storage: Optional[str] = None,
                  study_name: str = 'lr_search',
                  seed: int = 0,
-                 progress: Callable[[str], None] = print) -> None:
+                 progress: Callable[[str], None] = print,
+                 data: Optional[dict] = None) -> None:
         if mode not in ('tpe', 'grid'):
             raise ValueError(f'OptunaLRSearch runs the "tpe" and "grid" modes, not "{mode}".')
         self.train_trial = train_trial
@@ -132,6 +143,7 @@ class OptunaLRSearch:
         self.study_name = study_name
         self.seed = seed
         self.progress = progress
+        self.data = data
         self.n_trials = settings.trials(mode)
         self.epochs = settings.epochs(mode)
         self._trained_seconds: List[float] = []
@@ -191,6 +203,7 @@ class OptunaLRSearch:
         return space
 
     def _bind_settings(self, study: optuna.Study) -> None:
+        self._bind_data(study)
         expected = self.search_space()
         found = study.user_attrs.get(STUDY_ATTR)
         if found is None:
@@ -201,6 +214,18 @@ class OptunaLRSearch:
                 f'  stored: {found}\n  now:    {expected}\n'
                 'Use another --study-name (or work dir / --storage) for a new search, '
                 'or the stored settings to continue that one.')
+
+    def _bind_data(self, study: optuna.Study) -> None:
+        if self.data is None:
+            return
+        found = study.user_attrs.get(DATA_ATTR)
+        if found is None:  # a new study (or one made before studies recorded their data)
+            study.set_user_attr(DATA_ATTR, self.data)
+        elif found != self.data:
+            raise ValueError(
+                f'The study "{self.study_name}" in this storage was made on other data:\n  stored: {found}\n'
+                f'  now:    {self.data}\nIts trials\' scores do not apply to this data: use another --study-name '
+                '(or work dir / --storage) for a new search.')
 
     def _objective(self, trial: optuna.Trial) -> float:
         trial.set_user_attr(WORKER_ATTR, worker_identity())

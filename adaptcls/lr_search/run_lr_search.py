@@ -14,7 +14,7 @@ from adaptcls.utils.atomic import atomic_write_json
 from .divergence import lower_range_hint
 from .lr_search_settings import SEARCH_MODES, LRSearchSettings
 from .lr_suggestions import suggest_index
-from .optuna_lr_search import OptunaLRSearch
+from .optuna_lr_search import OptunaLRSearch, data_identity
 from .optuna_storage import default_storage_url, describe_storage
 from .runner_cleanup import train_and_release
 from .runner_trial_trainer import RunnerTrialTrainer
@@ -107,7 +107,7 @@ def run_lr_search(cfg: Config,
         storage = storage or default_storage_url(search_dir)
         study_name = study_name or f'{_config_name(cfg)}_{mode}'
         search = OptunaLRSearch(RunnerTrialTrainer(cfg, search_dir, settings, seed), settings, mode, storage,
-                                study_name, seed, progress)
+                                study_name, seed, progress, data=_data_identity(cfg))
         result = _optuna_result(search.run(), search, describe_storage(storage), search_dir)
     result['config'] = cfg.filename
     atomic_write_json(os.path.join(search_dir, RESULT_FILE), result)
@@ -253,6 +253,13 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
         total_trained_epochs=settings.fastai_warmup_epochs + len(curve.lrs) / curve.epoch_iterations,
         wall_time_s=round(time.perf_counter() - started, 2), settings=settings.to_dict(),
         curve=curve.to_dict())
+
+
+def _data_identity(cfg: Config) -> dict:
+    """The training data a study of ``cfg`` trains on (its file list is read, no image decoded)."""
+    from adaptcls.config.config_utils import iter_datasets, training_labels
+    classes, labels = training_labels(cfg)
+    return data_identity(next(iter_datasets(cfg, ('train_dataloader',))).get('data_root'), classes, len(labels))
 
 
 def _config_name(cfg: Config) -> str:

@@ -165,6 +165,19 @@ def test_continuing_a_study_with_other_settings_is_refused(tmp_path):
         OptunaLRSearch(trials, settings(tpe_epochs=4), storage=storage, progress=lambda line: None).run()
 
 
+def test_a_study_made_on_other_data_is_refused(tmp_path):
+    from adaptcls.lr_search.optuna_lr_search import data_identity
+    storage = f'sqlite:///{tmp_path}/study.db'
+    trials = SyntheticTrials(lambda lr, epoch, call: 0.5)
+    three = data_identity(str(tmp_path / 'data'), ['a', 'b', 'c'], 30)
+    OptunaLRSearch(trials, settings(tpe_trials=2), storage=storage, progress=lambda line: None, data=three).run()
+    calls = len(trials.calls)
+    four = data_identity(str(tmp_path / 'data'), ['a', 'b', 'c', 'd'], 40)
+    with pytest.raises(ValueError, match="(?s)made on other data.*'d'.*another --study-name"):
+        OptunaLRSearch(trials, settings(tpe_trials=2), storage=storage, progress=lambda line: None, data=four).run()
+    assert len(trials.calls) == calls  # nothing reused, nothing trained
+
+
 def start_worker(storage, log, *args):
     return subprocess.Popen([sys.executable, '-m', WORKER, '--storage', storage, '--log', str(log), *args],
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
