@@ -7,7 +7,7 @@ such key with the closest valid name (``difflib``).
 """
 import difflib
 import inspect
-from typing import Iterator, List, Optional, Sequence, Set
+from typing import Iterator, List, Mapping, Optional, Sequence, Set
 
 from mmengine.config import Config
 
@@ -197,24 +197,50 @@ def _suggest(key: str, names: Sequence[str]) -> str:
     return f': did you mean {" or ".join(repr(name) for name in close)}?' if close else ''
 
 
+WHOLE_NUMBER_KEYS = ('train_cfg.max_epochs', 'train_cfg.val_interval', 'train_dataloader.batch_size',
+                     'val_dataloader.batch_size', 'test_dataloader.batch_size')
+"""Training values that must be whole numbers >= 1 (0 trains nothing, or divides by zero deep inside mmengine)."""
+NON_NEGATIVE_KEYS = ('optim_wrapper.optimizer.weight_decay', 'optim_wrapper.optimizer.momentum')
+"""Training values that must be numbers >= 0 (a string fails as a TypeError deep inside torch)."""
+
+
+def _values(cfg: Config, dotted_keys):
+    """(key, value) of each dotted key the config sets (absent keys are skipped)."""
+    for dotted in dotted_keys:
+        node = cfg
+        for part in dotted.split('.'):
+            node = node.get(part) if isinstance(node, (Mapping, Config)) else None
+            if node is None:
+                break
+        if node is not None:
+            yield dotted, node
+
+
 def check_training_values(cfg: Config) -> None:
     """Raises ``ConfigKeyError`` for training values that cannot work, naming the key and the value, then checks
     that the pretrained weights the backbones ask for can be had (:func:`check_pretrained_weights`).
 
-    mmengine accepts ``train_cfg.max_epochs=0`` (or negative) and trains nothing with exit status 0, and reports
-    ``optim_wrapper.optimizer.lr=abc`` as a TypeError deep inside torch.
+    mmengine accepts ``train_cfg.max_epochs=0`` (or negative) and trains nothing with exit status 0, divides by zero
+    for ``batch_size=0`` or ``val_interval=0``, and reports ``optim_wrapper.optimizer.lr=abc`` (or a weight decay,
+    momentum or seed that is no number) as a TypeError deep inside torch.
 
     Raises:
         ConfigKeyError: a value that cannot work.
         PretrainedWeightsUnavailableError: see :func:`check_pretrained_weights`.
     """
     problems = []
-    max_epochs = cfg.get('train_cfg', {}).get('max_epochs')
-    if max_epochs is not None and (isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1):
-        problems.append(f'train_cfg.max_epochs must be a whole number >= 1, got {max_epochs!r}')
-    lr = cfg.get('optim_wrapper', {}).get('optimizer', {}).get('lr')
-    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
-        problems.append(f'optim_wrapper.optimizer.lr must be a positive number, got {lr!r}')
+    for key, value in _values(cfg, WHOLE_NUMBER_KEYS):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f'{key} must be a whole number >= 1, got {value!r}')
+    for key, value in _values(cfg, ('optim_wrapper.optimizer.lr',)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            problems.append(f'{key} must be a positive number, got {value!r}')
+    for key, value in _values(cfg, NON_NEGATIVE_KEYS):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            problems.append(f'{key} must be a number >= 0, got {value!r}')
+    seed = (cfg.get('randomness') or {}).get('seed')
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        problems.append(f'randomness.seed must be a whole number or None, got {seed!r}')
     if problems:
         raise ConfigKeyError(f'config {cfg.filename}: ' + '; '.join(problems) + '.')
     check_pretrained_weights(cfg)

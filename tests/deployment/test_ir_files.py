@@ -1,10 +1,12 @@
 """An IR's .xml + .bin are checked before OpenVINO reads them: sealed at export, refused when they do not belong."""
+import re
 import shutil
 
 import pytest
 
 from adaptcls.deployment.runtime.ir_classifier import IRClassifier, read_rgb_image
-from adaptcls.deployment.runtime.ir_files import CHECKSUM_KEY, IRFileError, file_sha256, read_ir
+from adaptcls.deployment.runtime.ir_files import (CHECKSUM_KEY, METADATA_CHECKSUM_KEY, IRFileError, file_sha256,
+                                                  read_ir)
 from adaptcls.deployment.runtime.ir_metadata import RT_INFO_SECTION
 
 
@@ -62,9 +64,33 @@ def test_a_file_that_is_no_ir_is_refused(tmp_path):
 def test_an_unsealed_ir_is_read_with_a_warning(exported, tmp_path):
     xml = _copy_ir(exported, tmp_path)
     text = (tmp_path / 'model.xml').read_text()
-    (tmp_path / 'model.xml').write_text(text.replace(f'<{CHECKSUM_KEY} value=', '<unrelated value='))
+    for key in (CHECKSUM_KEY, METADATA_CHECKSUM_KEY):  # as exported before the IRs were sealed
+        text = re.sub(rf'\s*<{key} value="[0-9a-f]*" />', '', text)
+    (tmp_path / 'model.xml').write_text(text)
     with pytest.warns(UserWarning, match='carries no weights checksum'):
         assert IRClassifier(xml).labels
+
+
+def _labels_line(text: str) -> str:
+    return re.search(r'<labels value="[^"]*" />', text).group(0)
+
+
+def test_hand_edited_labels_are_refused(exported, tmp_path):
+    xml = _copy_ir(exported, tmp_path)
+    text = (tmp_path / 'model.xml').read_text()
+    line = _labels_line(text)
+    (tmp_path / 'model.xml').write_text(text.replace(line, line.replace('&quot;0&quot;', '&quot;cat&quot;')))
+    with pytest.raises(IRFileError, match='labels or preprocessing .* were changed after export'):
+        IRClassifier(xml)
+
+
+def test_fewer_labels_than_outputs_is_a_clear_error(exported, tmp_path):
+    xml = _copy_ir(exported, tmp_path)
+    text = re.sub(rf'\s*<{METADATA_CHECKSUM_KEY} value="[0-9a-f]*" />', '', (tmp_path / 'model.xml').read_text())
+    line = _labels_line(text)
+    (tmp_path / 'model.xml').write_text(text.replace(line, line.replace(', &quot;9&quot;', '')))
+    with pytest.raises(IRFileError, match='predicts 10 classes but its rt_info lists 9 labels'):
+        IRClassifier(xml)
 
 
 def test_a_file_that_is_no_image_is_a_clear_error(tmp_path):

@@ -10,7 +10,7 @@ import numpy as np
 from adaptcls.image_decoding import read_rgb_image as decode_rgb_image
 from ..dependencies import require
 from .image_resize import resize_bilinear
-from .ir_files import read_ir
+from .ir_files import IRFileError, read_ir
 from .ir_metadata import IRMetadata
 
 
@@ -48,6 +48,10 @@ class IRClassifier:
         core = require('openvino').Core()
         model = read_ir(xml_path, core)  # the files checked: an IR, with the .bin it was exported with
         self.metadata = IRMetadata.read_from(model, source=f'OpenVINO IR "{xml_path}"')
+        outputs = model.output(0).get_partial_shape()[-1]
+        if outputs.is_static and outputs.get_length() != len(self.metadata.labels):
+            raise IRFileError(f'OpenVINO IR "{xml_path}" predicts {outputs.get_length()} classes but its rt_info '
+                              f'lists {len(self.metadata.labels)} labels; export it again.')
         self.compiled = core.compile_model(model, device, config or {})
 
     @property

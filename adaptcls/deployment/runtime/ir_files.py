@@ -7,6 +7,7 @@ pair before handing it to OpenVINO: the files exist, the ``.xml`` is an IR, and 
 with it. Like the other rt_info keys, the checksum is a plain string any OpenVINO program can read.
 """
 import hashlib
+import json
 import os
 import re
 import warnings
@@ -16,6 +17,10 @@ from .ir_metadata import RT_INFO_SECTION
 
 CHECKSUM_KEY = 'weights_sha256'
 """rt_info key (in the ``adaptcls`` section) of the ``.bin``'s SHA-256, hex."""
+METADATA_CHECKSUM_KEY = 'metadata_sha256'
+"""rt_info key (in the ``adaptcls`` section) of the SHA-256 of the section's other entries (labels, input size,
+mean, std, ...) as written: an edited label or size in the ``.xml`` is refused like a changed ``.bin``."""
+SEAL_KEYS = (CHECKSUM_KEY, METADATA_CHECKSUM_KEY)
 HASH_CHUNK_BYTES = 1 << 20
 """Bytes hashed per read."""
 HEAD_BYTES = 4096
@@ -42,8 +47,19 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def metadata_sha256(xml_text: str) -> str:
+    """SHA-256 (hex) of the ``adaptcls`` rt_info entries of an ``.xml`` text, the seals excluded, as written."""
+    start = xml_text.find(f'<{RT_INFO_SECTION}>', max(xml_text.rfind('<rt_info>'), 0))
+    end = xml_text.find(f'</{RT_INFO_SECTION}>', start)
+    section = xml_text[start:end] if start >= 0 and end >= 0 else ''
+    entries = sorted((key, value) for key, value in re.findall(r'<(\w+) value="([^"]*)"', section)
+                     if key not in SEAL_KEYS)
+    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+
+
 def seal_ir(xml_path: str) -> str:
-    """Writes the ``.bin``'s SHA-256 into the saved ``.xml``'s rt_info; returns it.
+    """Writes the ``.bin``'s SHA-256, and that of the ``adaptcls`` rt_info entries (:func:`metadata_sha256`), into
+    the saved ``.xml``'s rt_info; returns the ``.bin``'s.
 
     Raises:
         IRFileError: the ``.xml`` has no ``adaptcls`` rt_info section (it was not exported by adaptcls).
@@ -56,7 +72,8 @@ def seal_ir(xml_path: str) -> str:
     if '<rt_info>' not in text or at < 0:
         raise IRFileError(f'OpenVINO IR "{xml_path}" has no "{RT_INFO_SECTION}" rt_info section to seal.')
     at += len(opening)
-    text = f'{text[:at]}\n\t\t\t<{CHECKSUM_KEY} value="{checksum}" />{text[at:]}'
+    text = (f'{text[:at]}\n\t\t\t<{CHECKSUM_KEY} value="{checksum}" />'
+            f'\n\t\t\t<{METADATA_CHECKSUM_KEY} value="{metadata_sha256(text)}" />{text[at:]}')
     temporary = f'{xml_path}.sealing'
     with open(temporary, 'w', encoding='utf-8') as stream:
         stream.write(text)
@@ -92,7 +109,13 @@ def read_ir(xml_path: str, core=None):
         raise IRFileError(f'"{xml_path}" is not an OpenVINO IR (no <net> element); give the .xml written by '
                           '`tools/deploy.py export`.')
     with open(xml_path, encoding='utf-8', errors='replace') as stream:
-        sealed = re.search(rf'<{CHECKSUM_KEY} value="([0-9a-f]{{64}})"', stream.read())
+        text = stream.read()
+    sealed = re.search(rf'<{CHECKSUM_KEY} value="([0-9a-f]{{64}})"', text)
+    metadata_seal = re.search(rf'<{METADATA_CHECKSUM_KEY} value="([0-9a-f]{{64}})"', text)
+    if metadata_seal is not None and metadata_seal.group(1) != metadata_sha256(text):
+        raise IRFileError(f'the labels or preprocessing in "{xml_path}" (its adaptcls rt_info) were changed after '
+                          'export; the model would be believed to predict other classes. Export again (class '
+                          'names come from the training folders).')
     if sealed is None:
         warnings.warn(f'OpenVINO IR "{xml_path}" carries no weights checksum (exported before adaptcls checked '
                       f'them, or not by adaptcls): "{weights}" is used unchecked; export again to seal it.')
