@@ -1,5 +1,5 @@
 """Classifying images with a trained checkpoint in PyTorch (no export needed), the way it was evaluated."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -74,10 +74,3 @@ class CheckpointClassifier:
         """
         return list(predict_files(expand_image_inputs(inputs), self.read, self.probabilities, self.labels, topk,
                                   batch_size))
-
-    def classify_file(self, path: str, topk: int = 5) -> List[Tuple[str, float]]:
-        """The top-k (label, probability) pairs of one image file."""
-        prediction = self.classify([path], topk)[0]
-        if prediction.error:
-            raise ValueError(prediction.error)
-        return prediction.top

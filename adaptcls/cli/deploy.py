@@ -174,7 +174,7 @@ def predict(args: argparse.Namespace) -> None:
     else:
         classifier = Classifier.from_ir(args.model, args.device)
     stream = not args.out and args.format != 'json'  # a JSON list, or a file written atomically, needs them all
-    predictions, chunks = [], []
+    predictions = []
     for index, prediction in enumerate(classifier.predict_iter(args.images, args.topk, args.batch)):
         predictions.append(Prediction(prediction.path, error=prediction.error) if stream else prediction)
         if stream:
