@@ -29,7 +29,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from adaptcls.config import build_config, set_max_epochs  # noqa: E402
-from adaptcls.lr_search import SEARCH_MODES, LRSearchSettings, run_lr_search  # noqa: E402
+from adaptcls.lr_search import SEARCH_MODES, LRSearchSettings  # noqa: E402
+from adaptcls.lr_search.run_lr_search import run_lr_search  # noqa: E402
 from adaptcls.setup_env import init_entry_point  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 

@@ -76,7 +76,7 @@ def search_settings(cfg: Config, args: argparse.Namespace) -> LRSearchSettings:
 def main(argv=None) -> None:
     args = parse_args(argv)
     from adaptcls.config import build_config
-    from adaptcls.lr_search import run_lr_search
+    from adaptcls.lr_search.run_lr_search import run_lr_search
     from adaptcls.setup_env import init_entry_point
     init_entry_point()
     cfg = build_config(args.config, 'search', cfg_options=args.cfg_options, data_root=args.data_root,

@@ -2,7 +2,8 @@
 
 Names are imported on first use (PEP 562): ``adaptcls lr-search --help`` reads the settings' defaults without
 importing torch or Optuna. Importing a module registers what it defines (e.g. ``LRRangeTestLoop``,
-``TrialReportHook``); ``adaptcls.setup_env.register_all_modules`` imports them all.
+``TrialReportHook``); ``adaptcls.setup_env.register_all_modules`` imports them all. The function
+``run_lr_search`` is imported from its module (``adaptcls.lr_search.run_lr_search``), whose name it shares.
 """
 import importlib
 
@@ -26,7 +27,6 @@ _MODULE_OF = {
     'open_storage': 'optuna_storage',
     'range_test_config': 'search_configs',
     'restored_training_state': 'lr_range_sweep',
-    'run_lr_search': 'run_lr_search',
     'steepest_descent_index': 'lr_suggestions',
     'suggest_index': 'lr_suggestions',
     'trial_config': 'search_configs',
