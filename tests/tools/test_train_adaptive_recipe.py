@@ -12,6 +12,7 @@ from tests.tools.conftest import REPO
 SHRINK = [
     'model.fast.backbone.pretrained=False', 'model.slow.backbone.pretrained=False',
     'train_dataloader.dataset.pipeline.2.size=32', 'val_dataloader.dataset.pipeline.1.size=32',
+    'test_dataloader.dataset.pipeline.1.size=32',  # val and test at one size (another is refused)
     'train_dataloader.batch_size=8', 'val_dataloader.batch_size=8',
     'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False', 'val_dataloader.persistent_workers=False',
