@@ -17,7 +17,7 @@ SETUP_MESSAGE_PREFIXES: Tuple[str, ...] = (
     '\n' + '-' * 60 + '\nSystem environment:',  # Runner._log_env: the environment dump
     'Config:\n',  # Runner._log_env: the whole config
     'Distributed training is not used',
-    'Hooks will be executed in the following order',
+    'Hooks will be executed in the following ',
     'paramwise_options -- ',  # DefaultOptimWrapperConstructor: one line per parameter setting
     'Exp name: ',
     'Checkpoints will be saved to ',
