@@ -3,7 +3,7 @@
 Names are imported on first use (PEP 562): importing a light submodule (e.g. ``adaptcls.config.data_splits`` for its
 defaults in a ``--help`` text) does not import torch through the builder.
 """
-import importlib
+from adaptcls.utils.lazy_exports import lazy_getattr
 
 _MODULE_OF = {
     'CONFIG_MODES': 'builder',
@@ -31,8 +31,4 @@ _MODULE_OF = {
 
 __all__ = sorted(_MODULE_OF)
 
-
-def __getattr__(name: str):
-    if name not in _MODULE_OF:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    return getattr(importlib.import_module(f'{__name__}.{_MODULE_OF[name]}'), name)
+__getattr__ = lazy_getattr(__name__, _MODULE_OF)

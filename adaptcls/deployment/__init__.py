@@ -4,7 +4,7 @@ Names are imported on first use (PEP 562), so ``from adaptcls.deployment import 
 loads OpenVINO, numpy and Pillow only, not torch: an application that runs an IR needs nothing
 else. OpenVINO, NNCF, ONNX and ONNX Runtime are optional (``pip install -e '.[deploy]'``).
 """
-import importlib
+from adaptcls.utils.lazy_exports import lazy_getattr
 
 _MODULE_OF = {
     'BackendResult': 'benchmark.latency_benchmark',
@@ -29,8 +29,4 @@ _MODULE_OF = {
 
 __all__ = sorted(_MODULE_OF)
 
-
-def __getattr__(name: str):
-    if name not in _MODULE_OF:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    return getattr(importlib.import_module(f'{__name__}.{_MODULE_OF[name]}'), name)
+__getattr__ = lazy_getattr(__name__, _MODULE_OF)

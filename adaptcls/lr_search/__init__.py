@@ -5,7 +5,7 @@ importing torch or Optuna. Importing a module registers what it defines (e.g. ``
 ``TrialReportHook``); ``adaptcls.setup_env.register_all_modules`` imports them all. The function
 ``run_lr_search`` is imported from its module (``adaptcls.lr_search.run_lr_search``), whose name it shares.
 """
-import importlib
+from adaptcls.utils.lazy_exports import lazy_getattr
 
 _MODULE_OF = {
     'LRRangeTest': 'lr_range_sweep',
@@ -36,8 +36,4 @@ _MODULE_OF = {
 
 __all__ = sorted(_MODULE_OF)
 
-
-def __getattr__(name: str):
-    if name not in _MODULE_OF:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    return getattr(importlib.import_module(f'{__name__}.{_MODULE_OF[name]}'), name)
+__getattr__ = lazy_getattr(__name__, _MODULE_OF)

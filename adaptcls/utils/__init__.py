@@ -2,7 +2,7 @@
 
 Names are imported on first use (PEP 562), so a light helper does not import torch with the others.
 """
-import importlib
+from .lazy_exports import lazy_getattr
 
 _MODULE_OF = {
     'ATOMIC_LOCAL_BACKEND': 'atomic_file_backend',
@@ -20,8 +20,4 @@ _MODULE_OF = {
 
 __all__ = sorted(_MODULE_OF)
 
-
-def __getattr__(name: str):
-    if name not in _MODULE_OF:
-        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-    return getattr(importlib.import_module(f'{__name__}.{_MODULE_OF[name]}'), name)
+__getattr__ = lazy_getattr(__name__, _MODULE_OF)
