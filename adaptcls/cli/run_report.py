@@ -3,6 +3,7 @@ import os.path as osp
 import shlex
 from typing import List, Mapping
 
+from adaptcls.config.data_config import RUN_CONFIG_FILE
 from adaptcls.engine.hooks.atomic_checkpoint_hook import BEST_ALIAS
 
 
@@ -12,8 +13,8 @@ def run_report(summary: Mapping, config_file: str, summary_file: str, export_hin
 
     Args:
         summary (Mapping): the run's summary.json.
-        config_file (str): the config the run trained (for the export command: the run's copy of it beside the
-            checkpoint when there is one).
+        config_file (str): the config the run trained (for the export command: the run's ``run_config.json``
+            beside the checkpoint when there is one).
         summary_file (str): the path of summary.json.
         export_hint (bool): end with the export command (not when ``--export`` exported already). Defaults to True.
     """
@@ -42,8 +43,8 @@ def run_report(summary: Mapping, config_file: str, summary_file: str, export_hin
             lines.append(f'Model: {checkpoint}')
         export_dir = osp.join(osp.dirname(checkpoint), 'export')
         if export_hint:
-            # the run's own copy of the config (its input size, epochs and options applied), when it wrote one
-            run_copy = osp.join(osp.dirname(checkpoint), osp.basename(config_file))
+            # the run's resolved config, as data (its input size, epochs and options applied), when it wrote one
+            run_copy = osp.join(osp.dirname(checkpoint), RUN_CONFIG_FILE)
             config_file = run_copy if osp.isfile(run_copy) else config_file
             lines.append('Export it (ONNX, OpenVINO FP32 + INT8): adaptcls export '
                          f'{shlex.quote(config_file)} {shlex.quote(checkpoint)} --out {shlex.quote(export_dir)} '

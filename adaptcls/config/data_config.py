@@ -12,6 +12,8 @@ from typing import Mapping
 
 from mmengine.config import Config
 
+from .config_utils import iter_datasets
+
 RUN_CONFIG_FILE = 'run_config.json'
 """The resolved training config, as JSON, in the work dir (beside the checkpoints)."""
 CODE_KEYS = ('_base_', 'custom_imports')
@@ -19,8 +21,13 @@ CODE_KEYS = ('_base_', 'custom_imports')
 
 
 def config_as_data(cfg: Config) -> dict:
-    """``cfg`` as plain JSON-able data (tuples become lists)."""
-    return json.loads(json.dumps(cfg.to_dict(), default=str))
+    """``cfg`` as plain JSON-able data (tuples become lists), every dataset's ``data_root`` made absolute: the file
+    is read later from any working directory."""
+    data = json.loads(json.dumps(cfg.to_dict(), default=str))
+    for dataset in iter_datasets(data):
+        if dataset.get('data_root'):
+            dataset['data_root'] = os.path.abspath(dataset['data_root'])
+    return data
 
 
 def load_data_config(path: str) -> Config:

@@ -31,10 +31,14 @@ def received(tiny_data, tmp_path_factory):  # noqa: F811
     return dict(work=work, marker=marker, data=tiny_data)
 
 
-def test_the_run_writes_its_resolved_config_as_data(received):
+def test_the_run_writes_its_resolved_config_as_data(received, tmp_path, monkeypatch):
     data = json.loads((received['work'] / 'run_config.json').read_text())
     assert data['train_cfg']['max_epochs'] == 1 and data['model']['head']['num_classes'] == 3
     assert '_base_' not in data
+    assert os.path.isabs(data['val_dataloader']['dataset']['data_root'])  # read later from any working directory
+    monkeypatch.chdir(tmp_path)
+    cfg = build_config(str(received['work'] / 'run_config.json'), 'test')
+    assert cfg.test_dataloader.dataset.data_root == data['val_dataloader']['dataset']['data_root']
 
 
 def test_predict_from_a_received_checkpoint_runs_no_code(received):
