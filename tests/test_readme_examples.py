@@ -15,7 +15,8 @@ import sys
 
 import pytest
 
-from tests.tools.conftest import CLASSES, REPO, tiny_data  # noqa: F401
+from tests.cli.test_one_command_path import _class_folders_only
+from tests.tools.conftest import REPO, tiny_data  # noqa: F401
 
 SHORTER = ('--epochs', '1', '--img-size', '32')
 """What every example gets appended (a later option wins in argparse)."""
@@ -60,10 +61,7 @@ def test_the_readme_has_training_examples():
 def user_folder(tiny_data, tmp_path_factory):  # noqa: F811
     folder = tmp_path_factory.mktemp('user')
     shutil.copytree(tiny_data, folder / 'my_data')
-    for name in CLASSES:  # my_photos: only class folders
-        shutil.copytree(os.path.join(tiny_data, 'train', name), folder / 'my_photos' / name)
-        for file in os.listdir(os.path.join(tiny_data, 'val', name)):
-            shutil.copy(os.path.join(tiny_data, 'val', name, file), folder / 'my_photos' / name / f'val_{file}')
+    _class_folders_only(tiny_data, str(folder / 'my_photos'))  # my_photos: only class folders
     return folder
 
 
