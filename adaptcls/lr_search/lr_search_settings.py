@@ -59,6 +59,17 @@ class LRSearchSettings:
         fastai_min_iterations (int): fewest iterations of the range test's sweep; an epoch with
             fewer is repeated (fast.ai sweeps 100 iterations whatever the epoch size; one epoch of
             1,000 images at batch 64 is 16). Defaults to 100.
+        fastai_max_sweep_epochs (float): most epochs of the training set the sweep may train on. When
+            ``fastai_min_iterations`` batches of the training batch size would be more, the sweep (and its
+            warm-up) runs at the smaller batch that fits, its learning rates scaled with the batch by
+            mmengine's ``auto_scale_lr`` (the linear scaling rule, Goyal et al. 2017), so the suggestion is
+            in the config's lr units for the training batch. Not in the paper (its sweep is one epoch; fast.ai
+            sweeps 100 iterations): 100 iterations at batch 64 cost 12.5 epochs of a 500-image set, 1 + 2 = 3
+            epochs with this cap (docs/benchmarks.md, "LR estimate cost"). Defaults to 2.0.
+        fastai_min_sweep_batch (int): the smallest batch the cap above may shrink the sweep to (batch
+            normalisation statistics of fewer images are noise), so on a training set of fewer than
+            ``fastai_min_sweep_batch * fastai_min_iterations / fastai_max_sweep_epochs`` images (400 by
+            default) the sweep costs more than the cap. Defaults to 8.
         fastai_smooth_beta (float): EMA coefficient of the loss smoothing (fast.ai's 0.98).
             Defaults to 0.98.
         fastai_diverge_factor (float): the range test stops when the smoothed loss exceeds this
@@ -103,6 +114,8 @@ class LRSearchSettings:
     fastai_warmup_epochs: int = 1
     fastai_end_lr_mult: float = 10.0
     fastai_min_iterations: int = 100
+    fastai_max_sweep_epochs: float = 2.0
+    fastai_min_sweep_batch: int = 8
     fastai_smooth_beta: float = 0.98
     fastai_diverge_factor: float = 4.0
     fastai_skip_start: float = 0.1
@@ -153,7 +166,8 @@ class LRSearchSettings:
         if not 0 < self.lr_step <= high - low:
             raise ValueError(f'{CONFIG_KEY}.lr_step must lie in (0, HIGH - LOW], got {self.lr_step} '
                              f'for the range {self.lr_range}.')
-        for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_warmup_epochs', 'fastai_min_iterations'):
+        for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_warmup_epochs', 'fastai_min_iterations',
+                    'fastai_min_sweep_batch'):
             if getattr(self, key) < 1:
                 raise ValueError(f'{CONFIG_KEY}.{key} must be at least 1, got {getattr(self, key)}.')
         if self.grid_points < 2:
@@ -163,6 +177,9 @@ class LRSearchSettings:
                              f'got "{self.fastai_rule}".')
         if self.auto_lr is not None and self.auto_lr not in SEARCH_MODES:
             raise ValueError(f'{CONFIG_KEY}.auto_lr must be one of {SEARCH_MODES} or None, got "{self.auto_lr}".')
+        if not self.fastai_max_sweep_epochs > 0:
+            raise ValueError(f'{CONFIG_KEY}.fastai_max_sweep_epochs must be > 0, '
+                             f'got {self.fastai_max_sweep_epochs}.')
         if self.fastai_end_lr_mult < 1:
             raise ValueError(f'{CONFIG_KEY}.fastai_end_lr_mult must be >= 1, got {self.fastai_end_lr_mult}.')
 

@@ -223,7 +223,10 @@ def _no_completed_trial_error(rows: List[dict], search: OptunaLRSearch, storage:
 
 
 def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: int) -> dict:
-    runner = build_runner(range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings))
+    from adaptcls.config.config_utils import training_labels
+    train_images = len(training_labels(cfg)[1])
+    run_cfg = range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings, train_images)
+    runner = build_runner(run_cfg)
     started = time.perf_counter()
     train_and_release(runner, early_stops=(NonFiniteLossError,))
     curve = runner.train_loop.curve
@@ -237,6 +240,8 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
         raise ValueError(f'{error} The sweep diverged early, at lr {curve.non_finite_lr or curve.lrs[-1]:g}: '
                          f'{lower_range_hint(low, high)}.') from error
     suggested = curve.lrs[pick]
+    # The sweep's images over the training set's (a partial last batch of an epoch counts as a full one).
+    extra_epochs = settings.fastai_warmup_epochs + len(curve.lrs) / curve.epoch_iterations
     # Clipped, not trusted: above the EfficientNet range's top the grid of full trainings lost 1.5-2.6 pt
     # (docs/benchmarks.md, LR-search comparison: lr 0.02 vs 0.01 on Fashion-MNIST and CIFAR-10); recorded as 'clipped'.
     chosen = round(min(max(suggested, low), high), 12)
@@ -249,8 +254,9 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
         warmup_epochs=settings.fastai_warmup_epochs, warmup_losses=curve.warmup_losses,
         iterations_planned=curve.planned_iterations, iterations_run=len(curve.lrs), diverged=curve.diverged,
         non_finite_lr=curve.non_finite_lr,
-        iterations_per_epoch=curve.epoch_iterations,
-        total_trained_epochs=settings.fastai_warmup_epochs + len(curve.lrs) / curve.epoch_iterations,
+        iterations_per_epoch=curve.epoch_iterations, train_images=train_images,
+        train_batch_size=cfg.train_dataloader.batch_size, sweep_batch_size=run_cfg.train_dataloader.batch_size,
+        total_trained_epochs=extra_epochs, extra_epochs=extra_epochs,
         wall_time_s=round(time.perf_counter() - started, 2), settings=settings.to_dict(),
         curve=curve.to_dict())
 

@@ -39,17 +39,42 @@ def trial_config(cfg: Config, lr: float, epochs: int, work_dir: str, seed: int,
     return trial
 
 
-def range_test_config(cfg: Config, work_dir: str, seed: int, settings: LRSearchSettings) -> Config:
+def sweep_batch_size(train_batch: int, train_images: int, settings: LRSearchSettings) -> int:
+    """The batch size of the range test: the training batch, or the largest smaller one whose
+    ``settings.fastai_min_iterations`` sweep iterations cost at most ``settings.fastai_max_sweep_epochs``
+    epochs of ``train_images`` images (never below ``settings.fastai_min_sweep_batch``).
+
+    Example: 500 images, batch 64, 100 iterations, at most 2 epochs: batch 10 (100 x 10 = 1,000 images).
+    """
+    affordable = int(settings.fastai_max_sweep_epochs * train_images // settings.fastai_min_iterations)
+    return min(train_batch, max(affordable, settings.fastai_min_sweep_batch))
+
+
+def range_test_config(cfg: Config, work_dir: str, seed: int, settings: LRSearchSettings,
+                      train_images: int) -> Config:
     """A copy of ``cfg`` whose ``runner.train()`` runs the LR range test (``LRRangeTestLoop``).
+
+    The range test runs at :func:`sweep_batch_size`; at a batch smaller than the training's, mmengine's
+    ``auto_scale_lr`` scales its learning rates with the batch (enabled for the test when the config
+    leaves it off, with the training batch as the base), so the curve stays in the config's lr units.
 
     Args:
         cfg (Config): the training config (data root and num_classes already filled in).
         work_dir (str): the range test's work dir (logs).
         seed (int): the seed of the run.
         settings (LRSearchSettings): range, ``fastai_*`` settings, dropped hooks, log level.
+        train_images (int): images in the training set.
     """
     low, high = settings.lr_range
     run = _search_run_config(cfg, work_dir, seed, settings)
+    train_batch = run.train_dataloader.batch_size
+    batch = sweep_batch_size(train_batch, train_images, settings)
+    if batch < train_batch:
+        scaling = run.get('auto_scale_lr') or {}
+        if not (scaling.get('enable') and scaling.get('base_batch_size')):
+            scaling = dict(enable=True, base_batch_size=train_batch)
+        run.auto_scale_lr = dict(scaling)
+        run.train_dataloader.batch_size = batch
     run.optim_wrapper.optimizer.lr = low
     run.train_cfg = dict(type='LRRangeTestLoop', start_lr=low, end_lr=high * settings.fastai_end_lr_mult,
                          warmup_epochs=settings.fastai_warmup_epochs, smooth_beta=settings.fastai_smooth_beta,

@@ -1,5 +1,8 @@
 """The configs of a trial and of the range test: constant lr, no lr/stop/summary hooks, no checkpoints."""
+import pytest
+
 from adaptcls.lr_search import LRSearchSettings, range_test_config, trial_config
+from adaptcls.lr_search.search_configs import sweep_batch_size
 from tests.tools.conftest import tiny_config
 
 SETTINGS = LRSearchSettings(lr_range=(0.001, 0.01))
@@ -35,8 +38,32 @@ def test_trial_experiment_names_differ():
 
 
 def test_range_test_config_runs_the_range_test_loop_without_validation():
-    run = range_test_config(adaptive_like_config(), '/tmp/search/range_test', seed=0, settings=SETTINGS)
+    run = range_test_config(adaptive_like_config(), '/tmp/search/range_test', seed=0, settings=SETTINGS,
+                            train_images=10_000)
     assert run.train_cfg == dict(type='LRRangeTestLoop', start_lr=0.001, end_lr=0.1, warmup_epochs=1,
                                  smooth_beta=0.98, diverge_factor=4.0, min_iterations=100)
     assert run.val_dataloader is None and run.val_evaluator is None and run.val_cfg is None
     assert run.optim_wrapper.optimizer.lr == 0.001 and run.param_scheduler is None
+
+
+@pytest.mark.parametrize('images, batch, expected', [
+    (500, 64, 10),      # 100 iterations x 10 = 1,000 images = 2 epochs (at batch 64: 12.5 epochs)
+    (1000, 64, 20),
+    (10_000, 64, 64),   # the training batch fits: unchanged
+    (100, 64, 8),       # never below fastai_min_sweep_batch ...
+    (100, 4, 4),        # ... nor above the training batch
+])
+def test_the_sweep_batch_fits_the_sweep_into_its_epoch_cap(images, batch, expected):
+    assert sweep_batch_size(batch, images, SETTINGS) == expected
+
+
+def test_a_small_set_sweeps_at_a_smaller_batch_with_the_lr_scaled_by_auto_scale_lr():
+    cfg = adaptive_like_config()
+    cfg.train_dataloader.batch_size = 64
+    cfg.auto_scale_lr = dict(enable=True, base_batch_size=32)
+    run = range_test_config(cfg, '/tmp/search/range_test', seed=0, settings=SETTINGS, train_images=500)
+    assert run.train_dataloader.batch_size == 10 and run.auto_scale_lr == dict(enable=True, base_batch_size=32)
+    cfg.auto_scale_lr = dict(enable=False, base_batch_size=32)  # off in training: the training batch is the base
+    run = range_test_config(cfg, '/tmp/search/range_test', seed=0, settings=SETTINGS, train_images=500)
+    assert run.auto_scale_lr == dict(enable=True, base_batch_size=64)
+    assert cfg.train_dataloader.batch_size == 64 and cfg.auto_scale_lr.enable is False  # training config untouched

@@ -221,6 +221,29 @@ def test_range_test_sweeps_at_least_the_minimum_iterations_on_tiny_data(tiny_dat
     assert lrs == sorted(lrs) and lrs[-1] == pytest.approx(0.1)  # one sweep across the epochs, not one per epoch
 
 
+def test_the_range_test_on_a_small_set_costs_at_most_its_epoch_cap(tiny_data, tmp_path, write_config, monkeypatch):
+    """24 training images at batch 12 with a 12-iteration sweep capped at 1 epoch: the sweep runs at batch 2
+    (12 x 2 = 24 images) with its lrs scaled by 2 / 12, so warm-up + sweep = 2 epochs (at batch 12: 1 + 6)."""
+    from adaptcls.lr_search import lr_range_sweep
+    applied = []  # what each parameter group trains at, over the lr of the curve
+
+    def recording_set_lr(optim_wrapper, lr, lr_ratios):
+        set_lr(optim_wrapper, lr, lr_ratios)
+        applied.append(min(group['lr'] for group in optim_wrapper.param_groups) / lr)
+
+    set_lr = lr_range_sweep._set_lr
+    monkeypatch.setattr(lr_range_sweep, '_set_lr', recording_set_lr)
+    run_tool(LR_SEARCH, write_config(tiny_config()), '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
+             str(tmp_path), '--cfg-options', 'train_dataloader.batch_size=12', 'lr_search.fastai_skip_end=1',
+             'lr_search.fastai_min_iterations=12', 'lr_search.fastai_max_sweep_epochs=1',
+             'lr_search.fastai_min_sweep_batch=2', 'lr_search.fastai_diverge_factor=1e30')
+    result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
+    assert result['train_batch_size'] == 12 and result['sweep_batch_size'] == 2 and result['train_images'] == 24
+    assert result['iterations_run'] == 12 == len(rows) and result['iterations_per_epoch'] == 12
+    assert result['extra_epochs'] == result['total_trained_epochs'] == pytest.approx(2.0)
+    assert len(applied) == 1 + 12 and applied == pytest.approx([2 / 12] * 13)  # mmengine's auto_scale_lr
+
+
 def test_fastai_refuses_trial_options(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         run_tool(LR_SEARCH, 'configs/effnet_lite0_demo.py', '--mode', 'fastai', '--trials', '3')
