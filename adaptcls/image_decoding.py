@@ -29,6 +29,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageOps
 
+from adaptcls.errors import UserInputError
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif', '.tiff', '.webp', '.gif')
 """File extensions read as images (any case), by the data sets and by prediction."""
 UINT16_MAX = 65535
@@ -39,7 +41,7 @@ WHITE = (255, 255, 255)
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError)
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(UserInputError):
     """An image file that cannot be read: missing, empty, truncated, corrupt, not an image, or with
     pixel values that have no defined 8-bit meaning. The message names the file."""
 

@@ -15,6 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(REPO, 'adaptcls')
 
 LAYERS = (
+    ('errors',),
     ('version', 'registry', 'structures', 'image_decoding'),
     ('utils',),
     ('optim',),

@@ -16,6 +16,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Union
 import numpy as np
 from PIL import Image
 
+from adaptcls.errors import UserInputError
 from adaptcls.config.data_config import RUN_CONFIG_FILE
 from adaptcls.deployment.runtime.prediction import Prediction, expand_image_inputs, predict_files
 from adaptcls.image_decoding import pil_to_rgb
@@ -129,8 +130,8 @@ def _items(inputs) -> List[tuple]:
 def _rgb_array(image: np.ndarray, name: str) -> np.ndarray:
     """Checks that an array is an (H, W, 3) uint8 RGB image (what the decoder gives)."""
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f'{name}: an array image must be (H, W, 3) uint8 RGB, got {image.dtype} {image.shape}; '
-                         'convert it first, e.g. np.asarray(pil_image.convert("RGB")).')
+        raise UserInputError(f'{name}: an array image must be (H, W, 3) uint8 RGB, got {image.dtype} {image.shape}; '
+                             'convert it first, e.g. np.asarray(pil_image.convert("RGB")).')
     return image
 
 

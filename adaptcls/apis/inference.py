@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmengine.dataset import Compose
 
+from adaptcls.errors import UserInputError
 from adaptcls.deployment.export.model_loader import load_classifier
 from adaptcls.deployment.runtime.prediction import Prediction, expand_image_inputs, predict_files
 from adaptcls.registry import adaptcls_scope
@@ -37,8 +38,8 @@ class CheckpointClassifier:
         self.device = device
         pipeline = self.loaded.cfg.test_dataloader.dataset.pipeline
         if not pipeline or pipeline[-1].get('type') != PACK_TRANSFORM or pipeline[0].get('type') != LOAD_TRANSFORM:
-            raise ValueError(f'the test pipeline of {config} must start with {LOAD_TRANSFORM} and end with '
-                             f'{PACK_TRANSFORM}; it is {[step.get("type") for step in pipeline]}.')
+            raise UserInputError(f'the test pipeline of {config} must start with {LOAD_TRANSFORM} and end with '
+                                 f'{PACK_TRANSFORM}; it is {[step.get("type") for step in pipeline]}.')
         with adaptcls_scope():
             self.pipeline = Compose(pipeline)
             self.array_pipeline = Compose(pipeline[1:])

@@ -1,5 +1,4 @@
 """Training a built config, as ``tools/train.py`` does: the work-dir lock, the LR search, the run, the summary."""
-import json
 import os
 import os.path as osp
 from typing import Optional
@@ -11,6 +10,7 @@ from adaptcls.engine.runner import build_runner
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.optim import OptimizerStateLayoutError
 from adaptcls.utils import atomic_write_json, install_checkpoint_safety
+from adaptcls.utils.json_files import read_json_object
 from .work_dir_guard import claim_work_dir
 
 SUMMARY_FILE = 'summary.json'
@@ -62,5 +62,4 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
     summary_file = osp.join(cfg.work_dir, SUMMARY_FILE)
     if runner.rank != 0 or not osp.isfile(summary_file):
         return None
-    with open(summary_file) as stream:
-        return json.load(stream)
+    return read_json_object(summary_file, fix='train again with --resume to rewrite it')

@@ -8,21 +8,31 @@ from typing import Callable, List, Optional
 
 
 def user_errors() -> tuple:
-    """Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it).
+    """Exception types whose message is shown without a traceback (set ADAPTCLS_DEBUG=1 to see it), exit status 2.
 
-    ValueError covers ``ConfigKeyError`` (misspelt/missing config keys), ``CheckpointMismatchError`` and
-    ``ImageLoadError``; OSError covers missing files, permissions, a full disk, a work dir that is a file, and
-    pretrained weights that cannot be downloaded (``PretrainedWeightsUnavailableError``); SyntaxError a config file
-    that is not valid Python.
+    ``UserInputError`` is the project's own type, raised where an input is checked (``ConfigKeyError``,
+    ``CheckpointMismatchError``, ``ImageLoadError``, ... derive from it); OSError covers missing files, permissions,
+    a full disk, a work dir that is a file, and pretrained weights that cannot be downloaded
+    (``PretrainedWeightsUnavailableError``); SyntaxError a config file that is not valid Python. A ValueError,
+    KeyError or TypeError of any other origin is a defect (:func:`is_user_error`), not a user error.
 
     Imported only when a command fails, so that a command (and its ``--help``) does not import torch up front.
     """
     from adaptcls.apis.work_dir_guard import WorkDirInUseError
     from adaptcls.deployment.dependencies import MissingDeployDependency
+    from adaptcls.errors import UserInputError
     from adaptcls.optim.non_finite_loss import NonFiniteLossError
     from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
-    return (ValueError, KeyError, UnsafeCheckpointError, MissingDeployDependency, NonFiniteLossError,
-            WorkDirInUseError, OSError, SyntaxError)
+    return (UserInputError, UnsafeCheckpointError, MissingDeployDependency, NonFiniteLossError, WorkDirInUseError,
+            OSError, SyntaxError)
+
+
+def is_user_error(error: BaseException) -> bool:
+    """Whether ``error`` is one a user can fix: one of :func:`user_errors`, or mmengine's ``KeyError`` for a config
+    ``type`` that no registry holds (a misspelt type in the user's config)."""
+    if isinstance(error, user_errors()):
+        return True
+    return isinstance(error, KeyError) and registry_suggestion(original_message(error)) is not None
 
 
 BUG_REPORT_LINE = ('This is not an input error adaptcls knows of: if the traceback does not show a problem of your '
@@ -138,7 +148,7 @@ def run_cli(main: Callable[[], None]) -> None:
     except Exception as error:  # not SystemExit: --help and argparse's errors exit with their own status
         if os.environ.get('ADAPTCLS_DEBUG'):
             raise
-        if not isinstance(error, user_errors()):
+        if not is_user_error(error):
             crash_file = write_crash_file(traceback.format_exc())
             print(f'error: {type(error).__name__}: {str(error)[:300]}\n{BUG_REPORT_LINE}'
                   + (f'\nThe traceback is in {crash_file}.' if crash_file else ''), file=sys.stderr)

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 
+from adaptcls.errors import UserInputError
 from adaptcls.cli.cli_options import JSON_TO_STDOUT, check_output_file, log_to_stderr
 from adaptcls.deployment.runtime.prediction import FORMAT_ALIASES, OUTPUT_FORMATS, Prediction
 
@@ -186,11 +187,11 @@ def predict(args: argparse.Namespace) -> None:
         else:
             print(text)
     if not predictions:
-        raise ValueError(f'no image files in {" ".join(args.images)} (extensions: {", ".join(IMAGE_EXTENSIONS)}).')
+        raise UserInputError(f'no image files in {" ".join(args.images)} (extensions: {", ".join(IMAGE_EXTENSIONS)}).')
     failed = [item for item in predictions if item.error]
     if failed:  # the others are in the output; the exit status says that not all were
-        raise ValueError(f'{len(failed)} of {len(predictions)} files could not be read (each has its error in the '
-                         f'output; the others were classified); first: {failed[0].path}: {failed[0].error}')
+        raise UserInputError(f'{len(failed)} of {len(predictions)} files could not be read (each has its error in the '
+                             f'output; the others were classified); first: {failed[0].path}: {failed[0].error}')
 
 
 def evaluate(args: argparse.Namespace) -> None:

@@ -10,6 +10,8 @@ config by its file name is read from the package (:func:`find_config`).
 import os
 from typing import List
 
+from adaptcls.errors import UserInputError
+
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
 """The recipe configs shipped with the package (``adaptcls/configs``)."""
 MODEL_NAMES = ('effnet_lite0', 'effnet_b0', 'mnv3_small', 'mnv3_large_075', 'mnv3_large')
@@ -29,9 +31,9 @@ def recipe_config(model: str, recipe: str, config_dir: str = CONFIG_DIR) -> str:
         FileNotFoundError: the package's configs folder lacks the file (a broken install).
     """
     if model not in MODEL_NAMES:
-        raise ValueError(f'--model {model!r} is not one of {", ".join(MODEL_NAMES)}.')
+        raise UserInputError(f'--model {model!r} is not one of {", ".join(MODEL_NAMES)}.')
     if recipe not in RECIPE_NAMES:
-        raise ValueError(f'--recipe {recipe!r} is not one of {", ".join(RECIPE_NAMES)}.')
+        raise UserInputError(f'--recipe {recipe!r} is not one of {", ".join(RECIPE_NAMES)}.')
     path = os.path.join(config_dir, f'{model}_{recipe}.py')
     if not os.path.isfile(path):
         raise FileNotFoundError(f'no config for --model {model} --recipe {recipe}: "{path}" does not exist; the '

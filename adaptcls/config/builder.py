@@ -6,6 +6,7 @@ from typing import Mapping, Optional
 
 from mmengine.config import Config
 
+from adaptcls.errors import UserInputError
 from adaptcls.models.config_nodes import switch_off_pretraining
 from adaptcls.registry import adaptcls_scope
 from .class_balance import apply_class_balance, class_count_report
@@ -71,7 +72,7 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         FileNotFoundError: the config file or the data root does not exist, or ``resume='auto'`` finds no run.
     """
     if mode not in CONFIG_MODES:
-        raise ValueError(f'mode must be one of {CONFIG_MODES}, got {mode!r}.')
+        raise UserInputError(f'mode must be one of {CONFIG_MODES}, got {mode!r}.')
     if not osp.isfile(config_path):
         raise FileNotFoundError(f'Config file "{config_path}" does not exist (see configs/ for the recipes).')
     cfg = load_config(config_path)
@@ -87,7 +88,7 @@ def build_config(config_path: str, mode: str, cfg_options: Optional[Mapping] = N
         config_path, mode)
     if resume:
         if mode != 'train':
-            raise ValueError(f'resume applies to training only, not to mode {mode!r}.')
+            raise UserInputError(f'resume applies to training only, not to mode {mode!r}.')
         cfg.resume, cfg.load_from = True, latest_checkpoint(cfg.work_dir) if resume == 'auto' else resume
     if data_root:
         set_data_root(cfg, data_root)

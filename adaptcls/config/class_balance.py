@@ -8,6 +8,7 @@ import numpy as np
 from mmengine.config import Config
 from sklearn.utils.class_weight import compute_class_weight
 
+from adaptcls.errors import UserInputError
 from .option_values import BALANCE_MODES
 
 IMBALANCE_WARN_RATIO = 10.0
@@ -55,7 +56,7 @@ def apply_class_balance(cfg: Config, mode: Optional[str], labels: Sequence[int],
     if mode is None:
         return None
     if mode not in BALANCE_MODES:
-        raise ValueError(f'class_balance (--balance) must be one of {BALANCE_MODES} or None, got {mode!r}.')
+        raise UserInputError(f'class_balance (--balance) must be one of {BALANCE_MODES} or None, got {mode!r}.')
     if mode == 'sampler':
         cfg.train_dataloader.sampler = dict(type='ClassBalancedSampler')
         return 'class_balance sampler: train_dataloader.sampler = ClassBalancedSampler (every class drawn equally often)'
@@ -66,9 +67,9 @@ def apply_class_balance(cfg: Config, mode: Optional[str], labels: Sequence[int],
     for head in heads:
         loss = dict(head.get('loss') or dict(type='CrossEntropyLoss'))
         if loss.get('type') != 'CrossEntropyLoss':
-            raise ValueError(f'class_balance loss weights a CrossEntropyLoss, but {head["type"]} has loss '
-                             f'{loss.get("type")!r}; use --balance sampler instead.')
+            raise UserInputError(f'class_balance loss weights a CrossEntropyLoss, but {head["type"]} has loss '
+                                 f'{loss.get("type")!r}; use --balance sampler instead.')
         head['loss'] = dict(loss, class_weight=weights)
     if not heads:
-        raise ValueError(f'class_balance loss: the model has no head of type {HEAD_TYPES}; use --balance sampler.')
+        raise UserInputError(f'class_balance loss: the model has no head of type {HEAD_TYPES}; use --balance sampler.')
     return f'class_balance loss: class weights {weights} in the cross-entropy of {len(heads)} head(s)'

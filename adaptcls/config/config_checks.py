@@ -11,6 +11,8 @@ from typing import Iterator, List, Mapping, Optional, Sequence, Set
 
 from mmengine.config import Config
 
+from adaptcls.errors import UserInputError
+
 RUNNER_KEYS = (
     'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',
     'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator',
@@ -50,7 +52,7 @@ DATALOADER_KEYS = frozenset({'dataset', 'sampler', 'batch_sampler', 'collate_fn'
 """Dataloader keys mmengine's ``Runner.build_dataloader`` reads before calling ``DataLoader``."""
 
 
-class ConfigKeyError(ValueError):
+class ConfigKeyError(UserInputError):
     """Config keys that nothing reads, or required ones that are missing; names each and the fix."""
 
 

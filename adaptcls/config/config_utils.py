@@ -5,6 +5,8 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import torch
 from mmengine.config import Config, ConfigDict
 
+from adaptcls.errors import UserInputError
+
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -24,8 +26,8 @@ def load_config(path: str) -> Config:
     try:
         return Config.fromfile(path)
     except SyntaxError as error:
-        raise ValueError(f'config {path} (or one of its _base_ files), line {error.lineno}: {error.msg}; the file '
-                         'is not valid Python, fix it.') from None
+        raise UserInputError(f'config {path} (or one of its _base_ files), line {error.lineno}: {error.msg}; the file '
+                             'is not valid Python, fix it.') from None
 
 
 def iter_datasets(cfg: Config, keys=DATALOADER_KEYS) -> Iterator[ConfigDict]:
@@ -81,8 +83,8 @@ def config_input_size(cfg: Config) -> int:
         size = _pipeline_input_size(cfg, key)
         if size is not None:
             return size
-    raise ValueError(f'config {cfg.filename}: its test and val pipelines have no transform with a "{SIZE_KEY}", so '
-                     'the input size cannot be changed; edit the pipelines instead.')
+    raise UserInputError(f'config {cfg.filename}: its test and val pipelines have no transform with a "{SIZE_KEY}", so '
+                         'the input size cannot be changed; edit the pipelines instead.')
 
 
 def _pipeline_input_size(cfg: Config, key: str) -> Optional[int]:
@@ -103,10 +105,10 @@ def check_input_sizes(cfg: Config) -> None:
     """
     val_size, test_size = (_pipeline_input_size(cfg, key) for key in ('val_dataloader', 'test_dataloader'))
     if val_size is not None and test_size is not None and val_size != test_size:
-        raise ValueError(f'config {cfg.filename}: the val pipeline ends at {val_size} px but the test pipeline at '
-                         f'{test_size} px; the exported model would run at {test_size} px, not at the size that '
-                         'validation selected it at. Give both the same Resize/CenterCrop size (or use --img-size, '
-                         'which scales every pipeline).')
+        raise UserInputError(f'config {cfg.filename}: the val pipeline ends at {val_size} px but the test pipeline at '
+                             f'{test_size} px; the exported model would run at {test_size} px, not at the size that '
+                             'validation selected it at. Give both the same Resize/CenterCrop size (or use --img-size, '
+                             'which scales every pipeline).')
 
 
 def set_input_size(cfg: Config, img_size: int) -> None:
@@ -118,7 +120,7 @@ def set_input_size(cfg: Config, img_size: int) -> None:
         ValueError: ``img_size`` is not a positive whole number, or the config has no test input size.
     """
     if isinstance(img_size, bool) or not isinstance(img_size, int) or img_size < 1:
-        raise ValueError(f'the input size must be a whole number of pixels >= 1, got {img_size!r}.')
+        raise UserInputError(f'the input size must be a whole number of pixels >= 1, got {img_size!r}.')
     ratio = img_size / config_input_size(cfg)
     pipelines = [dataset_cfg.get('pipeline') or [] for dataset_cfg in iter_datasets(cfg)]
     # the top-level train_pipeline / test_pipeline variables too, so that the config dumped into the work dir says
@@ -142,7 +144,7 @@ def set_max_epochs(cfg: Config, max_epochs: int) -> None:
         ValueError: ``max_epochs`` is not a whole number >= 1.
     """
     if isinstance(max_epochs, bool) or not isinstance(max_epochs, int) or max_epochs < 1:
-        raise ValueError(f'the number of epochs must be a whole number >= 1, got {max_epochs!r}.')
+        raise UserInputError(f'the number of epochs must be a whole number >= 1, got {max_epochs!r}.')
     old = cfg.train_cfg.max_epochs
     cfg.train_cfg.max_epochs = max_epochs
     for scheduler in cfg.get('param_scheduler') or []:
@@ -244,16 +246,17 @@ def enable_amp(cfg: Config, amp_dtype: Optional[str] = None) -> None:
     amp_dtype = amp_dtype or AUTO_AMP
     name = AUTO_AMP if amp_dtype == AUTO_AMP else amp_dtype_name(amp_dtype)
     if name == 'float16' and not torch.cuda.is_available():
-        raise ValueError('fp16 mixed precision needs a CUDA GPU (on a CPU fp16 is emulated and slow); use --amp bf16 '
-                         '(optim_wrapper.amp_dtype=bfloat16) on a CPU.')
+        raise UserInputError('fp16 mixed precision needs a CUDA GPU (on a CPU fp16 is emulated and slow); use --amp '
+                             'bf16 '
+                             '(optim_wrapper.amp_dtype=bfloat16) on a CPU.')
     wrapper = cfg.optim_wrapper
     wrapper_type = str(wrapper.get('type', 'OptimWrapper')).split('.')[-1]
     if wrapper_type in PLAIN_WRAPPERS:
         wrapper.type = AMP_WRAPPER
         wrapper.pop('dtype', None)
     elif wrapper_type not in WRAPPERS_WITH_AMP:
-        raise ValueError(f'--amp: optim_wrapper type {wrapper_type!r} has no mixed precision; use one of '
-                         f'{WRAPPERS_WITH_AMP + PLAIN_WRAPPERS}.')
+        raise UserInputError(f'--amp: optim_wrapper type {wrapper_type!r} has no mixed precision; use one of '
+                             f'{WRAPPERS_WITH_AMP + PLAIN_WRAPPERS}.')
     wrapper.amp_dtype = name
     if name == AUTO_AMP:
         cfg.setdefault('default_hooks', ConfigDict()).setdefault('auto_precision', dict(AUTO_PRECISION_HOOK))

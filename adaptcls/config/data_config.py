@@ -12,6 +12,7 @@ from typing import Mapping
 
 from mmengine.config import Config
 
+from adaptcls.errors import UserInputError
 from .config_utils import iter_datasets
 
 RUN_CONFIG_FILE = 'run_config.json'
@@ -41,12 +42,13 @@ def load_data_config(path: str) -> Config:
         with open(path, encoding='utf-8') as stream:
             data = json.load(stream)
     except json.JSONDecodeError as error:
-        raise ValueError(f'config {path} is not valid JSON ({error}); restore it, or pass the Python config the model '
-                         'was trained with (--config FILE; a Python config runs code: only one you trust).') from None
+        raise UserInputError(f'config {path} is not valid JSON ({error}); restore it, or pass the Python config the '
+                             'model was trained with (--config FILE; a Python config runs code: only one you '
+                             'trust).') from None
     if not isinstance(data, Mapping):
-        raise ValueError(f'config {path} holds a JSON {type(data).__name__}, not an object of config keys.')
+        raise UserInputError(f'config {path} holds a JSON {type(data).__name__}, not an object of config keys.')
     found = [key for key in CODE_KEYS if key in data]
     if found:
-        raise ValueError(f'config {path} holds {found}, which would read other files or import modules; a data '
-                         'config must be complete in itself (adaptcls writes run_config.json so).')
+        raise UserInputError(f'config {path} holds {found}, which would read other files or import modules; a data '
+                             'config must be complete in itself (adaptcls writes run_config.json so).')
     return Config(dict(data), filename=os.path.abspath(path))

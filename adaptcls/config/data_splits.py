@@ -11,6 +11,7 @@ from typing import List, Optional
 
 from mmengine.config import Config
 
+from adaptcls.errors import UserInputError
 from adaptcls.datasets.data_split import (SPLIT_DIR, TEST_SPLIT_NAMES, TRAIN_SPLIT, VAL_SPLIT_NAMES,
                                           check_split_current, check_val_fraction, find_split_folder, read_split,
                                           split_class_folders, unsplit_image_root, write_split)
@@ -77,7 +78,8 @@ def _split_record(cfg: Config, mode: str, image_root: str, run_dir: Optional[str
         settings = dict(DATA_SPLIT_DEFAULTS, **(cfg.get('data_split') or {}))
         unknown = sorted(set(settings) - set(DATA_SPLIT_DEFAULTS))
         if unknown:
-            raise ValueError(f'data_split has unknown key(s) {unknown}; its keys are {sorted(DATA_SPLIT_DEFAULTS)}.')
+            raise UserInputError(f'data_split has unknown key(s) {unknown}; its keys are '
+                                 f'{sorted(DATA_SPLIT_DEFAULTS)}.')
         fraction, seed = check_val_fraction(settings['val_fraction']), settings['seed']
         split_dir = os.path.join(cfg.work_dir, SPLIT_DIR)
         record = read_split(split_dir)
@@ -91,10 +93,12 @@ def _split_record(cfg: Config, mode: str, image_root: str, run_dir: Optional[str
                          f'{len(counts["val"])} classes); the split is recorded in {split_dir}')
             return read_split(split_dir)
         if (record['image_root'], record['val_fraction'], record['seed']) != (image_root, fraction, seed):
-            raise ValueError(f'the work dir {cfg.work_dir} holds a split of {record["image_root"]} with val_fraction '
-                             f'{record["val_fraction"]} and seed {record["seed"]} ({split_dir}), not of {image_root} '
-                             f'with val_fraction {fraction} and seed {seed}; train into another --work-dir, give '
-                             f'the same split settings, or delete {split_dir} to split again.')
+            raise UserInputError(f'the work dir {cfg.work_dir} holds a split of {record["image_root"]} with '
+                                 'val_fraction '
+                                 f'{record["val_fraction"]} and seed {record["seed"]} ({split_dir}), not of '
+                                 f'{image_root} '
+                                 f'with val_fraction {fraction} and seed {seed}; train into another --work-dir, give '
+                                 f'the same split settings, or delete {split_dir} to split again.')
         check_split_current(record, split_dir)
         notes.append(f'reusing the data split recorded in {split_dir}')
         return record
@@ -105,7 +109,7 @@ def _split_record(cfg: Config, mode: str, image_root: str, run_dir: Optional[str
                                 'give the data root with its train/ and val/ folders, or the checkpoint of the run '
                                 'that split this data (its work dir holds data_split/).')
     if record['image_root'] != image_root:
-        raise ValueError(f'the split recorded in {os.path.join(run_dir, SPLIT_DIR)} is of {record["image_root"]}, '
-                         f'not of {image_root}; give the data root the model was trained on.')
+        raise UserInputError(f'the split recorded in {os.path.join(run_dir, SPLIT_DIR)} is of {record["image_root"]}, '
+                             f'not of {image_root}; give the data root the model was trained on.')
     notes.append(f'the validation part of the split recorded in {os.path.join(run_dir, SPLIT_DIR)}')
     return record

@@ -1,6 +1,8 @@
 """The work dir's pointer to its latest checkpoint, which ``--resume`` without a path continues."""
 import os.path as osp
 
+from adaptcls.errors import UserInputError
+
 LAST_CHECKPOINT_FILE = 'last_checkpoint'
 """The file in the work dir that names the latest checkpoint, relative to the work dir (written by
 :class:`adaptcls.engine.hooks.AtomicCheckpointHook`), so that a work dir moved as a whole still resumes from its own
@@ -30,9 +32,11 @@ def latest_checkpoint(work_dir: str) -> str:
         return pointer
     work_dir = osp.abspath(work_dir)
     if osp.isabs(pointer) and osp.commonpath([osp.abspath(pointer), work_dir]) != work_dir:
-        raise ValueError(f'--resume: {pointer_file} names "{pointer}", outside the work dir (a moved or received work '
-                         'dir resumes its own checkpoints only); give the checkpoint to resume from explicitly with '
-                         '--resume PATH.')
+        raise UserInputError(f'--resume: {pointer_file} names "{pointer}", outside the work dir (a moved or '
+                             'received work '
+                             'dir resumes its own checkpoints only); give the checkpoint to resume from explicitly '
+                             'with '
+                             '--resume PATH.')
     path = osp.join(work_dir, pointer)
     if not osp.isfile(path):
         raise FileNotFoundError(f'--resume: {pointer_file} names "{pointer}", which does not exist; give the '

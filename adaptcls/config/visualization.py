@@ -13,6 +13,8 @@ from typing import Iterable, Tuple
 
 from mmengine.config import Config
 
+from adaptcls.errors import UserInputError
+
 LOCAL_BACKEND = 'LocalVisBackend'
 """mmengine's backend that writes ``scalars.json``; the Runner's default, kept when others are added."""
 MLFLOW_DB_FILE = 'mlflow.db'
@@ -74,8 +76,8 @@ def add_vis_backends(cfg: Config, names: Iterable[str]) -> None:
     names = list(dict.fromkeys(names))  # repeated names count once, in order
     unknown = [name for name in names if name not in VIS_BACKENDS]
     if unknown:
-        raise ValueError(f'--vis: unknown backend {", ".join(map(repr, unknown))}; the known ones are '
-                         f'{", ".join(VIS_BACKEND_NAMES)}.')
+        raise UserInputError(f'--vis: unknown backend {", ".join(map(repr, unknown))}; the known ones are '
+                             f'{", ".join(VIS_BACKEND_NAMES)}.')
     for name in names:
         spec = VIS_BACKENDS[name]
         _require(spec, f'--vis {name} needs the {spec.package} package: {spec.install_hint}')
@@ -84,8 +86,8 @@ def add_vis_backends(cfg: Config, names: Iterable[str]) -> None:
         cfg.visualizer = dict(type='Visualizer', vis_backends=[dict(type=LOCAL_BACKEND)])
         visualizer = cfg.visualizer  # the config's own copy
     if not isinstance(visualizer, dict):
-        raise ValueError(f'visualizer must be a dict (type=..., vis_backends=[...]) to add --vis backends, got '
-                         f'{type(visualizer).__name__}.')
+        raise UserInputError(f'visualizer must be a dict (type=..., vis_backends=[...]) to add --vis backends, got '
+                             f'{type(visualizer).__name__}.')
     backends = list(visualizer.get('vis_backends') or [])
     for name in names:
         if VIS_BACKENDS[name].type not in {_type_name(backend) for backend in backends}:
@@ -126,4 +128,4 @@ def _require(spec: VisBackendSpec, message: str) -> None:
             return
         except ImportError as error:
             errors.append(f'{module}: {error}')
-    raise ValueError(f'{message} (cannot import {"; ".join(errors)})')
+    raise UserInputError(f'{message} (cannot import {"; ".join(errors)})')

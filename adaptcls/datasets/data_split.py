@@ -14,6 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from sklearn.model_selection import train_test_split
 
+from adaptcls.errors import UserInputError
 from adaptcls.utils.atomic import atomic_write_json, atomic_write_text
 from .image_folder_dataset import list_class_folders, list_class_images
 
@@ -83,8 +84,8 @@ def check_val_fraction(val_fraction: float) -> float:
         ValueError: naming the value and the valid range.
     """
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
-        raise ValueError(f'data_split.val_fraction (--val-fraction) must be a number between 0 and 1, e.g. 0.2, '
-                         f'got {val_fraction!r}.')
+        raise UserInputError(f'data_split.val_fraction (--val-fraction) must be a number between 0 and 1, e.g. 0.2, '
+                             f'got {val_fraction!r}.')
     return float(val_fraction)
 
 
@@ -102,35 +103,38 @@ def split_class_folders(image_root: str, val_fraction: float, seed: int) -> Data
     image_root = os.path.abspath(image_root)
     classes = list(list_class_folders(image_root))
     if len(classes) < MIN_CLASSES:
-        raise ValueError(f'{image_root} has {len(classes)} class folder ({classes[0]}); a classifier needs at least '
-                         f'{MIN_CLASSES}. Give the folder that holds one sub-folder per class (or train/ and val/).')
+        raise UserInputError(f'{image_root} has {len(classes)} class folder ({classes[0]}); a classifier needs at '
+                             f'least {MIN_CLASSES}. Give the folder that holds one sub-folder per class (or train/ and '
+                             f'val/).')
     paths, labels = [], []
     for label, name in enumerate(classes):
         images = list_class_images(os.path.join(image_root, name))
         if len(images) < MIN_IMAGES_PER_CLASS:
-            raise ValueError(f'class folder {os.path.join(image_root, name)} holds {len(images)} image(s); splitting '
-                             f'off a validation set needs at least {MIN_IMAGES_PER_CLASS} per class. Add images, '
-                             'remove the class, or give train/ and val/ folders.')
+            raise UserInputError(f'class folder {os.path.join(image_root, name)} holds {len(images)} image(s); '
+                                 'splitting '
+                                 f'off a validation set needs at least {MIN_IMAGES_PER_CLASS} per class. Add images, '
+                                 'remove the class, or give train/ and val/ folders.')
         unlistable = [path for path in images if '\n' in path or '\r' in path]
         if unlistable:
-            raise ValueError(f'the image file {unlistable[0]!r} has a line break in its name, which the split list '
-                             '(one "<path> <label>" per line) cannot hold; rename it.')
+            raise UserInputError(f'the image file {unlistable[0]!r} has a line break in its name, which the split list '
+                                 '(one "<path> <label>" per line) cannot hold; rename it.')
         paths.extend(os.path.relpath(path, image_root) for path in images)
         labels.extend([label] * len(images))
     low, high = len(classes), len(paths) - len(classes)  # both parts must hold every class
     val_size = max(round(val_fraction * len(paths)), 1)
     if not low <= val_size <= high:
-        raise ValueError(f'--val-fraction {val_fraction} puts {val_size} of the {len(paths)} images of {image_root} '
-                         f'in the validation set, but a stratified split of {len(classes)} classes needs between '
-                         f'{low} and {high}: use a fraction between {low / len(paths):.3f} and '
-                         f'{high / len(paths):.3f}.')
+        raise UserInputError(f'--val-fraction {val_fraction} puts {val_size} of the {len(paths)} images of '
+                             f'{image_root} '
+                             f'in the validation set, but a stratified split of {len(classes)} classes needs between '
+                             f'{low} and {high}: use a fraction between {low / len(paths):.3f} and '
+                             f'{high / len(paths):.3f}.')
     train_paths, val_paths, train_labels, val_labels = train_test_split(
         paths, labels, test_size=val_size, stratify=labels, random_state=seed)
     return DataSplit(image_root, val_fraction, int(seed), classes, sorted(zip(train_paths, train_labels)),
                      sorted(zip(val_paths, val_labels)))
 
 
-class StaleSplitError(ValueError):
+class StaleSplitError(UserInputError):
     """A recorded split no longer describes its folder: class folders or images were added or removed since.
 
     Attributes:
@@ -206,8 +210,8 @@ def read_split(split_dir: str) -> Optional[dict]:
         record['lists'] = {part: os.path.abspath(os.path.join(split_dir, name)) for part, name in SPLIT_LISTS.items()}
         missing = [path for path in record['lists'].values() if not os.path.isfile(path)]
         if missing or not {'image_root', 'val_fraction', 'seed', 'classes'} <= set(record):
-            raise ValueError(f'missing {missing or "keys"}')
+            raise UserInputError(f'missing {missing or "keys"}')
     except (OSError, ValueError) as error:
-        raise ValueError(f'the recorded data split {record_path} is damaged ({error}); delete {split_dir} to split '
-                         'the data again (a new run), or restore it.') from error
+        raise UserInputError(f'the recorded data split {record_path} is damaged ({error}); delete {split_dir} to split '
+                             'the data again (a new run), or restore it.') from error
     return record

@@ -29,6 +29,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from mmengine.logging import MessageHub, print_log
 
+from adaptcls.errors import UserInputError
 from .transforms.crops import CenterCrop
 from .transforms.loading import LoadImage
 from .transforms.processing import Resize
@@ -91,21 +92,22 @@ class CacheSettings:
         if cache is None:
             return None
         if not isinstance(cache, dict):
-            raise ValueError(f"the dataset's cache must be None (no cache) or a dict with keys {CACHE_KEYS}, e.g. "
-                             f'dict(max_mb=2048); got {cache!r}. On the command line: --cfg-options '
-                             'train_dataloader.dataset.cache.max_mb=2048')
+            raise UserInputError(f"the dataset's cache must be None (no cache) or a dict with keys {CACHE_KEYS}, e.g. "
+                                 f'dict(max_mb=2048); got {cache!r}. On the command line: --cfg-options '
+                                 'train_dataloader.dataset.cache.max_mb=2048')
         unknown = sorted(set(cache) - set(CACHE_KEYS))
         if unknown:
-            raise ValueError(f"the dataset's cache has unknown key(s) {unknown}; the keys are {CACHE_KEYS} "
-                             '(docs/configs.md, "RAM cache of decoded images").')
+            raise UserInputError(f"the dataset's cache has unknown key(s) {unknown}; the keys are {CACHE_KEYS} "
+                                 '(docs/configs.md, "RAM cache of decoded images").')
         settings = cls(**cache)
         if isinstance(settings.max_mb, bool) or not isinstance(settings.max_mb, (int, float)) \
                 or not settings.max_mb > 0:
-            raise ValueError(f'cache.max_mb must be a positive number of megabytes, got {settings.max_mb!r}.')
+            raise UserInputError(f'cache.max_mb must be a positive number of megabytes, got {settings.max_mb!r}.')
         if not _is_size(settings.size):
-            raise ValueError(f"cache.size must be None (cache the decoded size), {PIPELINE_SIZE!r} (the size of the "
-                             "pipeline's Resize), a positive int or a (height, width) pair of them; got "
-                             f'{settings.size!r}.')
+            raise UserInputError(f"cache.size must be None (cache the decoded size), {PIPELINE_SIZE!r} (the size of "
+                                 f"the "
+                                 "pipeline's Resize), a positive int or a (height, width) pair of them; got "
+                                 f'{settings.size!r}.')
         return settings
 
 
@@ -132,8 +134,8 @@ def cache_resize(size: SizeArg, transforms: Sequence[Callable]) -> Optional[Resi
         return Resize(tuple(size) if isinstance(size, (list, tuple)) else size)
     resizes = [step for step in transforms if type(step) is Resize]
     if not resizes:
-        raise ValueError(f"cache.size={PIPELINE_SIZE!r} takes the size of the pipeline's Resize, but the pipeline "
-                         f'has none ({list(transforms)}); set cache.size to a size in pixels, or to None.')
+        raise UserInputError(f"cache.size={PIPELINE_SIZE!r} takes the size of the pipeline's Resize, but the pipeline "
+                             f'has none ({list(transforms)}); set cache.size to a size in pixels, or to None.')
     return Resize(resizes[0].size, antialias=resizes[0].antialias)
 
 

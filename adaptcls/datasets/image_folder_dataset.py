@@ -6,6 +6,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from mmengine.dataset import BaseDataset
 
+from adaptcls.errors import UserInputError
 from adaptcls.image_decoding import IMAGE_EXTENSIONS
 from adaptcls.registry import DATASETS
 from .image_cache import CacheSettings, ImageCache, fill_image_cache, subset_positions
@@ -43,7 +44,7 @@ def check_same_classes(train_classes: Sequence[str], val_classes: Sequence[str],
         moved = [f'{index}: {a!r} vs {b!r}'
                  for index, (a, b) in enumerate(zip(train_classes, val_classes)) if a != b]
         problem = f'the same names in a different order (label index: train vs val): {", ".join(moved)}'
-    raise ValueError(
+    raise UserInputError(
         f'{train_desc} and {val_desc} must have the same classes in the same order, but {problem}. '
         'Give both splits the same class folders (none of them empty), or pass the same `classes` '
         'list to both datasets.')
@@ -191,7 +192,7 @@ class ImageFolderDataset(BaseDataset):
         folder_classes = list_class_folders(self.image_root)
         classes = self.explicit_classes or folder_classes
         if set(classes) != set(folder_classes):
-            raise ValueError(
+            raise UserInputError(
                 f'`classes` {list(classes)} disagree with the class folders of {self.image_root}: '
                 f'listed without a folder: {sorted(set(classes) - set(folder_classes))}; folders '
                 f'not listed: {sorted(set(folder_classes) - set(classes))}. Fix `classes` or the folders.')
@@ -209,7 +210,7 @@ class ImageFolderDataset(BaseDataset):
         kept = [(path, label) for path, label in samples if path not in left_out]
         emptied = sorted({classes[label] for _, label in samples} - {classes[label] for _, label in kept})
         if emptied:
-            raise ValueError(
+            raise UserInputError(
                 f'no image of class(es) {emptied} in {self.image_root} can be read; bad_images="skip" left '
                 f'out {len(unreadable)} files, e.g. {unreadable[0].path} ({unreadable[0].reason}). Replace '
                 'those images or remove the class.')
@@ -226,7 +227,7 @@ class ImageFolderDataset(BaseDataset):
     def _image_path(self, relative_path: str, where: str) -> str:
         path = os.path.normpath(os.path.join(self.image_root, relative_path))
         if os.path.commonpath([path, self.image_root]) != self.image_root:
-            raise ValueError(
+            raise UserInputError(
                 f'{where}: image path {relative_path!r} points outside the image folder '
                 f'{self.image_root}; list paths relative to that folder, inside it.')
         return path
@@ -260,8 +261,8 @@ def read_class_names(classes: ClassesArg, data_root: str) -> Optional[Tuple[str,
     bad = [name for name in names if not isinstance(name, str) or not name]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if not names or bad or duplicates:
-        raise ValueError(f'{source} must list distinct, non-empty class names; got {len(names)} names, '
-                         f'invalid: {bad}, repeated: {duplicates}.')
+        raise UserInputError(f'{source} must list distinct, non-empty class names; got {len(names)} names, '
+                             f'invalid: {bad}, repeated: {duplicates}.')
     return names
 
 
@@ -270,7 +271,7 @@ def list_class_folders(image_root: str) -> Tuple[str, ...]:
     names = tuple(sorted(entry.name for entry in os.scandir(image_root)
                          if entry.is_dir() and not entry.name.startswith('.')))
     if not names:
-        raise ValueError(
+        raise UserInputError(
             f'{image_root} has no class folders; put each class\'s images in its own sub-folder '
             '(e.g. cat/1.jpg, dog/2.jpg), or pass `ann_file` with an annotation list.')
     return names
@@ -284,12 +285,12 @@ def list_class_images(class_folder: str) -> List[str]:
         paths.extend(os.path.join(folder, name) for name in file_names
                      if not name.startswith('.') and name.lower().endswith(IMAGE_EXTENSIONS))
     if not paths:
-        raise ValueError(
+        raise UserInputError(
             f'class folder {class_folder} holds no images (extensions {", ".join(IMAGE_EXTENSIONS)}); '
             'add images to it or remove the folder.')
     special = [path for path in paths if _is_special_file(path)]
     if special:  # reading a FIFO blocks until someone writes to it: training would hang
-        raise ValueError(
+        raise UserInputError(
             f'{len(special)} path(s) in {class_folder} are not regular files (a FIFO, socket or device), e.g. '
             f'{special[0]}; reading one blocks or fails. Remove them or replace them with image files.')
     return sorted(paths)
@@ -319,10 +320,10 @@ def read_annotation_lines(ann_file: str) -> List[Tuple[str, str, str]]:
             where = f'{ann_file}:{line_number}'
             fields = text.rsplit(maxsplit=1)
             if len(fields) != 2:
-                raise ValueError(f'{where}: expected "<relative/image/path> <label>", got {text!r}.')
+                raise UserInputError(f'{where}: expected "<relative/image/path> <label>", got {text!r}.')
             entries.append((fields[0], fields[1], where))
     if not entries:
-        raise ValueError(f'annotation file {ann_file} lists no images; add "<path> <label>" lines.')
+        raise UserInputError(f'annotation file {ann_file} lists no images; add "<path> <label>" lines.')
     return entries
 
 
@@ -330,7 +331,7 @@ def classes_from_label_names(entries: List[Tuple[str, str, str]]) -> Tuple[str, 
     """The sorted set of label names, for an annotation file read without ``classes``."""
     for _, label, where in entries:
         if _is_integer(label):
-            raise ValueError(
+            raise UserInputError(
                 f'{where}: label {label!r} is a class index, but no class list was given; pass '
                 '`classes` (names in label order, or a class-list file) or use class names as labels.')
     return tuple(sorted({label for _, label, _ in entries}))
@@ -341,14 +342,14 @@ def parse_label(label: str, classes: Sequence[str], where: str) -> int:
     if _is_integer(label):
         index = int(label)
         if not 0 <= index < len(classes):
-            raise ValueError(
+            raise UserInputError(
                 f'{where}: label index {index} is out of range for {len(classes)} classes '
                 f'(0..{len(classes) - 1}); integer labels are class indices, so fix the label or '
                 '`classes`.')
         return index
     if label not in classes:
-        raise ValueError(f'{where}: unknown class name {label!r}; known classes: {list(classes)}. '
-                         'Fix the label or add the class to `classes`.')
+        raise UserInputError(f'{where}: unknown class name {label!r}; known classes: {list(classes)}. '
+                             'Fix the label or add the class to `classes`.')
     return classes.index(label)
 
 

@@ -4,6 +4,7 @@ from typing import Callable, List, NamedTuple, Sequence
 
 from mmengine.logging import MessageHub, print_log
 
+from adaptcls.errors import UserInputError
 from .transforms.loading import ImageLoadError
 
 BAD_IMAGE_POLICIES = ('error', 'skip')
@@ -27,8 +28,8 @@ def check_policy(bad_images: str) -> str:
         ValueError: naming the value and the choices.
     """
     if bad_images not in BAD_IMAGE_POLICIES:
-        raise ValueError(f"the dataset's bad_images={bad_images!r} is not a policy; use 'error' (stop at an "
-                         "unreadable image, the default) or 'skip' (leave unreadable images out and report them).")
+        raise UserInputError(f"the dataset's bad_images={bad_images!r} is not a policy; use 'error' (stop at an "
+                             "unreadable image, the default) or 'skip' (leave unreadable images out and report them).")
     return bad_images
 
 
@@ -72,5 +73,5 @@ def report_skipped(image_root: str, checked: int, skipped: Sequence[UnreadableIm
         return
     listing = ''.join(f'\n  {item.path} ({item.reason})' for item in skipped)
     print_log(f"bad_images='skip': left out {len(skipped)} of {checked} images in {image_root} that cannot be "
-              f'read (also listed under skipped_images in summary.json); metrics on this set are computed '
+              'read (also listed under skipped_images in summary.json); metrics on this set are computed '
               f'without them:{listing}', logger='current', level=logging.WARNING)

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from adaptcls.errors import UserInputError
+
 TORCH_METHOD = ('PyTorch: torch.utils.flop_counter.FlopCounterMode (convolutions, matrix products) / 2, batch 1; '
                 'params = all parameters')
 GRAPH_METHOD = ('OpenVINO graph shapes of Convolution/GroupConvolution/MatMul, batch 1; '
@@ -78,8 +80,8 @@ def graph_complexity(model) -> Dict[str, object]:
     shape[0] = 1
     model.reshape({model.input().get_any_name(): shape})
     if model.input().get_partial_shape().is_dynamic:
-        raise ValueError(f'Cannot count MACs: the model input {shape} has dynamic dimensions besides '
-                         'the batch; give it a fixed height and width.')
+        raise UserInputError(f'Cannot count MACs: the model input {shape} has dynamic dimensions besides '
+                             'the batch; give it a fixed height and width.')
     macs = weights = 0
     for op in model.get_ordered_ops():
         op_macs, op_weights = _op_macs_and_weights(op)

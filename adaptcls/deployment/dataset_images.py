@@ -8,6 +8,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 from mmengine.config import Config
 
+from adaptcls.errors import UserInputError
 from adaptcls.config import iter_datasets
 from adaptcls.registry import DATASETS, adaptcls_scope
 from adaptcls.utils.progress import track
@@ -16,7 +17,7 @@ from adaptcls.utils.progress import track
 def _dataset_cfg(cfg: Config, dataloader_key: str) -> dict:
     found = next(iter_datasets(cfg, (dataloader_key, )), None)
     if found is None:
-        raise ValueError(f'The config has no {dataloader_key} dataset; add one or pass --data-root.')
+        raise UserInputError(f'The config has no {dataloader_key} dataset; add one or pass --data-root.')
     return dict(found)
 
 
@@ -72,7 +73,7 @@ def load_images(dataset, indices: Sequence[int], what: str = 'images') -> Tuple[
         tuple[np.ndarray, np.ndarray]: images (N, H, W, 3) uint8 and labels (N,) int64.
     """
     if len(indices) == 0:
-        raise ValueError(f'No {what} to load: the dataset is empty.')
+        raise UserInputError(f'No {what} to load: the dataset is empty.')
     images, labels = [], []
     for index in track(indices, len(indices), f'loaded {what}'):
         sample = dataset[int(index)]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from adaptcls.errors import UserInputError
 from adaptcls.utils import atomic_write_json
 from adaptcls.utils.plots import headless_pyplot, save_figure
 
@@ -39,7 +40,7 @@ def check_png_path(path: str, name: str = 'out_file') -> str:
         name (str): how the user set it, e.g. '--confusion-matrix'. Defaults to 'out_file'.
     """
     if not str(path).lower().endswith('.png'):
-        raise ValueError(f'{name} writes a PNG: give a file name ending in .png, got "{path}".')
+        raise UserInputError(f'{name} writes a PNG: give a file name ending in .png, got "{path}".')
     return str(path)
 
 

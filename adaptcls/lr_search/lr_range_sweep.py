@@ -9,6 +9,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.progress import ProgressLog
 from .divergence import divergence_cause, lower_range_hint
@@ -111,9 +112,9 @@ class LRRangeTest:
                  min_iterations: int = 100,
                  log: Log = print) -> None:
         if not 0 < start_lr < end_lr:
-            raise ValueError(f'LRRangeTest needs 0 < start_lr < end_lr, got {start_lr} and {end_lr}.')
+            raise UserInputError(f'LRRangeTest needs 0 < start_lr < end_lr, got {start_lr} and {end_lr}.')
         if min_iterations < 1:
-            raise ValueError(f'LRRangeTest needs min_iterations >= 1, got {min_iterations}.')
+            raise UserInputError(f'LRRangeTest needs min_iterations >= 1, got {min_iterations}.')
         self.min_iterations = min_iterations
         self.start_lr = start_lr
         self.end_lr = end_lr

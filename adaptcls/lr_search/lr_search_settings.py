@@ -8,6 +8,8 @@ leaves out takes the default of :class:`LRSearchSettings` below, and the command
 from dataclasses import asdict, dataclass, fields
 from typing import Mapping, Optional, Tuple
 
+from adaptcls.errors import UserInputError
+
 SEARCH_MODES = ('tpe', 'grid', 'fastai')
 """``tpe`` (default; Optuna's TPE + median pruning), ``grid`` (the paper's reference method) and
 ``fastai`` (an LR range test: the cheapest)."""
@@ -143,8 +145,8 @@ class LRSearchSettings:
         known = {field.name for field in fields(cls)}
         unknown = sorted(set(section) - known)
         if unknown:
-            raise ValueError(f'Unknown key(s) {unknown} in the config\'s `{CONFIG_KEY}` dict. '
-                             f'Known keys: {sorted(known)}.')
+            raise UserInputError(f'Unknown key(s) {unknown} in the config\'s `{CONFIG_KEY}` dict. '
+                                 f'Known keys: {sorted(known)}.')
         section.update({key: value for key, value in overrides.items() if value is not None})
         if section.get('lr_range') is not None:
             section['lr_range'] = tuple(float(value) for value in section['lr_range'])
@@ -157,31 +159,31 @@ class LRSearchSettings:
     def check(self) -> None:
         """Raises ValueError, naming the key, for settings that cannot work."""
         if self.lr_range is None:
-            raise ValueError(f'No learning-rate range: set `{CONFIG_KEY} = dict(lr_range=(LOW, HIGH))` '
-                             'in the config (the model base configs under configs/_base_/models/ do) or pass '
-                             '--range LOW HIGH.')
+            raise UserInputError(f'No learning-rate range: set `{CONFIG_KEY} = dict(lr_range=(LOW, HIGH))` '
+                                 'in the config (the model base configs under configs/_base_/models/ do) or pass '
+                                 '--range LOW HIGH.')
         low, high = self.lr_range
         if not 0 < low < high:
-            raise ValueError(f'{CONFIG_KEY}.lr_range must satisfy 0 < LOW < HIGH, got {self.lr_range}.')
+            raise UserInputError(f'{CONFIG_KEY}.lr_range must satisfy 0 < LOW < HIGH, got {self.lr_range}.')
         if not 0 < self.lr_step <= high - low:
-            raise ValueError(f'{CONFIG_KEY}.lr_step must lie in (0, HIGH - LOW], got {self.lr_step} '
-                             f'for the range {self.lr_range}.')
+            raise UserInputError(f'{CONFIG_KEY}.lr_step must lie in (0, HIGH - LOW], got {self.lr_step} '
+                                 f'for the range {self.lr_range}.')
         for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_warmup_epochs', 'fastai_min_iterations',
                     'fastai_min_sweep_batch'):
             if getattr(self, key) < 1:
-                raise ValueError(f'{CONFIG_KEY}.{key} must be at least 1, got {getattr(self, key)}.')
+                raise UserInputError(f'{CONFIG_KEY}.{key} must be at least 1, got {getattr(self, key)}.')
         if self.grid_points < 2:
-            raise ValueError(f'{CONFIG_KEY}.grid_points must be at least 2, got {self.grid_points}.')
+            raise UserInputError(f'{CONFIG_KEY}.grid_points must be at least 2, got {self.grid_points}.')
         if self.fastai_rule not in SUGGESTION_RULES:
-            raise ValueError(f'{CONFIG_KEY}.fastai_rule must be one of {SUGGESTION_RULES}, '
-                             f'got "{self.fastai_rule}".')
+            raise UserInputError(f'{CONFIG_KEY}.fastai_rule must be one of {SUGGESTION_RULES}, '
+                                 f'got "{self.fastai_rule}".')
         if self.auto_lr is not None and self.auto_lr not in SEARCH_MODES:
-            raise ValueError(f'{CONFIG_KEY}.auto_lr must be one of {SEARCH_MODES} or None, got "{self.auto_lr}".')
+            raise UserInputError(f'{CONFIG_KEY}.auto_lr must be one of {SEARCH_MODES} or None, got "{self.auto_lr}".')
         if not self.fastai_max_sweep_epochs > 0:
-            raise ValueError(f'{CONFIG_KEY}.fastai_max_sweep_epochs must be > 0, '
-                             f'got {self.fastai_max_sweep_epochs}.')
+            raise UserInputError(f'{CONFIG_KEY}.fastai_max_sweep_epochs must be > 0, '
+                                 f'got {self.fastai_max_sweep_epochs}.')
         if self.fastai_end_lr_mult < 1:
-            raise ValueError(f'{CONFIG_KEY}.fastai_end_lr_mult must be >= 1, got {self.fastai_end_lr_mult}.')
+            raise UserInputError(f'{CONFIG_KEY}.fastai_end_lr_mult must be >= 1, got {self.fastai_end_lr_mult}.')
 
     def trials(self, mode: str) -> int:
         """Trials of a ``tpe`` or ``grid`` search (for the grid: its number of points)."""

@@ -10,6 +10,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from adaptcls.errors import UserInputError
+
 MIN_SUGGESTION_POINTS = 3
 """Fewest curve points left after skipping, for a slope to mean anything."""
 
@@ -62,7 +64,7 @@ def suggestion_window(num_points: int, planned_points: int, skip_start: float = 
     """
     start, stop = int(skip_start * planned_points), num_points - skip_end
     if stop - start < MIN_SUGGESTION_POINTS:
-        raise ValueError(
+        raise UserInputError(
             f'The LR range test recorded {num_points} of {planned_points} planned iterations; after '
             f'skipping the first {start} and the last {skip_end} fewer than {MIN_SUGGESTION_POINTS} '
             'remain. Use more training images or a smaller batch, or lower lr_search.fastai_skip_start '
@@ -133,4 +135,4 @@ def suggest_index(rule: str, lrs: Sequence[float], smoothed: Sequence[float],
         return window.start + steepest_descent_index(lrs[window], smoothed[window])
     if rule == 'valley':
         return window.start + valley_index(smoothed[window])
-    raise ValueError(f'Unknown LR suggestion rule "{rule}": use "steepest" or "valley".')
+    raise UserInputError(f'Unknown LR suggestion rule "{rule}": use "steepest" or "valley".')

@@ -13,6 +13,7 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from adaptcls.errors import UserInputError
 from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.progress import format_duration
 from .divergence import divergence_cause
@@ -135,7 +136,7 @@ class OptunaLRSearch:
                  progress: Callable[[str], None] = print,
                  data: Optional[dict] = None) -> None:
         if mode not in ('tpe', 'grid'):
-            raise ValueError(f'OptunaLRSearch runs the "tpe" and "grid" modes, not "{mode}".')
+            raise UserInputError(f'OptunaLRSearch runs the "tpe" and "grid" modes, not "{mode}".')
         self.train_trial = train_trial
         self.settings = settings
         self.mode = mode
@@ -209,7 +210,7 @@ class OptunaLRSearch:
         if found is None:
             study.set_user_attr(STUDY_ATTR, expected)
         elif found != expected:
-            raise ValueError(
+            raise UserInputError(
                 f'The study "{self.study_name}" in this storage was made with other settings:\n'
                 f'  stored: {found}\n  now:    {expected}\n'
                 'Use another --study-name (or work dir / --storage) for a new search, '
@@ -222,7 +223,7 @@ class OptunaLRSearch:
         if found is None:  # a new study (or one made before studies recorded their data)
             study.set_user_attr(DATA_ATTR, self.data)
         elif found != self.data:
-            raise ValueError(
+            raise UserInputError(
                 f'The study "{self.study_name}" in this storage was made on other data:\n  stored: {found}\n'
                 f'  now:    {self.data}\nIts trials\' scores do not apply to this data: use another --study-name '
                 '(or work dir / --storage) for a new search.')

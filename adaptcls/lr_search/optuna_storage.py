@@ -11,6 +11,8 @@ from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from adaptcls.errors import UserInputError
+
 JOURNAL_PREFIX = 'journal:'
 """``journal:PATH``: Optuna's append-only journal file, safe on a shared (NFS) file system."""
 
@@ -20,7 +22,7 @@ STORAGE_FORMS = ('use sqlite:///PATH/study.db, journal:PATH (safe on NFS), or a 
 """The storage forms that the error messages list."""
 
 
-class StorageURLError(ValueError):
+class StorageURLError(UserInputError):
     """A ``--storage`` value that cannot hold a study; the message says which form to use."""
 
 

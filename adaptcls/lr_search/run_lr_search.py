@@ -7,10 +7,12 @@ from typing import Callable, List, Optional
 
 import optuna
 from mmengine.config import Config
+from adaptcls.errors import UserInputError
 from adaptcls.engine.runner import build_runner
 
 from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.atomic import atomic_write_json
+from adaptcls.utils.json_files import read_json_object
 from .divergence import lower_range_hint
 from .lr_search_settings import SEARCH_MODES, LRSearchSettings
 from .lr_suggestions import suggest_index
@@ -25,6 +27,8 @@ from .search_report import (LR_CONFIG_FILE, PLOT_FILE, RANGE_TEST_COLUMNS, RESUL
 
 SEARCH_DIR = 'lr_search'
 """The search's folder inside the work dir."""
+OUTCOME_KEYS = ('mode', 'chosen_lr', 'total_trained_epochs', 'wall_time_s')
+"""The keys of result.json that :meth:`LRSearchOutcome.from_result` reads."""
 
 
 @dataclass
@@ -96,7 +100,7 @@ def run_lr_search(cfg: Config,
             diverged, or the range test's warm-up did); the message suggests a lower range.
     """
     if mode not in SEARCH_MODES:
-        raise ValueError(f'Unknown LR search mode "{mode}": use one of {SEARCH_MODES}.')
+        raise UserInputError(f'Unknown LR search mode "{mode}": use one of {SEARCH_MODES}.')
     settings = settings or LRSearchSettings.from_config(cfg)
     search_dir = search_dir or os.path.join(cfg.work_dir, SEARCH_DIR)
     seed = cfg.get('randomness', {}).get('seed', 0) if seed is None else seed
@@ -134,15 +138,15 @@ def auto_lr_mode(cfg: Config, requested: Optional[str] = None, disabled: bool = 
         ValueError: both ``requested`` and ``disabled``, or an unknown ``lr_search.auto_lr``.
     """
     if requested and disabled:
-        raise ValueError('--auto-lr and --no-auto-lr contradict each other: give one of them.')
+        raise UserInputError('--auto-lr and --no-auto-lr contradict each other: give one of them.')
     if disabled:
         return None
     if requested:
         return requested
     mode = (cfg.get('lr_search') or {}).get('auto_lr')
     if mode is not None and mode not in SEARCH_MODES:
-        raise ValueError(f'config {cfg.filename}: lr_search.auto_lr must be one of {SEARCH_MODES} or None, '
-                         f'got "{mode}".')
+        raise UserInputError(f'config {cfg.filename}: lr_search.auto_lr must be one of {SEARCH_MODES} or None, '
+                             f'got "{mode}".')
     return mode
 
 
@@ -160,9 +164,9 @@ def apply_auto_lr(cfg: Config, mode: str = 'tpe', progress: Callable[[str], None
         ValueError: a distributed launcher is set (every rank would search).
     """
     if cfg.get('launcher', 'none') != 'none':
-        raise ValueError('--auto-lr runs the search in a single process. For distributed training, run '
-                         'tools/lr_search.py first and pass --cfg-options optim_wrapper.optimizer.lr=LR '
-                         '(the value in WORK_DIR/lr_search/lr_config.py), or --no-auto-lr.')
+        raise UserInputError('--auto-lr runs the search in a single process. For distributed training, run '
+                             'tools/lr_search.py first and pass --cfg-options optim_wrapper.optimizer.lr=LR '
+                             '(the value in WORK_DIR/lr_search/lr_config.py), or --no-auto-lr.')
     outcome = _finished_search(cfg, mode) if cfg.get('resume') else None
     if outcome is not None:
         progress(f'[lr search {mode}] resuming: lr {outcome.chosen_lr} from the finished search in '
@@ -174,13 +178,17 @@ def apply_auto_lr(cfg: Config, mode: str = 'tpe', progress: Callable[[str], None
 
 
 def _finished_search(cfg: Config, mode: str) -> Optional[LRSearchOutcome]:
-    """The outcome recorded in ``<work_dir>/lr_search/result.json`` by a search of ``mode``, if any."""
+    """The outcome recorded in ``<work_dir>/lr_search/result.json`` by a search of ``mode``, if any.
+
+    Raises:
+        UserInputError: the file exists but is damaged (the message names it).
+    """
     search_dir = os.path.join(cfg.work_dir, SEARCH_DIR)
-    try:
-        with open(os.path.join(search_dir, RESULT_FILE)) as stream:
-            result = json.load(stream)
-    except (OSError, ValueError):
+    result_file = os.path.join(search_dir, RESULT_FILE)
+    if not os.path.isfile(result_file):
         return None
+    result = read_json_object(result_file, OUTCOME_KEYS,
+                              fix=f'delete it (or {search_dir}) to search again, or train with --no-auto-lr')
     if result.get('mode') != mode:
         return None
     return LRSearchOutcome.from_result(result, search_dir)
@@ -218,7 +226,7 @@ def _no_completed_trial_error(rows: List[dict], search: OptunaLRSearch, storage:
         f'No trial of {where} completed: the training loss became NaN or infinite at every learning rate '
         f'trained ({", ".join(f"{lr:g}" for lr in diverged)}), so none can be chosen. The range '
         f'[{low:g}, {high:g}] is too high for this model and data: {lower_range_hint(low, high)}, with a new '
-        f'--study-name or --work-dir (a study stays bound to its range). Reasons per trial: '
+        '--study-name or --work-dir (a study stays bound to its range). Reasons per trial: '
         f'{os.path.join(search_dir, TRIALS_FILE)}')
 
 
@@ -237,8 +245,8 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
     except ValueError as error:
         if not curve.diverged:
             raise
-        raise ValueError(f'{error} The sweep diverged early, at lr {curve.non_finite_lr or curve.lrs[-1]:g}: '
-                         f'{lower_range_hint(low, high)}.') from error
+        raise UserInputError(f'{error} The sweep diverged early, at lr {curve.non_finite_lr or curve.lrs[-1]:g}: '
+                             f'{lower_range_hint(low, high)}.') from error
     suggested = curve.lrs[pick]
     # The sweep's images over the training set's (a partial last batch of an epoch counts as a full one).
     extra_epochs = settings.fastai_warmup_epochs + len(curve.lrs) / curve.epoch_iterations

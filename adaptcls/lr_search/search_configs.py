@@ -5,6 +5,7 @@ import time
 
 from mmengine.config import Config
 
+from adaptcls.errors import UserInputError
 from .lr_search_settings import LRSearchSettings
 
 VAL_KEYS = ('val_dataloader', 'val_cfg', 'val_evaluator')
@@ -31,8 +32,8 @@ def trial_config(cfg: Config, lr: float, epochs: int, work_dir: str, seed: int,
         ValueError: the config has no validation set.
     """
     if not cfg.get('val_dataloader'):
-        raise ValueError(f'The config {cfg.filename} has no val_dataloader: the LR search ranks learning '
-                         'rates by validation accuracy, so it needs a validation set (data_root/val/).')
+        raise UserInputError(f'The config {cfg.filename} has no val_dataloader: the LR search ranks learning '
+                             'rates by validation accuracy, so it needs a validation set (data_root/val/).')
     trial = _search_run_config(cfg, work_dir, seed, settings)
     trial.optim_wrapper.optimizer.lr = lr
     trial.train_cfg.update(max_epochs=epochs, val_begin=1, val_interval=1)

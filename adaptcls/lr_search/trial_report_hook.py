@@ -3,6 +3,8 @@ from typing import Callable, Dict, Optional
 
 from mmengine.hooks import Hook
 
+from adaptcls.errors import UserInputError
+
 
 class TrialReportHook(Hook):
     """Calls ``report(epoch, metrics[metric])`` after every validation of a trial.
@@ -25,6 +27,6 @@ class TrialReportHook(Hook):
     def after_val_epoch(self, runner, metrics: Optional[Dict[str, float]] = None) -> None:
         metrics = metrics or {}
         if self.metric not in metrics:
-            raise KeyError(f'The LR search ranks trials by the validation metric "{self.metric}", but the '
+            raise UserInputError(f'The LR search ranks trials by the validation metric "{self.metric}", but the '
                            f'val_evaluator reported {sorted(metrics)}. Set lr_search.metric to one of them.')
         self.report(runner.epoch, float(metrics[self.metric]))  # runner.epoch: epochs completed

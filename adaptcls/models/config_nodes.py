@@ -5,6 +5,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
+from adaptcls.errors import UserInputError
+
 if TYPE_CHECKING:
     from .weight_mismatch import WeightMismatch
 
@@ -19,7 +21,7 @@ MODEL_KEY = 'model'
 """The top-level config key of the model config."""
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(UserInputError):
     """A checkpoint does not fit the config, the model or the data it is used with."""
 
 

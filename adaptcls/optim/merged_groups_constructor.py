@@ -7,6 +7,7 @@ from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 from torch import nn
 from torch.optim import Optimizer
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 __all__ = ['MergedGroupsOptimWrapperConstructor', 'OptimizerStateLayoutError', 'ParamGroupLayout',
@@ -22,7 +23,7 @@ _LAYOUTS: 'weakref.WeakKeyDictionary[Optimizer, ParamGroupLayout]' = weakref.Wea
 """The layout of every optimizer the constructor built (see :func:`param_group_layout`)."""
 
 
-class OptimizerStateLayoutError(ValueError):
+class OptimizerStateLayoutError(UserInputError):
     """A saved optimizer state cannot be loaded into the merged parameter groups; the message names the fix.
 
     Raised while ``Runner.resume`` loads a checkpoint, so a caller that knows the checkpoint's path (the training
@@ -296,7 +297,7 @@ def _check_each_parameter_once(groups: Sequence[dict], module: nn.Module, prefix
         return
     names = [f'{prefix}.{name}' if prefix else name
              for name, param in module.named_parameters(remove_duplicate=False) if id(param) in shared]
-    raise ValueError(
+    raise UserInputError(
         f'MergedGroupsOptimWrapperConstructor: the parameters {", ".join(names)} are one tensor shared by several '
         'modules, so it would be optimised twice. Set optim_wrapper.paramwise_cfg.bypass_duplicate=True to '
         'optimise it once.')

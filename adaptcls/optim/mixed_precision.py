@@ -16,6 +16,7 @@ import torch
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import OPTIM_WRAPPERS
 
 AMP_DTYPES = {'bfloat16': torch.bfloat16, 'float16': torch.float16}
@@ -38,8 +39,8 @@ def amp_dtype_name(amp_dtype: Optional[str]) -> Optional[str]:
         return None
     name = AMP_ALIASES.get(amp_dtype, amp_dtype)
     if name not in AMP_DTYPES:
-        raise ValueError(f'optim_wrapper.amp_dtype (--amp) must be one of {sorted(AMP_ALIASES)} or '
-                         f'{sorted(AMP_DTYPES)}, got {amp_dtype!r}.')
+        raise UserInputError(f'optim_wrapper.amp_dtype (--amp) must be one of {sorted(AMP_ALIASES)} or '
+                             f'{sorted(AMP_DTYPES)}, got {amp_dtype!r}.')
     return name
 
 
@@ -71,7 +72,7 @@ class MixedPrecisionMixin:
             scaler_args = dict(init_scale=loss_scale) if isinstance(loss_scale, float) else (
                 dict(loss_scale) if isinstance(loss_scale, dict) else {})
             if not isinstance(loss_scale, (float, dict)) and loss_scale != 'dynamic':
-                raise ValueError(f'loss_scale must be "dynamic", a float or a GradScaler dict, got {loss_scale!r}.')
+                raise UserInputError(f'loss_scale must be "dynamic", a float or a GradScaler dict, got {loss_scale!r}.')
             self.loss_scaler = torch.amp.GradScaler(self.device_type, **scaler_args)
         if self.amp_dtype is not None:
             print_log(f'mixed precision: the forward passes run under {name} autocast on {self.device_type}'

@@ -5,6 +5,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from torch.optim import Optimizer
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import OPTIM_WRAPPERS
 from .mixed_precision import MixedPrecisionMixin
 from .non_finite_loss import check_finite_loss
@@ -166,11 +167,11 @@ class SAMOptimWrapper(MixedPrecisionMixin, OptimWrapper):
 def _check_sam_arguments(rho: float, accumulative_counts: int) -> None:
     """Raises a ``ValueError`` naming the fix for arguments SAM cannot work with."""
     if rho <= 0:
-        raise ValueError(
+        raise UserInputError(
             f'SAMOptimWrapper got rho={rho}; rho is the radius of the SAM neighbourhood and must '
             "be > 0 (the recipe uses 0.05). For plain SGD set optim_wrapper.type='OptimWrapper'.")
     if accumulative_counts != 1:
-        raise ValueError(
+        raise UserInputError(
             f'SAMOptimWrapper got accumulative_counts={accumulative_counts}, but SAM perturbs the '
             'weights with the gradient of one batch and must update right after its second pass, '
             'so it cannot accumulate gradients over several batches. Remove accumulative_counts '

@@ -5,6 +5,8 @@ import numpy as np
 import torch
 from mmengine.structures import BaseDataElement
 
+from adaptcls.errors import UserInputError
+
 LabelLike = Union[int, np.integer, torch.Tensor, Sequence[int]]
 
 
@@ -52,7 +54,7 @@ class ClsDataSample(BaseDataElement):
     def set_pred_score(self, value: torch.Tensor) -> 'ClsDataSample':
         """Sets ``pred_score`` (1-D probabilities) and the matching ``pred_label``. Returns self."""
         if value.dim() != 1:
-            raise ValueError(f'pred_score must be 1-D (num_classes,), got shape {tuple(value.shape)}.')
+            raise UserInputError(f'pred_score must be 1-D (num_classes,), got shape {tuple(value.shape)}.')
         self.pred_score = value
         self.pred_label = value.argmax().reshape(())
         return self

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
+from adaptcls.errors import UserInputError
+
 _installed = False
 
 URL_HASH_CHARS = 16
@@ -134,15 +136,15 @@ def refuse_checkpoint_scheme(filename: str, map_location: Any = None) -> Any:
     Raises:
         ValueError: always, naming the path and the fix.
     """
-    raise ValueError(f'Checkpoint "{filename}": adaptcls loads checkpoints from local files and http(s):// URLs '
-                     'only, always weights-only. Download the file and give its local path.')
+    raise UserInputError(f'Checkpoint "{filename}": adaptcls loads checkpoints from local files and http(s):// URLs '
+                         'only, always weights-only. Download the file and give its local path.')
 
 
 class UnsafeCheckpointError(RuntimeError):
     """A checkpoint holds objects that weights-only unpickling refuses to build."""
 
 
-class CorruptCheckpointError(ValueError):
+class CorruptCheckpointError(UserInputError):
     """A checkpoint file is truncated, empty or not a checkpoint at all."""
 
 

@@ -9,6 +9,8 @@ import datetime
 import time
 from typing import Callable, Iterable, Iterator, Optional, TypeVar
 
+from adaptcls.errors import UserInputError
+
 PROGRESS_EVERY_S = 5.0
 """Seconds between two progress lines of one step; a step that ends sooner prints none."""
 
@@ -51,7 +53,7 @@ class ProgressLog:
                  indent: str = '  ',
                  clock: Callable[[], float] = time.monotonic) -> None:
         if total < 0:
-            raise ValueError(f'ProgressLog needs a total of at least 0 units of work, got {total} {what}.')
+            raise UserInputError(f'ProgressLog needs a total of at least 0 units of work, got {total} {what}.')
         self.total, self.what, self.every_s = total, what, every_s
         self.log, self.indent, self.clock = log, indent, clock
         self.done = 0
@@ -108,7 +110,7 @@ def track_batches(total: int, batch_size: int, what: str, **kwargs) -> Iterator[
         **kwargs: more :class:`ProgressLog` arguments.
     """
     if batch_size < 1:
-        raise ValueError(f'batch_size must be at least 1, got {batch_size}.')
+        raise UserInputError(f'batch_size must be at least 1, got {batch_size}.')
     progress = ProgressLog(total, what, **kwargs)
     for start in range(0, total, batch_size):
         batch = slice(start, min(start + batch_size, total))

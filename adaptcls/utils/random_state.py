@@ -4,6 +4,8 @@ import random
 import numpy as np
 import torch
 
+from adaptcls.errors import UserInputError
+
 
 def capture_random_state() -> dict:
     """The states of Python's ``random``, numpy's global generator and torch's CPU (and, when in
@@ -39,6 +41,6 @@ def restore_random_state(state: dict) -> None:
     if 'cuda' in state:
         devices = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if devices != len(state['cuda']):
-            raise ValueError(f'The saved random state covers {len(state["cuda"])} CUDA devices but this '
-                             f'process sees {devices}; resume on the same devices (CUDA_VISIBLE_DEVICES).')
+            raise UserInputError(f'The saved random state covers {len(state["cuda"])} CUDA devices but this '
+                                 f'process sees {devices}; resume on the same devices (CUDA_VISIBLE_DEVICES).')
         torch.cuda.set_rng_state_all(state['cuda'])

@@ -6,6 +6,7 @@ from adaptcls.cli.cli_errors import original_message, registry_suggestion, run_c
 from adaptcls.config.config_checks import ConfigKeyError
 from adaptcls.datasets import ImageLoadError
 from adaptcls.deployment.dependencies import MissingDeployDependency
+from adaptcls.errors import UserInputError
 from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
 
@@ -17,7 +18,7 @@ def failing(error):
 
 
 @pytest.mark.parametrize('error', [
-    ValueError('bad value'), FileNotFoundError('no such file'), KeyError('bad value'),
+    UserInputError('bad value'), FileNotFoundError('no such file'),
     UnsafeCheckpointError('bad value'), MissingDeployDependency('bad value: pip install x'),
     NonFiniteLossError('bad value'), ConfigKeyError('bad value'), ImageLoadError('bad value'),
 ], ids=lambda error: type(error).__name__)
@@ -32,6 +33,28 @@ def test_user_errors_exit_2_with_one_clean_line(error, capsys, monkeypatch):
     assert err.startswith('error: ') and err.splitlines()[0] == f'error: {error.args[0]}'
     assert "'bad value'" not in err  # a KeyError's text is shown without repr quotes
     assert 'Traceback' not in err and 'ADAPTCLS_DEBUG=1' in err
+
+
+@pytest.mark.parametrize('error', [ValueError("could not convert string to float: 'x'"), KeyError('chosen_lr'),
+                                   TypeError('unsupported operand')], ids=lambda error: type(error).__name__)
+def test_a_library_value_or_key_error_is_a_defect_not_a_user_error(error, monkeypatch, capsys, tmp_path):
+    """Only the project's own error types (raised where an input is checked) read as user errors: a ValueError or
+    KeyError from any depth used to print one line and exit 2 (`error: 'chosen_lr'` for a damaged result.json)."""
+    from adaptcls.cli import cli_errors
+    monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
+    monkeypatch.setitem(cli_errors._WORK_DIR, 'path', str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(failing(error))
+    assert exit_info.value.code == 1
+    assert 'please report it as a bug' in capsys.readouterr().err and list(tmp_path.glob('adaptcls_crash_*.txt'))
+
+
+def test_a_registry_miss_is_a_user_error(monkeypatch, capsys):
+    monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(failing(KeyError('LinearClsHaed is not in the adaptcls::model registry. Please check whether the '
+                                'value of `LinearClsHaed` is correct')))
+    assert exit_info.value.code == 2 and 'Unknown model type "LinearClsHaed"' in capsys.readouterr().err
 
 
 def test_debug_variable_shows_the_traceback(monkeypatch):

@@ -5,6 +5,7 @@ from typing import Iterator, List, Sized
 import torch
 from mmengine.dataset import DefaultSampler
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import DATA_SAMPLERS
 
 
@@ -54,6 +55,6 @@ def dataset_labels(dataset: Sized) -> List[int]:
     get_info = getattr(dataset, 'get_data_info', None)
     labels = [get_info(index).get('gt_label') for index in range(len(dataset))] if callable(get_info) else [None]
     if any(label is None for label in labels):
-        raise ValueError(f'ClassBalancedSampler needs a dataset whose samples carry gt_label (ImageFolderDataset); '
-                         f'{type(dataset).__name__} has none. Use DefaultSampler, or --balance loss.')
+        raise UserInputError(f'ClassBalancedSampler needs a dataset whose samples carry gt_label (ImageFolderDataset); '
+                             f'{type(dataset).__name__} has none. Use DefaultSampler, or --balance loss.')
     return [int(label) for label in labels]

@@ -18,6 +18,7 @@ from PIL import Image
 from timm.data.auto_augment import augment_and_mix_transform
 from timm.data.transforms import str_to_pil_interp
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import TRANSFORMS
 
 # timm's magnitude scale: an op's strength grows linearly with magnitude up to this value.
@@ -73,21 +74,21 @@ def augmix_timm_config(severity: int, width: int, depth: int, alpha: float, blen
         ValueError: an option out of range; the message names it.
     """
     if not isinstance(severity, int) or not 0 <= severity <= TIMM_MAX_MAGNITUDE:
-        raise ValueError(f'AugMix: severity must be an int in 0..{TIMM_MAX_MAGNITUDE} (timm clamps '
-                         f'larger magnitudes), got {severity!r}.')
+        raise UserInputError(f'AugMix: severity must be an int in 0..{TIMM_MAX_MAGNITUDE} (timm clamps '
+                             f'larger magnitudes), got {severity!r}.')
     if not isinstance(width, int) or width < 1:
-        raise ValueError(f'AugMix: width must be a positive int, got {width!r}.')
+        raise UserInputError(f'AugMix: width must be a positive int, got {width!r}.')
     if not isinstance(depth, int) or not (depth == RANDOM_DEPTH or depth >= 1):
-        raise ValueError(f'AugMix: depth must be {RANDOM_DEPTH} (random 1-3) or a positive int, '
-                         f'got {depth!r}.')
+        raise UserInputError(f'AugMix: depth must be {RANDOM_DEPTH} (random 1-3) or a positive int, '
+                             f'got {depth!r}.')
     if not alpha > 0:
-        raise ValueError(f'AugMix: alpha must be > 0, got {alpha!r}.')
+        raise UserInputError(f'AugMix: alpha must be > 0, got {alpha!r}.')
     if len(fill) != 3 or not all(0 <= int(c) <= 255 for c in fill):
-        raise ValueError(f'AugMix: fill must be three ints in 0..255 (an RGB colour), got {fill!r}.')
+        raise UserInputError(f'AugMix: fill must be three ints in 0..255 (an RGB colour), got {fill!r}.')
     if not 0 <= translate_pct <= 1:
-        raise ValueError(f'AugMix: translate_pct must be in [0, 1], got {translate_pct!r}.')
+        raise UserInputError(f'AugMix: translate_pct must be in [0, 1], got {translate_pct!r}.')
     if interpolation not in INTERPOLATIONS:
-        raise ValueError(f'AugMix: interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}.')
+        raise UserInputError(f'AugMix: interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}.')
 
     sections = ['augmix', f'm{severity}', f'w{width}']
     if depth != RANDOM_DEPTH:
@@ -139,7 +140,7 @@ class AugMix(BaseTransform):
                  translate_pct: float = 0.3,
                  interpolation: str = 'bilinear') -> None:
         if not 0.0 <= prob <= 1.0:
-            raise ValueError(f'AugMix: prob must lie in [0, 1], got {prob!r}.')
+            raise UserInputError(f'AugMix: prob must lie in [0, 1], got {prob!r}.')
         self.prob = float(prob)
         self.config_str, self.hparams = augmix_timm_config(
             severity, width, depth, alpha, blended, fill, translate_pct, interpolation)

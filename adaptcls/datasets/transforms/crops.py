@@ -5,6 +5,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from torchvision.transforms import RandomResizedCrop as TorchvisionRandomResizedCrop
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import TRANSFORMS
 from .processing import Resize, Size, _as_height_width, _set_img
 
@@ -33,9 +34,9 @@ class RandomResizedCrop(BaseTransform):
                  ratio: Sequence[float] = (3 / 4, 4 / 3)) -> None:
         low, high = scale
         if not 0.0 < low <= high <= 1.0:
-            raise ValueError(f'RandomResizedCrop: scale must satisfy 0 < min <= max <= 1, got {tuple(scale)}.')
+            raise UserInputError(f'RandomResizedCrop: scale must satisfy 0 < min <= max <= 1, got {tuple(scale)}.')
         if not 0.0 < ratio[0] <= ratio[1]:
-            raise ValueError(f'RandomResizedCrop: ratio must satisfy 0 < min <= max, got {tuple(ratio)}.')
+            raise UserInputError(f'RandomResizedCrop: ratio must satisfy 0 < min <= max, got {tuple(ratio)}.')
         self.scale = (float(low), float(high))
         self.ratio = (float(ratio[0]), float(ratio[1]))
         self.resize = Resize(size)
@@ -74,8 +75,8 @@ class CenterCrop(BaseTransform):
         height, width = img.shape[:2]
         crop_height, crop_width = self.size
         if crop_height > height or crop_width > width:
-            raise ValueError(f'CenterCrop: the window {self.size} is larger than the image '
-                             f'({height}, {width}); resize to at least the window size first.')
+            raise UserInputError(f'CenterCrop: the window {self.size} is larger than the image '
+                                 f'({height}, {width}); resize to at least the window size first.')
         top, left = (height - crop_height) // 2, (width - crop_width) // 2
         return _set_img(results, img[top:top + crop_height, left:left + crop_width].copy())
 

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import TRANSFORMS
 from adaptcls.structures import ClsDataSample
 
@@ -31,8 +32,8 @@ class PackClsInputs(BaseTransform):
         """Packs ``results``; see the class docstring."""
         img = results['img']
         if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
-            raise ValueError(
-                f'PackClsInputs needs results["img"] as an (H, W, 3) uint8 RGB array, got shape '
+            raise UserInputError(
+                'PackClsInputs needs results["img"] as an (H, W, 3) uint8 RGB array, got shape '
                 f'{img.shape} and dtype {img.dtype} for "{results.get("img_path")}"; put LoadImage '
                 'first in the pipeline and keep later transforms on uint8 RGB.')
         inputs = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))

@@ -4,6 +4,7 @@ from typing import Sequence
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from adaptcls.errors import UserInputError
 from adaptcls.image_decoding import UINT8_MAX, ImageLoadError, read_rgb_image, scale_16bit_to_8bit
 from adaptcls.registry import TRANSFORMS
 
@@ -34,7 +35,7 @@ class LoadImage(BaseTransform):
     def __init__(self, alpha_background: Sequence[int] = (255, 255, 255),
                  apply_exif_orientation: bool = True) -> None:
         if len(alpha_background) != 3 or not all(0 <= c <= UINT8_MAX for c in alpha_background):
-            raise ValueError(f'alpha_background must be three ints in 0..255, got {alpha_background!r}.')
+            raise UserInputError(f'alpha_background must be three ints in 0..255, got {alpha_background!r}.')
         self.alpha_background = tuple(int(c) for c in alpha_background)
         self.apply_exif_orientation = apply_exif_orientation
 

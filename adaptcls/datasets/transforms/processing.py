@@ -14,6 +14,7 @@ from mmcv.transforms import BaseTransform
 from PIL import Image
 from torchvision import transforms as tv_transforms
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import TRANSFORMS
 
 Size = Union[int, Sequence[int]]
@@ -36,14 +37,14 @@ def _happens(prob: float) -> bool:
 
 def _check_prob(prob: float) -> float:
     if not 0.0 <= prob <= 1.0:
-        raise ValueError(f'prob must lie in [0, 1], got {prob}.')
+        raise UserInputError(f'prob must lie in [0, 1], got {prob}.')
     return float(prob)
 
 
 def _as_height_width(size: Size) -> Tuple[int, int]:
     height, width = (size, size) if isinstance(size, int) else tuple(size)
     if height <= 0 or width <= 0:
-        raise ValueError(f'size must be a positive int or (height, width), got {size!r}.')
+        raise UserInputError(f'size must be a positive int or (height, width), got {size!r}.')
     return int(height), int(width)
 
 
@@ -109,7 +110,7 @@ class RandomCrop(BaseTransform):
         self.prob = _check_prob(prob)
         low, high = scale
         if not 0.0 < low <= high <= 1.0:
-            raise ValueError(f'scale must satisfy 0 < min <= max <= 1, got {tuple(scale)}.')
+            raise UserInputError(f'scale must satisfy 0 < min <= max <= 1, got {tuple(scale)}.')
         self.scale = (float(low), float(high))
 
     def transform(self, results: dict) -> dict:
@@ -173,7 +174,7 @@ class RandomRotate(BaseTransform):
                  fill: Union[int, Sequence[int]] = 0) -> None:
         self.prob = _check_prob(prob)
         if max_angle < 0:
-            raise ValueError(f'max_angle must be >= 0 degrees, got {max_angle}.')
+            raise UserInputError(f'max_angle must be >= 0 degrees, got {max_angle}.')
         self.max_angle = float(max_angle)
         self.fill = (fill, fill, fill) if isinstance(fill, int) else tuple(fill)
 

@@ -6,6 +6,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from adaptcls.errors import UserInputError
 from adaptcls.utils.progress import ProgressLog
 from .benchmark_targets import BenchmarkTarget
 from ..complexity import graph_complexity, torch_complexity
@@ -48,9 +49,9 @@ class BenchmarkSettings:
 
     def check(self) -> None:
         if self.hint not in HINTS:
-            raise ValueError(f'--hint must be one of {HINTS}, got "{self.hint}".')
+            raise UserInputError(f'--hint must be one of {HINTS}, got "{self.hint}".')
         if self.batch < 1 or self.threads < 1 or self.timing.duration_s <= 0:
-            raise ValueError('--batch and --threads must be at least 1 and --time positive.')
+            raise UserInputError('--batch and --threads must be at least 1 and --time positive.')
 
 
 def _random_input(shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:

@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 from typing import List, Optional
 
+from adaptcls.errors import UserInputError
 from ..export.export_files import EXPORT_JSON, INT8_IR_FILE, IR_FILE, ONNX_FILE
 
 CHECKPOINT_SUFFIXES = ('.pth', '.pt')
@@ -80,8 +81,8 @@ def find_targets(model: str, config: Optional[str] = None) -> List[BenchmarkTarg
         return [BenchmarkTarget('ONNX Runtime', 'onnxruntime', model)]
     if model.endswith(CHECKPOINT_SUFFIXES):
         if not config:
-            raise ValueError(f'Benchmarking checkpoint "{model}" in PyTorch needs its training config: '
-                             'add --config CONFIG.')
+            raise UserInputError(f'Benchmarking checkpoint "{model}" in PyTorch needs its training config: '
+                                 'add --config CONFIG.')
         return [BenchmarkTarget('PyTorch eager', 'pytorch', model, config)]
-    raise ValueError(f'Cannot benchmark "{model}": expected a {"/".join(CHECKPOINT_SUFFIXES)} checkpoint, '
-                     'an .onnx file, an .xml IR or an export folder.')
+    raise UserInputError(f'Cannot benchmark "{model}": expected a {"/".join(CHECKPOINT_SUFFIXES)} checkpoint, '
+                         'an .onnx file, an .xml IR or an export folder.')

@@ -9,6 +9,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
+from adaptcls.errors import UserInputError
 from adaptcls.datasets.image_folder_dataset import check_same_classes
 from adaptcls.version import __version__
 from ..complexity import torch_complexity
@@ -62,11 +63,11 @@ class ExportOptions:
         """Raises ValueError for an unknown format, INT8 without OpenVINO, or bad counts."""
         unknown = sorted(set(self.formats) - set(FORMATS))
         if unknown or not self.formats:
-            raise ValueError(f'--format must be one or more of {FORMATS}, got {list(self.formats)}.')
+            raise UserInputError(f'--format must be one or more of {FORMATS}, got {list(self.formats)}.')
         if self.int8 and 'openvino' not in self.formats:
-            raise ValueError('--int8 quantizes the OpenVINO IR: add "openvino" to --format.')
+            raise UserInputError('--int8 quantizes the OpenVINO IR: add "openvino" to --format.')
         if self.calibration_images < 1 or self.verify_images < 1:
-            raise ValueError('--calib and --verify-images must be at least 1.')
+            raise UserInputError('--calib and --verify-images must be at least 1.')
 
 
 class _Progress:

@@ -34,6 +34,7 @@ import re
 import warnings
 from typing import Dict, List
 
+from adaptcls.errors import UserInputError
 from ..runtime.ir_metadata import IRMetadata
 
 MODEL_INFO_SECTION = 'model_info'
@@ -89,9 +90,10 @@ def model_api_info(metadata: IRMetadata) -> Dict[str, str]:
         ValueError: ``metadata`` describes an input or output the Model API cannot be configured for.
     """
     if metadata.color_order not in ('RGB', 'BGR'):
-        raise ValueError(f'The Model API feeds RGB or BGR images; IRMetadata.color_order is {metadata.color_order!r}.')
+        raise UserInputError(f'The Model API feeds RGB or BGR images; IRMetadata.color_order is '
+                             f'{metadata.color_order!r}.')
     if metadata.output != 'probabilities':
-        raise ValueError(f'model_info describes an IR that outputs probabilities, not {metadata.output!r}.')
+        raise UserInputError(f'model_info describes an IR that outputs probabilities, not {metadata.output!r}.')
     channels = len(metadata.mean)
     return dict(
         model_type=MODEL_TYPE,

@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.config import build_config
 from adaptcls.config.checkpoint_checks import check_input_size, check_weights_fit
 from adaptcls.models.config_nodes import check_model_fingerprint, iter_config_dicts
@@ -97,8 +98,8 @@ def load_classifier(config_path: str, checkpoint_path: str, data_root: Optional[
         raise FileNotFoundError(f'Config file "{config_path}" does not exist.')
     checkpoint = load_checkpoint_file(checkpoint_path)
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
-        raise ValueError(f'Checkpoint "{checkpoint_path}" has no "state_dict"; pass a checkpoint '
-                         'written by tools/train.py.')
+        raise UserInputError(f'Checkpoint "{checkpoint_path}" has no "state_dict"; pass a checkpoint '
+                             'written by tools/train.py.')
     _check_finite_weights(checkpoint['state_dict'], checkpoint_path)
     run_dir = os.path.dirname(os.path.abspath(checkpoint_path))  # where a data split of the run is recorded
     cfg = build_config(config_path, 'export', data_root=data_root, run_dir=run_dir)
@@ -109,9 +110,9 @@ def load_classifier(config_path: str, checkpoint_path: str, data_root: Optional[
     model = _build_and_load(cfg, checkpoint['state_dict'], config_path, checkpoint_path)
     classes = _class_names(checkpoint, cfg, checkpoint_path)
     if len(classes) != model.num_classes:
-        raise ValueError(f'Checkpoint "{checkpoint_path}" predicts {model.num_classes} classes but its '
-                         f'class list has {len(classes)}: {classes}. Pass the --data-root it was '
-                         'trained on.')
+        raise UserInputError(f'Checkpoint "{checkpoint_path}" predicts {model.num_classes} classes but its '
+                             f'class list has {len(classes)}: {classes}. Pass the --data-root it was '
+                             'trained on.')
     return LoadedClassifier(model, cfg, classes, config_path, checkpoint_path)
 
 
@@ -125,9 +126,9 @@ def _check_finite_weights(state_dict: dict, checkpoint_path: str) -> None:
     bad = [name for name, value in state_dict.items()
            if isinstance(value, torch.Tensor) and value.is_floating_point() and not torch.isfinite(value).all()]
     if bad:
-        raise ValueError(f'Checkpoint "{checkpoint_path}" holds NaN or infinite weights ({", ".join(bad[:3])}'
-                         f'{", ..." if len(bad) > 3 else ""}): the run diverged. Use an earlier checkpoint, or train '
-                         'again with a lower learning rate.')
+        raise UserInputError(f'Checkpoint "{checkpoint_path}" holds NaN or infinite weights ({", ".join(bad[:3])}'
+                             f'{", ..." if len(bad) > 3 else ""}): the run diverged. Use an earlier checkpoint, or '
+                             'train again with a lower learning rate.')
 
 
 def _build_and_load(cfg: Config, state_dict: dict, config_path: str, checkpoint_path: str) -> nn.Module:
@@ -137,8 +138,8 @@ def _build_and_load(cfg: Config, state_dict: dict, config_path: str, checkpoint_
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
-        raise ValueError(f'Checkpoint "{checkpoint_path}" does not match the model of config '
-                         f'"{config_path}": {error}. Pass the config it was trained with.') from error
+        raise UserInputError(f'Checkpoint "{checkpoint_path}" does not match the model of config '
+                             f'"{config_path}": {error}. Pass the config it was trained with.') from error
     return model.eval()
 
 
@@ -153,9 +154,9 @@ def _fill_num_classes(model_cfg: dict, state_dict: dict, checkpoint_path: str) -
         prefix = '.'.join(path) + '.'
         weights = [value for key, value in state_dict.items() if key.startswith(prefix) and value.dim() == 2]
         if not weights:
-            raise ValueError(f'Cannot tell num_classes of model.{".".join(path)}: checkpoint '
-                             f'"{checkpoint_path}" has no 2-D weight under "{prefix}". Set num_classes '
-                             'in the config.')
+            raise UserInputError(f'Cannot tell num_classes of model.{".".join(path)}: checkpoint '
+                                 f'"{checkpoint_path}" has no 2-D weight under "{prefix}". Set num_classes '
+                                 'in the config.')
         node['num_classes'] = int(weights[-1].shape[0])
 
 
@@ -168,6 +169,6 @@ def _class_names(checkpoint: dict, cfg: Config, checkpoint_path: str) -> List[st
     try:
         return dataset_classes(cfg, 'train_dataloader')
     except (FileNotFoundError, ValueError) as error:
-        raise ValueError(f'Checkpoint "{checkpoint_path}" does not store class names and the training '
-                         f'set cannot be read ({error}); pass --data-root with train/<class>/ folders.'
-                         ) from error
+        raise UserInputError(f'Checkpoint "{checkpoint_path}" does not store class names and the training '
+                             f'set cannot be read ({error}); pass --data-root with train/<class>/ folders.'
+                             ) from error

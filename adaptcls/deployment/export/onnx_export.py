@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from ..dependencies import require
 
 INPUT_NAME = 'input'
@@ -35,7 +36,7 @@ def export_onnx(module: nn.Module, input_size: Tuple[int, int], path: str,
     require('onnx')
     require('onnxscript')
     if opset < 13:
-        raise ValueError(f'ONNX opset must be at least 13, got {opset}.')
+        raise UserInputError(f'ONNX opset must be at least 13, got {opset}.')
     example = torch.zeros(EXAMPLE_BATCH, 3, *input_size)
     batch = torch.export.Dim('batch')
     with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):  # the exporter's chatter

@@ -3,6 +3,7 @@ from typing import Optional
 
 import numpy as np
 
+from adaptcls.errors import UserInputError
 from adaptcls.utils.progress import track_batches
 from ..dependencies import require
 from ..runtime.ir_files import seal_ir
@@ -38,8 +39,8 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
     from openvino import opset13
     from openvino.preprocess import ColorFormat, PrePostProcessor
     if (metadata.layout, metadata.color_order, metadata.element_type) != ('NHWC', 'RGB', 'u8'):
-        raise ValueError(f'build_ir makes u8 NHWC RGB inputs, not {metadata.element_type} '
-                         f'{metadata.layout} {metadata.color_order}.')
+        raise UserInputError(f'build_ir makes u8 NHWC RGB inputs, not {metadata.element_type} '
+                             f'{metadata.layout} {metadata.color_order}.')
     model = openvino.Core().read_model(onnx_path)
     ppp = PrePostProcessor(model)
     ppp.input().tensor().set_element_type(openvino.Type.u8).set_layout(

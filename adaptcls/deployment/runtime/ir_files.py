@@ -12,6 +12,7 @@ import os
 import re
 import warnings
 
+from adaptcls.errors import UserInputError
 from ..dependencies import require
 from .ir_metadata import RT_INFO_SECTION
 
@@ -29,7 +30,7 @@ IR_ROOT_TAG = b'<net '
 """The root element of an OpenVINO IR's ``.xml``."""
 
 
-class IRFileError(ValueError):
+class IRFileError(UserInputError):
     """An IR's files are missing, are not an IR, or do not belong together; the message names the file."""
 
 

@@ -28,6 +28,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import List, Tuple
 
+from adaptcls.errors import UserInputError
 from adaptcls.version import __version__
 
 RT_INFO_SECTION = 'adaptcls'
@@ -99,7 +100,7 @@ class IRMetadata:
         values = {}
         for key in cls.__dataclass_fields__:
             if not model.has_rt_info([RT_INFO_SECTION, key]):
-                raise ValueError(
+                raise UserInputError(
                     f'{source} has no rt_info "{RT_INFO_SECTION}/{key}": it was not exported by '
                     '`python tools/deploy.py export`, so its labels and preprocessing are unknown. '
                     'Export it again with that command.')

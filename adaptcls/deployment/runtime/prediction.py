@@ -11,6 +11,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from adaptcls.errors import UserInputError
 from adaptcls.image_decoding import IMAGE_EXTENSIONS, ImageLoadError
 
 OUTPUT_FORMATS = ('table', 'json', 'csv')
@@ -86,7 +87,7 @@ def predict_files(paths: Sequence[str], read: Callable[[str], np.ndarray], class
         Prediction: one per path, in order.
     """
     if topk < 1 or batch_size < 1:
-        raise ValueError(f'--topk and --batch must be at least 1, got {topk} and {batch_size}.')
+        raise UserInputError(f'--topk and --batch must be at least 1, got {topk} and {batch_size}.')
     for start in range(0, len(paths), batch_size):
         batch = list(paths[start:start + batch_size])
         images, results = [], []
@@ -129,4 +130,4 @@ def format_predictions(predictions: Sequence[Prediction], output_format: str, he
             for rank, (label, probability) in enumerate(item.top, start=1):
                 writer.writerow([item.path, rank, label, f'{probability:.6f}', ''])
         return stream.getvalue().rstrip('\n')
-    raise ValueError(f'--format must be one of {OUTPUT_FORMATS}, got {output_format!r}.')
+    raise UserInputError(f'--format must be one of {OUTPUT_FORMATS}, got {output_format!r}.')

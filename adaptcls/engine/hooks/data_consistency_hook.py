@@ -5,6 +5,7 @@ from typing import Sequence
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import HOOKS
 
 
@@ -72,7 +73,7 @@ class DataConsistencyHook(Hook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         num_classes = getattr(model, 'num_classes', None)
         if num_classes is not None and classes and num_classes != len(classes):
-            raise ValueError(
+            raise UserInputError(
                 f'The model predicts {num_classes} classes but the {data_desc} has {len(classes)} '
                 f'({", ".join(classes[:10])}{", ..." if len(classes) > 10 else ""}). Set '
                 f'model.head.num_classes={len(classes)} in the config (or leave it None and let '

@@ -9,6 +9,7 @@ from mmengine import dist
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import HOOKS
 
 TRAIN_LOSS = 'train_loss'
@@ -152,11 +153,11 @@ class ReduceLROnPlateauV2(Hook):
         self.monitor = monitor
         self.rule = _check_rule('rule', _infer_rule(monitor) if rule is None else rule)
         if not 0 < factor < 1:
-            raise ValueError(f'ReduceLROnPlateauV2: factor={factor} must be in (0, 1).')
+            raise UserInputError(f'ReduceLROnPlateauV2: factor={factor} must be in (0, 1).')
         if not 0 < min_lr_ratio <= 1:
-            raise ValueError(f'ReduceLROnPlateauV2: min_lr_ratio={min_lr_ratio} must be in (0, 1].')
+            raise UserInputError(f'ReduceLROnPlateauV2: min_lr_ratio={min_lr_ratio} must be in (0, 1].')
         if not 0 <= smoothing < 1:
-            raise ValueError(f'ReduceLROnPlateauV2: smoothing={smoothing} must be in [0, 1).')
+            raise UserInputError(f'ReduceLROnPlateauV2: smoothing={smoothing} must be in [0, 1).')
         self.factor = factor
         self.patience = patience
         self.threshold = threshold
@@ -191,8 +192,8 @@ class ReduceLROnPlateauV2(Hook):
                 f'checkpoint["adaptcls_hooks"]["{STATE_KEY}"]; plateau and early-stopping tracking '
                 'restart now, so decisions can differ from an uninterrupted run.')
         if runner.val_loop is None and self.monitor != TRAIN_LOSS:
-            raise ValueError(f'ReduceLROnPlateauV2: monitor="{self.monitor}" needs validation; '
-                             'configure val_dataloader/val_cfg/val_evaluator or use "train_loss".')
+            raise UserInputError(f'ReduceLROnPlateauV2: monitor="{self.monitor}" needs validation; '
+                                 'configure val_dataloader/val_cfg/val_evaluator or use "train_loss".')
         if runner.val_loop is None:
             runner.logger.warning('ReduceLROnPlateauV2: no validation configured, so early '
                                   f'stopping on "{self.early_stop_metric}" never triggers.')
@@ -215,7 +216,7 @@ class ReduceLROnPlateauV2(Hook):
         if self.monitor != TRAIN_LOSS:
             return
         if not outputs or 'loss' not in outputs:
-            raise KeyError('ReduceLROnPlateauV2: monitor="train_loss" needs the train step to '
+            raise UserInputError('ReduceLROnPlateauV2: monitor="train_loss" needs the train step to '
                            f'return a "loss" entry; got keys {sorted(outputs or {})}.')
         self._loss_sum += outputs['loss'].item()
         self._loss_count += 1
@@ -352,10 +353,10 @@ def _resolve_warmup_epochs(runner, warmup_epochs: Optional[int]) -> int:
         iterations = len(dataloader) if (dataloader is not None and not scheduler.by_epoch) else 1
         epochs = scheduler.end / iterations
         if abs(epochs - round(epochs)) > 1e-6:
-            raise ValueError(f'ReduceLROnPlateauV2: the LinearLR warmup in param_scheduler lasts {epochs:g} epochs; '
-                             'make it end on a whole epoch (`end` in epochs with by_epoch=True).')
+            raise UserInputError(f'ReduceLROnPlateauV2: the LinearLR warmup in param_scheduler lasts {epochs:g} '
+                                 'epochs; make it end on a whole epoch (`end` in epochs with by_epoch=True).')
         if warmup_epochs is not None and abs(epochs - warmup_epochs) > 1e-6:
-            raise ValueError(
+            raise UserInputError(
                 f'ReduceLROnPlateauV2: warmup_epochs={warmup_epochs}, but the LinearLR warmup in param_scheduler '
                 f'lasts {epochs:g} epochs; drop warmup_epochs from the ReduceLROnPlateauV2 entry of custom_hooks '
                 '(it then follows the LinearLR `end`), or set both to the same number of epochs.')
@@ -369,7 +370,7 @@ def _infer_rule(monitor: str) -> str:
 
 def _check_rule(name: str, rule: str) -> str:
     if rule not in RULES:
-        raise ValueError(f'ReduceLROnPlateauV2: {name}="{rule}" must be one of {RULES}.')
+        raise UserInputError(f'ReduceLROnPlateauV2: {name}="{rule}" must be one of {RULES}.')
     return rule
 
 
@@ -386,7 +387,7 @@ def _improved(value: float, best: float, rule: str, threshold: float) -> bool:
 
 def _metric_value(metrics: Dict[str, float], key: str, arg_name: str) -> float:
     if key not in metrics:
-        raise KeyError(f'ReduceLROnPlateauV2: {arg_name}="{key}" is not among the validation '
+        raise UserInputError(f'ReduceLROnPlateauV2: {arg_name}="{key}" is not among the validation '
                        f'metrics ({", ".join(sorted(metrics))}); set {arg_name} to one of them.')
     return float(metrics[key])
 

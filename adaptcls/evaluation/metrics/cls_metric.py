@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from mmengine.evaluator import BaseMetric
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import METRICS
 
 from .functional import balanced_top1, class_average_precision, paper_map, topk_accuracy
@@ -48,8 +49,8 @@ class ClsMetric(BaseMetric):
         values = (topk, ) if isinstance(topk, int) else tuple(topk)
         if not values or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1
                                      for k in values):
-            raise ValueError(f'ClsMetric topk must be an int >= 1 or a non-empty sequence of them, '
-                             f'got {topk!r}.')
+            raise UserInputError(f'ClsMetric topk must be an int >= 1 or a non-empty sequence of them, '
+                                 f'got {topk!r}.')
         return values
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
@@ -75,11 +76,11 @@ class ClsMetric(BaseMetric):
             return value
         image = sample.get('img_path', '<unknown image>')
         if key == 'gt_label':
-            raise ValueError(f'Sample {image} has no gt_label: the evaluation set has no labels. '
-                             'ClsMetric needs a labelled val/test set; to predict on unlabelled '
-                             'images, run inference without an evaluator.')
-        raise ValueError(f'Sample {image} has no {key}: the model must return ClsDataSample '
-                         f"objects with {key} set in mode='predict'.")
+            raise UserInputError(f'Sample {image} has no gt_label: the evaluation set has no labels. '
+                                 'ClsMetric needs a labelled val/test set; to predict on unlabelled '
+                                 'images, run inference without an evaluator.')
+        raise UserInputError(f'Sample {image} has no {key}: the model must return ClsDataSample '
+                             f"objects with {key} set in mode='predict'.")
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Computes every metric over all gathered samples.
@@ -103,11 +104,11 @@ class ClsMetric(BaseMetric):
     def _stack(results: List[dict]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Stacks stored results into scores (N, C) float and labels (N,) long."""
         if not results:
-            raise ValueError('ClsMetric received no samples: the evaluation dataloader is empty.')
+            raise UserInputError('ClsMetric received no samples: the evaluation dataloader is empty.')
         widths = {tuple(result['pred_score'].shape) for result in results}
         if len(widths) != 1:
-            raise ValueError(f'pred_score shapes differ between samples: {sorted(widths)}; every '
-                             'prediction must cover the same classes.')
+            raise UserInputError(f'pred_score shapes differ between samples: {sorted(widths)}; every '
+                                 'prediction must cover the same classes.')
         scores = torch.stack([result['pred_score'] for result in results]).float()
         labels = torch.stack([result['gt_label'].reshape(()) for result in results]).long()
         return scores, labels

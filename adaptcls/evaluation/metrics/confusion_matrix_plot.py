@@ -5,6 +5,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import METRICS
 from ..confusion_matrix_report import (ANNOTATE_MAX_CLASSES, check_png_path, counts_json_path,
                                        write_confusion_matrix)
@@ -54,9 +55,9 @@ class ConfusionMatrixPlot(BaseMetric):
         for sample in data_samples:
             missing = [key for key in ('pred_label', 'gt_label') if sample.get(key, None) is None]
             if missing:
-                raise ValueError(f'Sample {sample.get("img_path", "<unknown image>")} has no '
-                                 f'{" and no ".join(missing)}: a confusion matrix needs labelled images '
-                                 "and a model that returns ClsDataSample predictions in mode='predict'.")
+                raise UserInputError(f'Sample {sample.get("img_path", "<unknown image>")} has no '
+                                     f'{" and no ".join(missing)}: a confusion matrix needs labelled images '
+                                     "and a model that returns ClsDataSample predictions in mode='predict'.")
             self.results.append((int(sample['pred_label']), int(sample['gt_label'])))
 
     def compute_metrics(self, results: List[tuple]) -> dict:
@@ -70,10 +71,10 @@ class ConfusionMatrixPlot(BaseMetric):
         """
         classes = (self.dataset_meta or {}).get('classes')
         if not classes:
-            raise ValueError('ConfusionMatrixPlot needs the class names: the evaluated dataset has no '
-                             "metainfo['classes'] (an ImageFolderDataset always has them).")
+            raise UserInputError('ConfusionMatrixPlot needs the class names: the evaluated dataset has no '
+                                 "metainfo['classes'] (an ImageFolderDataset always has them).")
         if not results:
-            raise ValueError('ConfusionMatrixPlot received no samples: the evaluation dataloader is empty.')
+            raise UserInputError('ConfusionMatrixPlot received no samples: the evaluation dataloader is empty.')
         predictions = torch.tensor([pred for pred, _ in results], dtype=torch.long)
         labels = torch.tensor([label for _, label in results], dtype=torch.long)
         write_confusion_matrix(predictions, labels, classes, self.out_file, self.annotate_max_classes)

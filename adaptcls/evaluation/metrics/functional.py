@@ -15,6 +15,8 @@ Ties between scores are resolved explicitly, never by the order of a sort:
 """
 import torch
 
+from adaptcls.errors import UserInputError
+
 __all__ = [
     'topk_accuracy', 'balanced_top1', 'rank_of_true_class', 'paper_map',
     'per_class_average_precision', 'class_average_precision', 'confusion_matrix',
@@ -24,33 +26,33 @@ __all__ = [
 def _check_labels(labels: torch.Tensor, num_classes: int, name: str = 'labels') -> None:
     """Raises ValueError unless ``labels`` is a non-empty 1-D integer tensor in [0, num_classes)."""
     if labels.dim() != 1 or labels.numel() == 0:
-        raise ValueError(f'{name} must be a non-empty 1-D tensor (N,), '
-                         f'got shape {tuple(labels.shape)}.')
+        raise UserInputError(f'{name} must be a non-empty 1-D tensor (N,), '
+                             f'got shape {tuple(labels.shape)}.')
     if labels.dtype.is_floating_point or labels.dtype == torch.bool:
-        raise ValueError(f'{name} must hold integer class indices, got dtype {labels.dtype}.')
+        raise UserInputError(f'{name} must hold integer class indices, got dtype {labels.dtype}.')
     if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f'{name} must lie in [0, {num_classes - 1}] for {num_classes} classes, '
-                         f'got values from {int(labels.min())} to {int(labels.max())}.')
+        raise UserInputError(f'{name} must lie in [0, {num_classes - 1}] for {num_classes} classes, '
+                             f'got values from {int(labels.min())} to {int(labels.max())}.')
 
 
 def _check_scores_and_labels(scores: torch.Tensor, labels: torch.Tensor) -> None:
     """Raises ValueError unless ``scores`` (N, C) and ``labels`` (N,) are a valid, finite pair."""
     if scores.dim() != 2:
-        raise ValueError(f'scores must be a 2-D tensor (N, C), got shape {tuple(scores.shape)}.')
+        raise UserInputError(f'scores must be a 2-D tensor (N, C), got shape {tuple(scores.shape)}.')
     _check_labels(labels, scores.shape[1])
     if labels.shape[0] != scores.shape[0]:
-        raise ValueError(f'scores has {scores.shape[0]} rows but labels has '
-                         f'{labels.shape[0]} entries.')
+        raise UserInputError(f'scores has {scores.shape[0]} rows but labels has '
+                             f'{labels.shape[0]} entries.')
     if not torch.isfinite(scores).all():
-        raise ValueError('scores contain NaN or infinite values: the model has diverged; metrics '
-                         'on such scores would be meaningless (check the learning rate and the '
-                         'loss).')
+        raise UserInputError('scores contain NaN or infinite values: the model has diverged; metrics '
+                             'on such scores would be meaningless (check the learning rate and the '
+                             'loss).')
 
 
 def _check_num_classes(scores: torch.Tensor, num_classes: int) -> None:
     """Raises ValueError when ``num_classes`` disagrees with the width of ``scores``."""
     if scores.shape[1] != num_classes:
-        raise ValueError(f'num_classes is {num_classes} but scores have {scores.shape[1]} columns.')
+        raise UserInputError(f'num_classes is {num_classes} but scores have {scores.shape[1]} columns.')
 
 
 def _true_class_scores(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -61,7 +63,7 @@ def _true_class_scores(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tens
 def _topk_hits(scores: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
     """Bool (N,): True where fewer than ``k`` other classes score at least the true score."""
     if k < 1:
-        raise ValueError(f'k must be >= 1, got {k}.')
+        raise UserInputError(f'k must be >= 1, got {k}.')
     at_least_as_high = (scores >= _true_class_scores(scores, labels)).sum(dim=1)  # includes itself
     return at_least_as_high <= k
 
@@ -235,8 +237,8 @@ def confusion_matrix(pred_labels: torch.Tensor, labels: torch.Tensor,
     _check_labels(labels, num_classes)
     _check_labels(pred_labels, num_classes, name='pred_labels')
     if pred_labels.shape != labels.shape:
-        raise ValueError(f'pred_labels has {pred_labels.shape[0]} entries but labels has '
-                         f'{labels.shape[0]}.')
+        raise UserInputError(f'pred_labels has {pred_labels.shape[0]} entries but labels has '
+                             f'{labels.shape[0]}.')
     pair_index = labels.long() * num_classes + pred_labels.long()
     counts = torch.bincount(pair_index, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)

@@ -6,6 +6,7 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import MODELS
 from .hub_weights import HubWeights, PretrainedWeightsUnavailableError, download_error_reason
 from .weight_files import classifier_names, drop_classifier, load_strict, read_weights_file
@@ -80,8 +81,8 @@ class TimmBackbone(BaseModule):
         source = WEIGHT_SOURCES.get(pretrained)
         if source is not None:
             if source.model_name != model_name:
-                raise ValueError(f'Weight source "{pretrained}" holds weights for timm '
-                                 f'"{source.model_name}", but model_name is "{model_name}".')
+                raise UserInputError(f'Weight source "{pretrained}" holds weights for timm '
+                                     f'"{source.model_name}", but model_name is "{model_name}".')
             state_dict, origin = source.load(), source.origin
         else:
             try:

@@ -10,6 +10,8 @@ from typing import Callable, Dict
 import timm
 import torch
 
+from adaptcls.errors import UserInputError
+
 StateDict = Dict[str, torch.Tensor]
 
 
@@ -70,13 +72,13 @@ def map_state_dict_by_order(source: StateDict, target: StateDict, origin: str) -
         ValueError: if the number of tensors or any shape differs.
     """
     if len(source) != len(target):
-        raise ValueError(f'{origin} holds {len(source)} tensors, the target model {len(target)}; '
-                         'the two cannot be mapped one-to-one.')
+        raise UserInputError(f'{origin} holds {len(source)} tensors, the target model {len(target)}; '
+                             'the two cannot be mapped one-to-one.')
     mapped = {}
     for index, ((source_key, tensor), (target_key, reference)) in enumerate(
             zip(source.items(), target.items())):
         if tensor.shape != reference.shape:
-            raise ValueError(
+            raise UserInputError(
                 f'{origin}: tensor #{index} "{source_key}" has shape {tuple(tensor.shape)}, but the '
                 f'target "{target_key}" has shape {tuple(reference.shape)}.')
         mapped[target_key] = tensor

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Beta
 
+from adaptcls.errors import UserInputError
 from adaptcls.structures import ClsDataSample
 
 ENABLE_HINT = ("set it in the config, e.g. model.data_preprocessor.batch_augments="
@@ -30,10 +31,10 @@ class BaseMixAugment:
     def __init__(self, alpha: float, num_classes: Optional[int] = None) -> None:
         name = type(self).__name__
         if not alpha > 0:
-            raise ValueError(f'{name}: alpha must be > 0, got {alpha!r}.')
+            raise UserInputError(f'{name}: alpha must be > 0, got {alpha!r}.')
         if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
-            raise ValueError(f'{name}: num_classes must be an int >= 2 (the number of classes of the '
-                             f'dataset), got {num_classes!r}.')
+            raise UserInputError(f'{name}: num_classes must be an int >= 2 (the number of classes of the '
+                                 f'dataset), got {num_classes!r}.')
         self.alpha = float(alpha)
         self.num_classes = num_classes
 
@@ -49,9 +50,9 @@ class BaseMixAugment:
             tuple[Tensor, list[ClsDataSample]]: the mixed images (a new tensor) and the samples.
         """
         if data_samples is None or len(data_samples) != len(inputs):
-            raise ValueError(f'{type(self).__name__} needs one labelled data sample per image, got '
-                             f'{None if data_samples is None else len(data_samples)} samples for '
-                             f'{len(inputs)} images.')
+            raise UserInputError(f'{type(self).__name__} needs one labelled data sample per image, got '
+                                 f'{None if data_samples is None else len(data_samples)} samples for '
+                                 f'{len(inputs)} images.')
         targets = self.targets(data_samples).to(inputs.device)
         lam = Beta(self.alpha, self.alpha).sample().item()
         permutation = torch.randperm(len(inputs)).to(inputs.device)
@@ -72,19 +73,19 @@ class BaseMixAugment:
         if all('gt_score' in sample for sample in data_samples):
             scores = torch.stack([sample.gt_score for sample in data_samples]).float()
             if self.num_classes is not None and scores.shape[1] != self.num_classes:
-                raise ValueError(f'{name}: the samples have gt_score of length {scores.shape[1]}, but '
-                                 f'num_classes is {self.num_classes}; make them agree.')
+                raise UserInputError(f'{name}: the samples have gt_score of length {scores.shape[1]}, but '
+                                     f'num_classes is {self.num_classes}; make them agree.')
             return scores
         if self.num_classes is None:
-            raise ValueError(f'{name}: num_classes is None and the samples carry no gt_score, so the '
-                             f'one-hot targets have no length; {ENABLE_HINT}.')
+            raise UserInputError(f'{name}: num_classes is None and the samples carry no gt_score, so the '
+                                 f'one-hot targets have no length; {ENABLE_HINT}.')
         if not all('gt_label' in sample for sample in data_samples):
-            raise ValueError(f'{name}: every training sample needs a gt_label to mix its target.')
+            raise UserInputError(f'{name}: every training sample needs a gt_label to mix its target.')
         labels = torch.stack([sample.gt_label for sample in data_samples]).long()
         if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(f'{name}: labels must lie in 0..{self.num_classes - 1} (num_classes='
-                             f'{self.num_classes}), got {labels.tolist()}; set num_classes to the '
-                             'number of classes of the dataset.')
+            raise UserInputError(f'{name}: labels must lie in 0..{self.num_classes - 1} (num_classes='
+                                 f'{self.num_classes}), got {labels.tolist()}; set num_classes to the '
+                                 'number of classes of the dataset.')
         return F.one_hot(labels, self.num_classes).float()
 
     def __repr__(self) -> str:

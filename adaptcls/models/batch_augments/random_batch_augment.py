@@ -3,6 +3,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
 
@@ -27,11 +28,11 @@ class RandomBatchAugment:
 
     def __init__(self, augments: Sequence[dict], probs: Optional[Sequence[float]] = None) -> None:
         if not augments:
-            raise ValueError('RandomBatchAugment: augments is empty; give at least one augment config.')
+            raise UserInputError('RandomBatchAugment: augments is empty; give at least one augment config.')
         probs = [1.0 / len(augments)] * len(augments) if probs is None else [float(p) for p in probs]
         if len(probs) != len(augments) or min(probs) < 0 or sum(probs) > 1 + PROB_SUM_TOLERANCE:
-            raise ValueError(f'RandomBatchAugment: probs must hold one value >= 0 per augment '
-                             f'({len(augments)}) and sum to at most 1, got {probs}.')
+            raise UserInputError(f'RandomBatchAugment: probs must hold one value >= 0 per augment '
+                                 f'({len(augments)}) and sum to at most 1, got {probs}.')
         self.augments = [MODELS.build(cfg) for cfg in augments]
         self.probs = probs
         self.choice_weights = torch.tensor(probs + [max(0.0, 1.0 - sum(probs))])

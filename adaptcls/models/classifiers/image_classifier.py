@@ -6,6 +6,7 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.optim import closure_train_step
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
@@ -72,7 +73,7 @@ class ImageClassifier(BaseModel):
                 Defaults to 'tensor'.
         """
         if mode not in FORWARD_MODES:
-            raise ValueError(f'ImageClassifier.forward: unknown mode "{mode}", use one of {FORWARD_MODES}.')
+            raise UserInputError(f'ImageClassifier.forward: unknown mode "{mode}", use one of {FORWARD_MODES}.')
         feats = self.extract_feat(inputs)
         if mode == 'tensor':
             return self.head(feats)

@@ -6,6 +6,7 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.optim import closure_train_step
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
@@ -64,16 +65,16 @@ class MutualLearningClassifier(BaseModel):
                  init_cfg: Optional[dict] = None,
                  channels_last: bool = False) -> None:
         if kl_weight < 0:
-            raise ValueError(f'MutualLearningClassifier: kl_weight must be at least 0, got {kl_weight}.')
+            raise UserInputError(f'MutualLearningClassifier: kl_weight must be at least 0, got {kl_weight}.')
         super().__init__(
             data_preprocessor=build_module(data_preprocessor or dict(type='ClsDataPreprocessor')),
             init_cfg=init_cfg)
         self.fast = _build_student('fast', fast)
         self.slow = _build_student('slow', slow)
         if self.fast.head.num_classes != self.slow.head.num_classes:
-            raise ValueError(f'MutualLearningClassifier: the fast head has {self.fast.head.num_classes} '
-                             f'classes and the slow head {self.slow.head.num_classes}; set the same '
-                             'num_classes in model.fast.head and model.slow.head.')
+            raise UserInputError(f'MutualLearningClassifier: the fast head has {self.fast.head.num_classes} '
+                                 f'classes and the slow head {self.slow.head.num_classes}; set the same '
+                                 'num_classes in model.fast.head and model.slow.head.')
         self.kl_loss = KLDivergenceLoss(loss_weight=kl_weight)
         if channels_last:
             use_channels_last(self)
@@ -103,8 +104,8 @@ class MutualLearningClassifier(BaseModel):
                 'predict' the samples with the fast student's predictions. Defaults to 'tensor'.
         """
         if mode not in FORWARD_MODES:
-            raise ValueError(f'MutualLearningClassifier.forward: unknown mode "{mode}", '
-                             f'use one of {FORWARD_MODES}.')
+            raise UserInputError(f'MutualLearningClassifier.forward: unknown mode "{mode}", '
+                                 f'use one of {FORWARD_MODES}.')
         if mode == 'tensor':
             return self.fast(inputs)
         if mode == 'loss':
@@ -148,6 +149,6 @@ def _build_student(name: str, config: dict) -> BackboneHead:
     missing = {'backbone', 'head'} - set(config)
     unknown = set(config) - {'backbone', 'head'}
     if missing or unknown:
-        raise ValueError(f'MutualLearningClassifier: model.{name} must be dict(backbone=..., head=...); '
-                         f'missing {sorted(missing)}, unknown {sorted(unknown)}.')
+        raise UserInputError(f'MutualLearningClassifier: model.{name} must be dict(backbone=..., head=...); '
+                             f'missing {sorted(missing)}, unknown {sorted(unknown)}.')
     return BackboneHead(backbone=config['backbone'], head=config['head'])

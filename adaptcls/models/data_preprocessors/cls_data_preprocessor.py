@@ -4,6 +4,7 @@ from typing import List, Optional, Sequence, Union
 import torch
 from mmengine.model import BaseDataPreprocessor
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import MODELS
 
 
@@ -35,8 +36,8 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
         super().__init__()
         self.channels_last = channels_last
         if len(mean) != len(std):
-            raise ValueError(f'ClsDataPreprocessor: mean {tuple(mean)} and std {tuple(std)} must have one '
-                             'value per channel each.')
+            raise UserInputError(f'ClsDataPreprocessor: mean {tuple(mean)} and std {tuple(std)} must have one '
+                                 'value per channel each.')
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), False)
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), False)
         self.batch_augments = [MODELS.build(cfg) for cfg in batch_augments or []]
@@ -51,8 +52,8 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
         data = self.cast_data(data)
         images = _stack_images(data['inputs'])
         if images.shape[1] != self.mean.shape[1]:
-            raise ValueError(f'Images have {images.shape[1]} channels, but mean/std have '
-                             f'{self.mean.shape[1]} values; LoadImage should produce 3-channel RGB images.')
+            raise UserInputError(f'Images have {images.shape[1]} channels, but mean/std have '
+                                 f'{self.mean.shape[1]} values; LoadImage should produce 3-channel RGB images.')
         inputs = (images.float() - self.mean) / self.std
         if self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
@@ -70,8 +71,8 @@ def _stack_images(images: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.
     else:
         sizes = sorted({tuple(image.shape) for image in images})
         if len(sizes) > 1:
-            raise ValueError(f'All images of a batch must have the same size (C, H, W), got {sizes}; '
-                             'add a Resize (or crop) to the pipeline so that every image ends at one size.')
+            raise UserInputError(f'All images of a batch must have the same size (C, H, W), got {sizes}; '
+                                 'add a Resize (or crop) to the pipeline so that every image ends at one size.')
         batch = torch.stack(list(images))
     if batch.dtype != torch.uint8 or batch.dim() != 4:
         raise TypeError(f'Expected uint8 images (list of (C, H, W) or one (N, C, H, W) tensor) as '

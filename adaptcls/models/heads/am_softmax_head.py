@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
 from .utils import gather_targets, pack_predictions
@@ -118,14 +119,14 @@ class AMSoftmaxHead(BaseModule):
 def _check_arguments(num_classes: int, margin: float, scale: Union[float, str], dropout: float) -> None:
     """Raises ValueError for an impossible head configuration, naming the key."""
     if num_classes < 2:
-        raise ValueError(f'AMSoftmaxHead: num_classes must be at least 2, got {num_classes}; '
-                         'set model.head.num_classes to the number of classes of the dataset.')
+        raise UserInputError(f'AMSoftmaxHead: num_classes must be at least 2, got {num_classes}; '
+                             'set model.head.num_classes to the number of classes of the dataset.')
     if not 0.0 <= margin < 1.0:
-        raise ValueError(f'AMSoftmaxHead: margin must be in [0, 1), got {margin}; the recipe uses 0.35.')
+        raise UserInputError(f'AMSoftmaxHead: margin must be in [0, 1), got {margin}; the recipe uses 0.35.')
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f'AMSoftmaxHead: dropout must be in [0, 1), got {dropout}; set model.head.dropout '
+        raise UserInputError(f'AMSoftmaxHead: dropout must be in [0, 1), got {dropout}; set model.head.dropout '
                          'to 0 (off) or a probability such as 0.2.')
     if scale == AUTO_SCALE:
         return
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
-        raise ValueError(f'AMSoftmaxHead: scale must be a positive number or "{AUTO_SCALE}", got {scale!r}.')
+        raise UserInputError(f'AMSoftmaxHead: scale must be a positive number or "{AUTO_SCALE}", got {scale!r}.')

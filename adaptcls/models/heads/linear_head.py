@@ -5,6 +5,7 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import MODELS
 from adaptcls.structures import ClsDataSample
 from .utils import gather_targets, pack_predictions
@@ -32,8 +33,8 @@ class LinearClsHead(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg or dict(type='Normal', layer='Linear', std=0.01))
         if num_classes < 2:
-            raise ValueError(f'LinearClsHead: num_classes must be at least 2, got {num_classes}; '
-                             'set model.head.num_classes to the number of classes of the dataset.')
+            raise UserInputError(f'LinearClsHead: num_classes must be at least 2, got {num_classes}; '
+                                 'set model.head.num_classes to the number of classes of the dataset.')
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.dropout = nn.Dropout(dropout)

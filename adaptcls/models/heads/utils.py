@@ -3,6 +3,7 @@ from typing import List, Optional, Sequence
 
 import torch
 
+from adaptcls.errors import UserInputError
 from adaptcls.structures import ClsDataSample
 
 
@@ -24,8 +25,8 @@ def gather_targets(data_samples: Sequence[ClsDataSample], device: torch.device) 
         return torch.stack([sample.gt_score for sample in data_samples]).to(device)
     missing = [index for index, sample in enumerate(data_samples) if 'gt_label' not in sample]
     if missing:
-        raise ValueError(f'Samples {missing} of the batch have no gt_label (nor gt_score), so no loss '
-                         'can be computed; the dataset must provide a label for every training image.')
+        raise UserInputError(f'Samples {missing} of the batch have no gt_label (nor gt_score), so no loss '
+                             'can be computed; the dataset must provide a label for every training image.')
     return torch.stack([sample.gt_label for sample in data_samples]).to(device)
 
 
@@ -45,5 +46,5 @@ def pack_predictions(logits: torch.Tensor,
     if data_samples is None:
         data_samples = [ClsDataSample() for _ in range(len(scores))]
     elif len(data_samples) != len(scores):
-        raise ValueError(f'Got {len(data_samples)} data samples for {len(scores)} predictions.')
+        raise UserInputError(f'Got {len(data_samples)} data samples for {len(scores)} predictions.')
     return [sample.set_pred_score(score) for sample, score in zip(data_samples, scores)]

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import MODELS
 
 
@@ -31,10 +32,10 @@ class CrossEntropyLoss(nn.Module):
                  class_weight: Optional[Sequence[float]] = None) -> None:
         super().__init__()
         if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(f'CrossEntropyLoss: label_smoothing must be in [0, 1), got {label_smoothing}.')
+            raise UserInputError(f'CrossEntropyLoss: label_smoothing must be in [0, 1), got {label_smoothing}.')
         if class_weight is not None and (len(class_weight) < 2 or min(class_weight) <= 0):
-            raise ValueError(f'CrossEntropyLoss: class_weight must hold one positive weight per class, got '
-                             f'{list(class_weight)}.')
+            raise UserInputError(f'CrossEntropyLoss: class_weight must hold one positive weight per class, got '
+                                 f'{list(class_weight)}.')
         self.label_smoothing = label_smoothing
         self.loss_weight = loss_weight
         weight = None if class_weight is None else torch.tensor(list(class_weight), dtype=torch.float32)
@@ -53,17 +54,17 @@ class CrossEntropyLoss(nn.Module):
         """
         if target.dim() == 2:
             if target.shape != logits.shape:
-                raise ValueError(f'Soft targets of shape {tuple(target.shape)} do not match logits of '
-                                 f'shape {tuple(logits.shape)}.')
+                raise UserInputError(f'Soft targets of shape {tuple(target.shape)} do not match logits of '
+                                     f'shape {tuple(logits.shape)}.')
             target = target.to(logits.dtype)
         elif target.dim() != 1 or target.shape[0] != logits.shape[0]:
-            raise ValueError(f'Targets must be (N,) labels or (N, C) probabilities for logits of shape '
-                             f'{tuple(logits.shape)}, got shape {tuple(target.shape)}.')
+            raise UserInputError(f'Targets must be (N,) labels or (N, C) probabilities for logits of shape '
+                                 f'{tuple(logits.shape)}, got shape {tuple(target.shape)}.')
         weight = self.class_weight
         if weight is not None:
             if weight.numel() != logits.shape[1]:
-                raise ValueError(f'CrossEntropyLoss: {weight.numel()} class weights for logits of '
-                                 f'{logits.shape[1]} classes; give one weight per class.')
+                raise UserInputError(f'CrossEntropyLoss: {weight.numel()} class weights for logits of '
+                                     f'{logits.shape[1]} classes; give one weight per class.')
             weight = weight.to(logits.dtype)
         return self.loss_weight * F.cross_entropy(logits, target, weight=weight,
                                                   label_smoothing=self.label_smoothing)

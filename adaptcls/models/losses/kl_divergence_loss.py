@@ -3,6 +3,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from adaptcls.errors import UserInputError
 from adaptcls.registry import MODELS
 
 
@@ -21,7 +22,7 @@ class KLDivergenceLoss(nn.Module):
     def __init__(self, loss_weight: float = 1.0) -> None:
         super().__init__()
         if loss_weight < 0:
-            raise ValueError(f'KLDivergenceLoss: loss_weight must be at least 0, got {loss_weight}.')
+            raise UserInputError(f'KLDivergenceLoss: loss_weight must be at least 0, got {loss_weight}.')
         self.loss_weight = loss_weight
 
     def forward(self, logits: torch.Tensor, target_logits: torch.Tensor) -> torch.Tensor:
@@ -35,8 +36,8 @@ class KLDivergenceLoss(nn.Module):
             Tensor: the scalar loss.
         """
         if logits.shape != target_logits.shape:
-            raise ValueError(f'KLDivergenceLoss: logits of shape {tuple(logits.shape)} and target logits '
-                             f'of shape {tuple(target_logits.shape)} must match.')
+            raise UserInputError(f'KLDivergenceLoss: logits of shape {tuple(logits.shape)} and target logits '
+                                 f'of shape {tuple(target_logits.shape)} must match.')
         divergence = F.kl_div(logits.log_softmax(dim=1), target_logits.log_softmax(dim=1),
                               reduction='batchmean', log_target=True)
         return self.loss_weight * divergence

@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
+from adaptcls.errors import UserInputError
 from adaptcls.engine.hooks import ReduceLROnPlateauV2
 from adaptcls.utils import load_checkpoint_file
 
@@ -329,7 +330,7 @@ def test_missing_metric_names_the_available_keys():
     hook = ReduceLROnPlateauV2(warmup_epochs=5)
     runner = make_runner(max_epochs=4)
     start(hook, runner)
-    with pytest.raises(KeyError, match=r'early_stop_metric="top1".*\(accuracy/top1, top5\)'):
+    with pytest.raises(UserInputError, match=r'early_stop_metric="top1".*\(accuracy/top1, top5\)'):
         hook.after_val_epoch(runner, metrics={'top5': 0.9, 'accuracy/top1': 0.5})
 
 
