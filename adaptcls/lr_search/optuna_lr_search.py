@@ -4,6 +4,7 @@ import math
 import os
 import socket
 import statistics
+import time
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
@@ -77,6 +78,10 @@ def trial_state_label(trial: FrozenTrial) -> str:
     if SKIPPED_ATTR in trial.user_attrs:
         return 'skipped'
     return trial.state.name.lower()
+
+
+SHARED_LR_POLL_SECONDS = 1.0
+"""How often a trial waiting for another process's trial of the same lr looks for its result."""
 
 
 class OptunaLRSearch:
@@ -232,10 +237,35 @@ class OptunaLRSearch:
         trial.set_user_attr(WORKER_ATTR, worker_identity())
         self._check_budget(trial)
         lr = self._suggest_lr(trial)
-        earlier = _finished_trial_with_lr(trial.study, lr, trial.number)
+        earlier = self._earlier_result(trial, lr)
         if earlier is not None:
             return _reuse(trial, earlier)
         return self._train(trial, lr)
+
+    def _earlier_result(self, trial: optuna.Trial, lr: float) -> Optional[FrozenTrial]:
+        """A finished trial that trained ``lr``, or None when there is none.
+
+        A lower-numbered trial that is still training ``lr`` (in another process of a shared study) is waited for,
+        so that no lr trains twice; the lower number trains, so two processes never wait for each other. If that
+        trial's process dies, its trial is failed (no heartbeat for ``heartbeat_grace_period``, or its process gone
+        from this host) and this one trains ``lr`` itself.
+        """
+        announced = False
+        while True:
+            finished = _finished_trial_with_lr(trial.study, lr, trial.number)
+            if finished is not None:
+                return finished
+            running = [other.number for other in trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                       if other.number < trial.number and math.isclose(trial_lr(other) or 0.0, lr, rel_tol=1e-9)]
+            if not running:
+                return None
+            if not announced:
+                self.progress(f'[lr search {self.mode}] trial #{trial.number}: lr {lr:g} is training in trial '
+                              f'#{running[0]}; waiting for its result instead of training it twice')
+                announced = True
+            time.sleep(SHARED_LR_POLL_SECONDS)
+            self._fail_abandoned_trials(trial.study)
+            optuna.storages.fail_stale_trials(trial.study)
 
     def _check_budget(self, trial: optuna.Trial) -> None:
         """Refuses the trial when lower-numbered finished or running trials fill the budget."""

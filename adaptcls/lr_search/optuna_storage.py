@@ -74,6 +74,8 @@ def open_storage(url: Optional[str],
     except ArgumentError:
         raise StorageURLError(f'--storage "{url}" is not a storage URL; {STORAGE_FORMS}.') from None
     engine_kwargs = None
+    if parsed.drivername == 'postgresql':  # no driver named: SQLAlchemy's default is psycopg2, ours psycopg 3
+        url = parsed.set(drivername=postgresql_driver()).render_as_string(hide_password=False)
     if backend == 'sqlite':
         if not parsed.database or parsed.database == ':memory:':
             raise StorageURLError(f'--storage "{url}" is an in-memory SQLite database, which no other process (and no '
@@ -90,12 +92,19 @@ def open_storage(url: Optional[str],
                               f'{STORAGE_FORMS}.') from None
     except ImportError as error:
         raise StorageURLError(f'--storage "{describe_storage(url)}": the Python driver for {backend} is not installed '
-                              f'({error}); install it (postgresql: psycopg2-binary, mysql: pymysql) or use '
-                              'sqlite:///PATH.') from None
+                              f'({error}); install it (postgresql: pip install \'adaptcls[postgres]\', mysql: '
+                              'pymysql) or use sqlite:///PATH.') from None
     except OperationalError as error:
         raise StorageURLError(f'--storage "{describe_storage(url)}": cannot open the database '
                               f'({str(error.orig).splitlines()[0] if error.orig else error}); check the host, port, '
                               'user and password, or use sqlite:///PATH.') from None
+
+
+def postgresql_driver() -> str:
+    """SQLAlchemy's dialect+driver name for a ``postgresql://`` URL that names no driver: psycopg 3 (the
+    ``adaptcls[postgres]`` extra) when installed, else psycopg2 (SQLAlchemy's default)."""
+    import importlib.util
+    return 'postgresql+psycopg' if importlib.util.find_spec('psycopg') else 'postgresql+psycopg2'
 
 
 def _make_folder(url: str, folder: str) -> None:

@@ -26,6 +26,9 @@ def main() -> None:
     parser.add_argument('--epochs', type=int, default=2)
     parser.add_argument('--epoch-seconds', type=float, default=0.3)
     parser.add_argument('--wait-for', help='start searching once this file exists')
+    parser.add_argument('--heartbeat-interval', type=int, default=60)
+    parser.add_argument('--grace-period', type=int, default=180)
+    parser.add_argument('--startup-trials', type=int, default=5)
     args = parser.parse_args()
 
     def log(event: str, trial: int, lr: float) -> None:
@@ -40,7 +43,9 @@ def main() -> None:
         log('done', trial, lr)
 
     settings = LRSearchSettings(lr_range=(0.001, 0.1), lr_step=0.001, tpe_trials=args.trials,
-                                tpe_epochs=args.epochs, pruner_startup_trials=args.trials)
+                                tpe_epochs=args.epochs, pruner_startup_trials=args.trials,
+                                tpe_startup_trials=args.startup_trials, heartbeat_interval=args.heartbeat_interval,
+                                heartbeat_grace_period=args.grace_period)
     search = OptunaLRSearch(train_trial, settings, 'tpe', args.storage, 'synthetic', seed=0)
     log('ready', -1, 0.0)
     while args.wait_for and not os.path.exists(args.wait_for):
