@@ -96,3 +96,41 @@ def test_summary_metrics_equal_a_single_process_evaluation(two_process_run):
     assert set(single) == set(best)
     for key, value in best.items():
         assert single[key] == pytest.approx(value, abs=1e-6), key
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def test_two_nodes_train_the_same_weights_as_two_processes_on_one_node(two_process_run):
+    """``torchrun --nnodes 2 --nproc_per_node 1 --rdzv-backend c10d`` started twice on this machine (two "nodes",
+    each with its own work dir, as on two machines) trains the weights of the 2-process single-node run."""
+    torchrun = osp.join(osp.dirname(sys.executable), 'torchrun')
+    endpoint = f'127.0.0.1:{_free_port()}'
+    nodes = []
+    for name in ('node_a', 'node_b'):
+        work_dir = two_process_run['tmp'] / name
+        command = [torchrun, '--nnodes=2', '--nproc_per_node=1', '--rdzv-backend=c10d', f'--rdzv-endpoint={endpoint}',
+                   '--rdzv-id=adaptcls-test', 'tools/train.py', two_process_run['config'], '--launcher', 'pytorch',
+                   '--work-dir', str(work_dir)]
+        nodes.append((work_dir, subprocess.Popen(command, cwd=REPO, env=ENV, stdout=subprocess.PIPE,
+                                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)))
+    outputs = []
+    for _, process in nodes:
+        try:
+            outputs.append(process.communicate(timeout=TIMEOUT_S)[0])
+        except subprocess.TimeoutExpired:
+            for _, other in nodes:
+                os.killpg(other.pid, signal.SIGKILL)
+            raise
+        assert process.returncode == 0, outputs[-1][-4000:]
+    written = [work_dir for work_dir, _ in nodes if (work_dir / f'epoch_{EPOCHS}.pth').is_file()]
+    assert len(written) == 1  # rank 0's node writes the checkpoints
+    two_nodes = load_checkpoint_file(str(written[0] / f'epoch_{EPOCHS}.pth'))['state_dict']
+    one_node = load_checkpoint_file(str(two_process_run['work_dir'] / f'epoch_{EPOCHS}.pth'))['state_dict']
+    assert set(two_nodes) == set(one_node)
+    for key, value in one_node.items():
+        assert np.array_equal(two_nodes[key].numpy(), value.numpy()), key
