@@ -6,6 +6,7 @@ from typing import Optional
 from mmengine.config import Config
 
 from adaptcls.config.data_config import RUN_CONFIG_FILE, config_as_data
+from adaptcls.engine.hooks.run_summary_hook import summary_file_name
 from adaptcls.engine.runner import build_runner
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.optim import OptimizerStateLayoutError
@@ -13,7 +14,6 @@ from adaptcls.utils import atomic_write_json, install_checkpoint_safety
 from adaptcls.utils.json_files import read_json_object
 from .work_dir_guard import claim_work_dir
 
-SUMMARY_FILE = 'summary.json'
 """The run's figures, written to the work dir by ``RunSummaryHook``."""
 
 
@@ -35,7 +35,8 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
             log file (:func:`adaptcls.engine.runner.build_runner`).
 
     Returns:
-        dict | None: summary.json of the run (None on the ranks > 0 of a distributed run).
+        dict | None: the run's summary (summary.json, or the file name of the config's ``RunSummaryHook``); None
+            on the ranks > 0 of a distributed run and for a config without a ``RunSummaryHook``.
 
     Raises:
         WorkDirInUseError: another run holds the work dir (see :func:`claim_work_dir` for the other refusals).
@@ -59,7 +60,8 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
     finally:
         if lock is not None:
             lock.close()  # releases the lock
-    summary_file = osp.join(cfg.work_dir, SUMMARY_FILE)
-    if runner.rank != 0 or not osp.isfile(summary_file):
+    summary_name = summary_file_name(cfg)
+    summary_file = osp.join(cfg.work_dir, summary_name) if summary_name else None
+    if runner.rank != 0 or summary_file is None or not osp.isfile(summary_file):
         return None
     return read_json_object(summary_file, fix='train again with --resume to rewrite it')

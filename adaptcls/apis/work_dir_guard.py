@@ -14,9 +14,11 @@ import shutil
 import time
 from typing import IO, List, Optional
 
+from adaptcls.engine.hooks.run_summary_hook import SUMMARY_FILE
+
 LOCK_FILE = '.adaptcls.lock'
 """The lock file in the work dir; it holds the pid and start time of the run holding the lock."""
-RESULT_PATTERNS = ('last_checkpoint', 'summary.json', 'history.json', '*.pth')
+RESULT_PATTERNS = ('last_checkpoint', SUMMARY_FILE, 'history.json', '*.pth')
 """Files of a previous run that a fresh run would overwrite or delete."""
 
 

@@ -142,10 +142,10 @@ def _build_with_current_split(args: argparse.Namespace) -> Config:
 def main(argv=None) -> None:
     args = parse_args(argv)
     from adaptcls.apis import train
-    from adaptcls.apis.training import SUMMARY_FILE
     from adaptcls.cli.delivery import check_reevaluation, deliver, delivery_lines, require_deploy_packages
     from adaptcls.cli.markdown_report import write_report
     from adaptcls.cli.run_report import run_report
+    from adaptcls.engine.hooks.run_summary_hook import summary_file_name
     from adaptcls.setup_env import init_entry_point
 
     from adaptcls.cli.cli_errors import remember_work_dir
@@ -161,7 +161,7 @@ def main(argv=None) -> None:
                     verbose=args.verbose)
     if summary is None:
         return
-    report = run_report(summary, args.config, osp.join(cfg.work_dir, SUMMARY_FILE), export_hint=not args.export)
+    report = run_report(summary, args.config, osp.join(cfg.work_dir, summary_file_name(cfg)), export_hint=not args.export)
     if not args.export:
         print('\n' + report)
         return

@@ -47,7 +47,7 @@ SUGGESTION_CUTOFF = 0.6
 BUILDER_KEYS = frozenset({'type', '_scope_'})
 """Keys of a typed dict that mmengine's builder reads itself."""
 
-DATALOADER_KEYS = frozenset({'dataset', 'sampler', 'batch_sampler', 'collate_fn', 'worker_init_fn',
+RUNNER_DATALOADER_KEYS = frozenset({'dataset', 'sampler', 'batch_sampler', 'collate_fn', 'worker_init_fn',
                              'num_batch_per_epoch', 'persistent_workers'})
 """Dataloader keys mmengine's ``Runner.build_dataloader`` reads before calling ``DataLoader``."""
 
@@ -187,7 +187,7 @@ def _class_argument_problems(target: type, given: Set[str], path: str, injected:
 
 def _dataloader_problems(loader: dict, path: str) -> List[str]:
     from torch.utils.data import DataLoader
-    valid = set(inspect.signature(DataLoader).parameters) | DATALOADER_KEYS
+    valid = set(inspect.signature(DataLoader).parameters) | RUNNER_DATALOADER_KEYS
     problems = [f'{path}: unknown key {key!r}{_suggest(key, sorted(valid))} (a DataLoader setting)'
                 for key in sorted(set(loader) - valid)]
     problems += [f'{path}: the key {key!r} is missing' for key in ('dataset', 'sampler') if key not in loader]

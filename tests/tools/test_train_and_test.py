@@ -100,6 +100,17 @@ def test_resume_continues_from_the_checkpoint(trained_run, tmp_path, write_confi
     assert saved['meta']['epoch'] == 2 and 'optimizer' in saved
 
 
+def test_a_renamed_summary_file_is_read_back_and_reported(trained_run, tmp_path, write_config, capsys):
+    """RunSummaryHook's summary_file is configurable: train() returns that file's summary and the report names it
+    (the literal 'summary.json' used to make train() return None)."""
+    config = write_config(tiny_config(max_epochs=1), 'one_epoch.py')
+    work_dir = tmp_path / 'renamed'
+    run_tool(TRAIN, config, '--data-root', trained_run['data'], '--work-dir', str(work_dir), '--no-auto-lr',
+             '--cfg-options', 'default_hooks.run_summary.summary_file=run_summary.json')
+    assert (work_dir / 'run_summary.json').is_file() and not (work_dir / 'summary.json').exists()
+    assert str(work_dir / 'run_summary.json') in capsys.readouterr().out
+
+
 def test_missing_data_root_is_one_clear_error(tmp_path):
     result = run_cli(TRAIN, 'configs/effnet_lite0_demo.py', '--data-root', str(tmp_path / 'nope'))
     assert result.returncode == 2

@@ -12,6 +12,9 @@ from adaptcls.registry import HOOKS
 from adaptcls.utils.atomic import atomic_write_json
 from adaptcls.utils.plots import plot_training_curves
 
+SUMMARY_FILE = 'summary.json'
+"""The default file name of a run's summary in its work dir (``RunSummaryHook(summary_file=...)`` changes it)."""
+
 SUMMARY_INFO_PREFIX = 'summary/'
 """Message-hub runtime-info keys under this prefix are copied into summary.json (prefix dropped)."""
 
@@ -42,7 +45,7 @@ class RunSummaryHook(Hook):
 
     def __init__(self,
                  best_metric: str = 'top1',
-                 summary_file: str = 'summary.json',
+                 summary_file: str = SUMMARY_FILE,
                  history_file: str = 'history.json',
                  plot_file: str = 'training_curves.png') -> None:
         self.best_metric = best_metric
@@ -157,3 +160,13 @@ def training_precision(optim_wrapper) -> str:
     if dtype is None and hasattr(optim_wrapper, 'loss_scaler') and hasattr(optim_wrapper, 'cast_dtype'):
         dtype = optim_wrapper.cast_dtype or torch.float16
     return str(dtype).replace('torch.', '') if dtype is not None else 'float32'
+
+
+def summary_file_name(cfg) -> Optional[str]:
+    """The summary file name that the config's ``RunSummaryHook`` writes (in ``default_hooks`` or ``custom_hooks``),
+    or None when the config has none."""
+    hooks = list((cfg.get('default_hooks') or {}).values()) + list(cfg.get('custom_hooks') or [])
+    for hook in hooks:
+        if isinstance(hook, dict) and str(hook.get('type', '')).split('.')[-1] == RunSummaryHook.__name__:
+            return hook.get('summary_file', SUMMARY_FILE)
+    return None

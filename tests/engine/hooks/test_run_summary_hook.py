@@ -90,3 +90,13 @@ def test_only_the_main_process_writes(tmp_path, monkeypatch):
     hook.history = [dict(epoch=1, train_loss=1.0, lr=0.1)]
     hook.after_train(SimpleNamespace(work_dir=str(tmp_path)))
     assert os.listdir(tmp_path) == []
+
+
+def test_summary_file_name_follows_the_configs_hook():
+    from mmengine.config import Config
+
+    from adaptcls.engine.hooks.run_summary_hook import SUMMARY_FILE, summary_file_name
+    assert summary_file_name(Config(dict(default_hooks=dict(run_summary=dict(type='RunSummaryHook'))))) == SUMMARY_FILE
+    renamed = Config(dict(custom_hooks=[dict(type='adaptcls.RunSummaryHook', summary_file='run.json')]))
+    assert summary_file_name(renamed) == 'run.json'
+    assert summary_file_name(Config(dict(default_hooks=dict(run_summary=None)))) is None
