@@ -8,12 +8,13 @@ Writes checkpoints, logs, history.json, training_curves.png and summary.json to 
 import argparse
 import os
 import os.path as osp
+import time
 
 from mmengine.config import Config
 
 from adaptcls.cli.cli_options import CfgOptionsAction
 from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODEL_NAMES, RECIPE_NAMES, find_config, recipe_config
-from adaptcls.config.option_values import BALANCE_MODES, DATA_SPLIT_DEFAULTS
+from adaptcls.config.option_values import BALANCE_MODES, DATA_SPLIT_DEFAULTS, EXPORT_RESERVE_SHARE, parse_duration
 from adaptcls.config.visualization import VIS_BACKEND_NAMES
 
 # The rest (torch, mmengine's Runner, the models) is imported in the functions that train: `--help` answers at once.
@@ -56,6 +57,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='after training: evaluate the best checkpoint (confusion matrix), export ONNX and '
                         'OpenVINO FP32 + INT8 IR into WORK_DIR/export (each verified against PyTorch), time each '
                         'backend, and write WORK_DIR/report.md with the figures and plots')
+    parser.add_argument('--time-limit', type=_duration, metavar='DURATION',
+                        help='wall-clock budget of the whole command, LR estimate and --export included (e.g. 30m, '
+                        '2h, 1h30m): training ends, with the best checkpoint so far, before '
+                        'an epoch that would end past the budget (with --export, '
+                        f'{EXPORT_RESERVE_SHARE:.0%} of it is kept for the export); summary.json records the budget '
+                        'under time_budget')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
                         help='resume training: from PATH, or (no value) from the latest checkpoint '
                         'in the work dir')
@@ -100,6 +107,30 @@ def parse_args(argv=None) -> argparse.Namespace:
     else:
         args.config = find_config(args.config)  # configs/NAME.py works outside a checkout too
     return args
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_time_budget(cfg: Config, started_at: float, limit_s: float, export: bool) -> None:
+    """Adds the ``TimeBudgetHook`` of ``--time-limit`` to ``cfg.custom_hooks``: the budget began at ``started_at``
+    (``time.time()``); with ``export``, :data:`EXPORT_RESERVE_SHARE` of it is kept for the export."""
+    reserve_s = EXPORT_RESERVE_SHARE * limit_s if export else 0.0
+    cfg.custom_hooks = [*cfg.get('custom_hooks', []),
+                        dict(type='TimeBudgetHook', started_at=started_at, limit_s=limit_s, reserve_s=reserve_s)]
+
+
+def record_time_used(summary: dict, summary_file: str, started_at: float) -> None:
+    """Adds the whole command's time (export included) to ``summary['time_budget']`` and rewrites summary.json."""
+    from adaptcls.utils import atomic_write_json
+    budget = summary['time_budget']
+    budget['used_with_export_s'] = round(time.time() - started_at, 1)
+    budget['export_s'] = round(budget['used_with_export_s'] - budget['used_s'], 1)
+    atomic_write_json(summary_file, summary)
 
 
 def build_train_config(args: argparse.Namespace) -> Config:
@@ -150,8 +181,11 @@ def main(argv=None) -> None:
 
     from adaptcls.cli.cli_errors import remember_work_dir
 
+    started_at = time.time()  # the --time-limit budget covers everything from here
     init_entry_point()
     cfg = _build_with_current_split(args)
+    if args.time_limit:
+        add_time_budget(cfg, started_at, args.time_limit, args.export)
     remember_work_dir(cfg.work_dir)  # a crash file goes there
     print(f'Training {args.config}: results (checkpoints, summary.json, the full log) go to {cfg.work_dir}'
           f'{"" if args.verbose else " (--verbose prints the environment and config here too)"}')
@@ -161,11 +195,21 @@ def main(argv=None) -> None:
                     verbose=args.verbose)
     if summary is None:
         return
-    report = run_report(summary, args.config, osp.join(cfg.work_dir, summary_file_name(cfg)), export_hint=not args.export)
+    summary_file = osp.join(cfg.work_dir, summary_file_name(cfg))
+    report = run_report(summary, args.config, summary_file, export_hint=not args.export)
     if not args.export:
         print('\n' + report)
+        if args.time_limit:
+            budget = summary['time_budget']
+            print(f'Time: {budget["used_s"]:.0f} s of the {budget["limit_s"]:.0f} s limit')
         return
     delivery = deliver(cfg.work_dir, args.data_root)
     check_reevaluation(summary, delivery)
+    if args.time_limit:
+        record_time_used(summary, summary_file, started_at)
     report_file = write_report(cfg.work_dir, args.config, summary, delivery)
     print('\n'.join(['', report, *delivery_lines(delivery), f'Report: {report_file}']))
+    if args.time_limit:
+        budget = summary['time_budget']
+        print(f'Time: {budget["used_with_export_s"]:.0f} s of the {budget["limit_s"]:.0f} s limit (training ended at '
+              f'{budget["used_s"]:.0f} s, the export took {budget["export_s"]:.0f} s)')

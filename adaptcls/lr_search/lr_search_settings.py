@@ -91,7 +91,7 @@ class LRSearchSettings:
         removed_trial_hooks (tuple[str, ...]): hook types (in ``default_hooks`` or
             ``custom_hooks``) that trials and the range test drop: those that change the
             learning rate or stop early, and the per-run summary.
-            Defaults to ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook').
+            Defaults to ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook', 'TimeBudgetHook').
         trial_log_level (str): log level of each trial's Runner (its console and log file);
             the search prints one line per trial instead. Defaults to 'WARNING'.
         heartbeat_interval (int): seconds between the heartbeats a running trial writes to a
@@ -124,7 +124,7 @@ class LRSearchSettings:
     fastai_skip_end: int = 5
     fastai_rule: str = 'valley'
     auto_lr: Optional[str] = None
-    removed_trial_hooks: Tuple[str, ...] = ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook')
+    removed_trial_hooks: Tuple[str, ...] = ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook', 'TimeBudgetHook')
     trial_log_level: str = 'WARNING'
     heartbeat_interval: int = 60
     heartbeat_grace_period: int = 180

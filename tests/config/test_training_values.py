@@ -19,3 +19,16 @@ def test_a_value_that_cannot_work_is_refused_by_key(key, value, expected):
     cfg.merge_from_dict({key: value})
     with pytest.raises(ConfigKeyError, match=expected):
         check_training_values(cfg)
+
+
+@pytest.mark.parametrize('text, seconds', [('90s', 90), ('30m', 1800), ('2h', 7200), ('1h30m', 5400), ('0.5h', 1800)])
+def test_time_limit_durations(text, seconds):
+    from adaptcls.config.option_values import parse_duration
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize('text', ['30', 'abc', '10x', '0m', 'm'])
+def test_a_time_limit_without_a_unit_or_length_is_refused(text):
+    from adaptcls.config.option_values import parse_duration
+    with pytest.raises(ValueError, match='duration|longer than 0'):
+        parse_duration(text)

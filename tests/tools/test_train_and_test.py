@@ -111,6 +111,17 @@ def test_a_renamed_summary_file_is_read_back_and_reported(trained_run, tmp_path,
     assert str(work_dir / 'run_summary.json') in capsys.readouterr().out
 
 
+def test_a_time_limit_is_recorded_in_the_summary_and_printed(trained_run, tmp_path, write_config, capsys):
+    config = write_config(tiny_config(max_epochs=1), 'one_epoch_timed.py')
+    work_dir = tmp_path / 'timed'
+    run_tool(TRAIN, config, '--data-root', trained_run['data'], '--work-dir', str(work_dir), '--no-auto-lr',
+             '--time-limit', '1h')
+    budget = json.loads((work_dir / 'summary.json').read_text())['time_budget']
+    assert budget['limit_s'] == 3600 and budget['reserve_s'] == 0 and not budget['stopped_by_time']
+    assert 0 < budget['before_training_s'] <= budget['used_s'] < 3600
+    assert f'Time: {budget["used_s"]:.0f} s of the 3600 s limit' in capsys.readouterr().out
+
+
 def test_missing_data_root_is_one_clear_error(tmp_path):
     result = run_cli(TRAIN, 'configs/effnet_lite0_demo.py', '--data-root', str(tmp_path / 'nope'))
     assert result.returncode == 2

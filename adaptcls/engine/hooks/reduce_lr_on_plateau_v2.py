@@ -11,6 +11,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from adaptcls.errors import UserInputError
 from adaptcls.registry import HOOKS
+from .time_budget_hook import TIME_SHARE_INFO
 
 TRAIN_LOSS = 'train_loss'
 """``monitor`` value that selects the mean training loss of each epoch."""
@@ -276,13 +277,21 @@ class ReduceLROnPlateauV2(Hook):
 
     def _maybe_force_drop(self, runner, epoch: int) -> None:
         state = self.state
-        if epoch < self._forced_drop_epoch or state.forced_drop_done or state.lr_drops:
+        if state.forced_drop_done or state.lr_drops:
+            return
+        # With a time budget (TimeBudgetHook, tools/train.py --time-limit), the drop is also forced once the share of
+        # the training's time used reaches forced_drop_ratio: the time, not max_epochs, may be the binding limit.
+        time_share = runner.message_hub.get_info(TIME_SHARE_INFO, 0.0)
+        by_time = time_share >= self.forced_drop_ratio and epoch >= self.warmup_epochs + self.patience + 1
+        if epoch < self._forced_drop_epoch and not by_time:
             return
         state.forced_drop_done = True
         state.bad_epochs = 0
-        self._drop_lr(runner, epoch, forced=True, reason=(
-            f'no drop by epoch {self._forced_drop_epoch} '
-            f'({self.forced_drop_ratio:g} of max_epochs, at least warmup + patience + 1)'))
+        reason = (f'no drop by {time_share:.0%} of the time limit ({self.forced_drop_ratio:g} of the training\'s '
+                  'time, at least warmup + patience + 1 epochs)' if epoch < self._forced_drop_epoch else
+                  f'no drop by epoch {self._forced_drop_epoch} '
+                  f'({self.forced_drop_ratio:g} of max_epochs, at least warmup + patience + 1)')
+        self._drop_lr(runner, epoch, forced=True, reason=reason)
 
     def _drop_lr(self, runner, epoch: int, forced: bool, reason: str) -> None:
         if self._lr_at_min(runner):

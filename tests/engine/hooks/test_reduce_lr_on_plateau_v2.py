@@ -488,3 +488,18 @@ def test_runner_stops_early_and_checkpoints_the_state(tmp_path):
     assert resumed.epoch == RUNNER_STOP_EPOCH
     assert hook_of(resumed).state == hook_of(runner).state
     assert lrs(resumed) == lrs(runner)
+
+
+def test_with_a_time_budget_the_drop_is_forced_at_the_ratio_of_the_time():
+    """TimeBudgetHook publishes the share of the training's time used; at forced_drop_ratio of it (and not before
+    warmup + patience + 1 epochs) the drop is forced although max_epochs (50: forced epoch 15) is far."""
+    from adaptcls.engine.hooks.time_budget_hook import TIME_SHARE_INFO
+    hook = ReduceLROnPlateauV2(warmup_epochs=2, patience=2, forced_drop_ratio=0.3)
+    runner = make_runner(max_epochs=50)
+    start(hook, runner)
+    improving = [(epoch, 1.0 / epoch, 0.1 * epoch) for epoch in range(1, 8)]
+    for epoch, loss, top1 in improving:
+        runner.message_hub.update_info(TIME_SHARE_INFO, 0.1 * epoch)  # the budget's share used by each epoch's end
+        run_epochs(hook, runner, [(epoch, loss, top1)])
+    assert [(drop['epoch'], drop['forced']) for drop in hook.state.lr_drops] == [(5, True)]  # 0.3 by epoch 3 < 2+2+1
+    assert 'of the time limit' in hook.state.lr_drops[0]['reason']
