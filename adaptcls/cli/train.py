@@ -61,8 +61,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='wall-clock budget of the whole command, LR estimate and --export included (e.g. 30m, '
                         '2h, 1h30m): training ends, with the best checkpoint so far, before '
                         'an epoch that would end past the budget (with --export, '
-                        f'{EXPORT_RESERVE_SHARE:.0%} of it is kept for the export); summary.json records the budget '
-                        'under time_budget')
+                        f'{EXPORT_RESERVE_SHARE * 100:.0f}%% of it is kept for the export); summary.json records the '
+                        'budget under time_budget')
     parser.add_argument('--resume', nargs='?', const='auto', metavar='PATH',
                         help='resume training: from PATH, or (no value) from the latest checkpoint '
                         'in the work dir')
