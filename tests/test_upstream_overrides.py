@@ -1,4 +1,4 @@
-"""The few places that override mmengine or torch internals fail loudly here when the upstream code they mirror
+"""The few places that override or depend on mmengine or torch internals fail loudly here when the upstream code
 changes (``grep -rn "_save_checkpoint_with_step\\|_decide_current_val_interval\\|_shutdown_workers" adaptcls`` finds
 only them). On a failure, read the new upstream code, update our override, then the fingerprint below.
 """
@@ -7,6 +7,10 @@ import inspect
 
 import pytest
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import HistoryBuffer
+from mmengine.optim import DefaultOptimWrapperConstructor
+from mmengine.optim.optimizer.base import BaseOptimWrapper
+from mmengine.optim.scheduler import LinearLR
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
@@ -21,8 +25,25 @@ MMENGINE_SOURCES = {
     'EpochBasedTrainLoop._decide_current_val_interval': (
         EpochBasedTrainLoop._decide_current_val_interval, '51b1db1aa2338c08',
         'adaptcls/engine/runner/resumable_epoch_loop.py (calls it)'),
+    'HistoryBuffer': (
+        HistoryBuffer, '0b351b685d552f7d',
+        'adaptcls/utils/checkpoint_safety.py (replaces __getstate__ without the statistic functions, which '
+        '__setstate__ must still re-register)'),
+    'DefaultOptimWrapperConstructor.add_params': (
+        DefaultOptimWrapperConstructor.add_params, '37d51c8511c361ea',
+        'adaptcls/optim/merged_groups_constructor.py (its _collecting flag relies on add_params recursing through '
+        'self.add_params for the children)'),
+    'BaseOptimWrapper.__init__': (
+        BaseOptimWrapper.__init__, '7a28c7631625f46a',
+        'adaptcls/engine/hooks/reduce_lr_on_plateau_v2.py (_scheduled_groups: base_param_settings is the logged '
+        'base_lr group when there are several parameter groups)'),
+    'LinearLR': (
+        LinearLR, 'abd5ff0e4f6d99b6',
+        'adaptcls/engine/hooks/reduce_lr_on_plateau_v2.py (_resolve_warmup_epochs finds the warmup by the class name '
+        "'LinearLR' and reads its begin and end)"),
 }
-"""name -> (upstream function, first 16 hex digits of the sha256 of its source in mmengine 0.10.7, our override)."""
+"""name -> (upstream function or class, first 16 hex digits of the sha256 of its source in mmengine 0.10.7, our
+code that depends on it)."""
 
 
 def _fingerprint(function) -> str:
