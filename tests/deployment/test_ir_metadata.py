@@ -7,6 +7,7 @@ import pytest
 from openvino import opset13
 
 from adaptcls.deployment.runtime.ir_metadata import RT_INFO_SECTION, IRMetadata
+from adaptcls.deployment.runtime.ov_core import shared_core
 
 
 def _tiny_model() -> ov.Model:
@@ -20,13 +21,13 @@ def test_round_trip_through_saved_ir(tmp_path):
     model = _tiny_model()
     metadata.write_to(model)
     ov.save_model(model, str(tmp_path / 'tiny.xml'))
-    loaded = ov.Core().read_model(str(tmp_path / 'tiny.xml'))
+    loaded = shared_core().read_model(str(tmp_path / 'tiny.xml'))
     assert IRMetadata.read_from(loaded) == metadata
     # a plain OpenVINO program reads the same values without adaptcls
     assert json.loads(loaded.get_rt_info([RT_INFO_SECTION, 'labels']).astype(str)) == ['cat', 'hot dog', '数字']
     assert loaded.get_rt_info([RT_INFO_SECTION, 'layout']).astype(str) == 'NHWC'
     assert loaded.get_rt_info([RT_INFO_SECTION, 'color_order']).astype(str) == 'RGB'
-    assert ov.Core().compile_model(loaded)(np.zeros((1, 2, 2, 3), np.uint8))[0].shape == (1, 2, 2, 3)
+    assert shared_core().compile_model(loaded)(np.zeros((1, 2, 2, 3), np.uint8))[0].shape == (1, 2, 2, 3)
 
 
 def test_model_without_metadata_is_refused():

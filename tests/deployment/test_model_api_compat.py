@@ -1,6 +1,7 @@
 """OpenVINO's Model API (``openvino-model-api``) reads an exported IR's rt_info ``model_info`` and classifies image
 files exactly as adaptcls's own runtime (``tools/deploy.py predict``) does: same labels, same top label, same
 probability. Wrong ``model_info`` values, or none, break that agreement (the negative controls below)."""
+import gc
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ cv2 = pytest.importorskip('cv2', reason='opencv (a dependency of openvino-model-
 from adaptcls.deployment.export.model_api_info import MODEL_INFO_SECTION, model_api_labels  # noqa: E402
 from adaptcls.deployment.runtime.ir_classifier import IRClassifier, read_rgb_image  # noqa: E402
 from adaptcls.deployment.runtime.ir_files import read_ir  # noqa: E402
+from adaptcls.deployment.runtime.ov_core import shared_core  # noqa: E402
 from adaptcls.deployment.runtime.prediction import predict_files  # noqa: E402
 from tests.deployment.real_images import pytorch_on_val  # noqa: E402
 
@@ -71,8 +73,8 @@ def _ours(xml_path: str, paths: list) -> list:
 def _model_api(xml_path: str, paths: list, model_type=None) -> tuple:
     """The Model API model of ``xml_path`` (type from its model_info unless given) and its top (label,
     probability) of each image, read with ``cv2.imread`` (BGR) as a Model API application does."""
-    adapter = model_api_adapters.OpenvinoAdapter(model_api_adapters.create_core(), xml_path, device='CPU',
-                                                 plugin_config=EXACT)
+    # the process's one Core (adaptcls/deployment/runtime/ov_core.py), not a Core per model
+    adapter = model_api_adapters.OpenvinoAdapter(shared_core(), xml_path, device='CPU', plugin_config=EXACT)
     model = ClassificationModel.create_model(adapter, model_type=model_type)
     tops = []
     for path in paths:
@@ -130,6 +132,8 @@ def test_the_documented_example_runs(exported, colour_images):
     label = model(cv2.imread(colour_images[0])).top_labels[0]
     ours = IRClassifier(os.path.join(exported['out'], 'model.xml')).classify_files(colour_images[:1], topk=1)[0][0]
     assert label.name == ours[0] and float(label.confidence) == pytest.approx(ours[1], abs=1e-3)
+    del model
+    gc.collect()  # the example's own Core goes now, while the process's shared Core outlives it (ov_core.py)
 
 
 @pytest.mark.parametrize('key, wrong', WRONG_MODEL_INFO)

@@ -12,6 +12,7 @@ from .benchmark_targets import BenchmarkTarget
 from ..complexity import graph_complexity, torch_complexity
 from ..dependencies import require
 from ..input_size import input_size_from_config
+from ..runtime.ov_core import shared_core
 from .latency_benchmark import HINTS, BackendResult, TimingOptions, time_openvino_async, time_sync
 from ..export.model_loader import deploy_module, load_classifier
 from ..export.onnx_export import INPUT_NAME, onnx_session
@@ -94,7 +95,7 @@ def _time_onnxruntime(target: BenchmarkTarget, settings: BenchmarkSettings) -> T
 
 def _time_openvino(target: BenchmarkTarget, settings: BenchmarkSettings) -> Tuple[Dict, str, Dict]:
     openvino = require('openvino')
-    core = openvino.Core()
+    core = shared_core()
     model = _read_graph(target.file, core)
     shape = model.input().get_partial_shape()
     shape[0] = settings.batch
@@ -156,7 +157,7 @@ def model_complexity(targets: List[BenchmarkTarget], settings: BenchmarkSettings
         if target.backend == 'pytorch':
             module, input_size = _pytorch_module(target, settings)
             return torch_complexity(module, input_size)
-    return graph_complexity(_read_graph(targets[0].file, require('openvino').Core()))
+    return graph_complexity(_read_graph(targets[0].file, shared_core()))
 
 
 def _read_graph(path: str, core):

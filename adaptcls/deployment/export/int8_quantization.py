@@ -1,6 +1,9 @@
 """INT8 post-training quantization of the IR with NNCF."""
+import gc
+
 import numpy as np
 
+from adaptcls.utils.signal_stack import repair_alternate_stack
 from ..dependencies import require
 
 
@@ -20,4 +23,7 @@ def quantize_ir(model, calibration_images: np.ndarray):
     """
     nncf = require('nncf')
     samples = [image[None] for image in calibration_images]
-    return nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples))
+    quantized = nncf.quantize(model, nncf.Dataset(samples), subset_size=len(samples))
+    gc.collect()  # NNCF's own OpenVINO Cores go now, not at a random later time ...
+    repair_alternate_stack()  # ... and a signal stack they may leave freed is replaced (adaptcls/utils/signal_stack.py)
+    return quantized

@@ -8,6 +8,7 @@ from adaptcls.utils.progress import track_batches
 from ..dependencies import require
 from ..runtime.ir_files import seal_ir
 from ..runtime.ir_metadata import IRMetadata
+from ..runtime.ov_core import shared_core
 from .model_api_info import write_model_api_info
 
 OUTPUT_TENSOR_NAME = 'probabilities'
@@ -41,7 +42,7 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
     if (metadata.layout, metadata.color_order, metadata.element_type) != ('NHWC', 'RGB', 'u8'):
         raise UserInputError(f'build_ir makes u8 NHWC RGB inputs, not {metadata.element_type} '
                              f'{metadata.layout} {metadata.color_order}.')
-    model = openvino.Core().read_model(onnx_path)
+    model = shared_core().read_model(onnx_path)
     ppp = PrePostProcessor(model)
     ppp.input().tensor().set_element_type(openvino.Type.u8).set_layout(
         openvino.Layout('NHWC')).set_color_format(ColorFormat.RGB)
@@ -66,7 +67,7 @@ def save_ir(model, xml_path: str) -> str:
 
 def compile_ir(model, device: str = 'CPU', config: Optional[dict] = None):
     """Compiles an ``openvino.Model`` (or reads and compiles an ``.xml`` path)."""
-    return require('openvino').Core().compile_model(model, device, config or {})
+    return shared_core().compile_model(model, device, config or {})
 
 
 def inference_precision(compiled) -> str:

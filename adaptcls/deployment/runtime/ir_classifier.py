@@ -8,10 +8,10 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from adaptcls.image_decoding import read_rgb_image as decode_rgb_image
-from ..dependencies import require
 from .image_resize import resize_bilinear
 from .ir_files import IRFileError, read_ir
 from .ir_metadata import IRMetadata
+from .ov_core import shared_core
 
 
 def read_rgb_image(path: str) -> np.ndarray:
@@ -45,7 +45,7 @@ class IRClassifier:
     """
 
     def __init__(self, xml_path: str, device: str = 'CPU', config: Optional[dict] = None) -> None:
-        core = require('openvino').Core()
+        core = shared_core()
         model = read_ir(xml_path, core)  # the files checked: an IR, with the .bin it was exported with
         self.metadata = IRMetadata.read_from(model, source=f'OpenVINO IR "{xml_path}"')
         outputs = model.output(0).get_partial_shape()[-1]

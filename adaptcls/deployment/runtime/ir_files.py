@@ -13,8 +13,8 @@ import re
 import warnings
 
 from adaptcls.errors import UserInputError
-from ..dependencies import require
 from .ir_metadata import RT_INFO_SECTION
+from .ov_core import shared_core
 
 CHECKSUM_KEY = 'weights_sha256'
 """rt_info key (in the ``adaptcls`` section) of the ``.bin``'s SHA-256, hex."""
@@ -87,7 +87,7 @@ def read_ir(xml_path: str, core=None):
 
     Args:
         xml_path (str): the IR's ``.xml`` (its ``.bin`` beside it).
-        core (openvino.Core, optional): the OpenVINO core to read with. Defaults to a new one.
+        core (openvino.Core, optional): the OpenVINO core to read with. Defaults to the process's shared one.
 
     Returns:
         openvino.Model: the model.
@@ -124,9 +124,8 @@ def read_ir(xml_path: str, core=None):
         raise IRFileError(f'"{weights}" is not the weights file exported with "{xml_path}": its SHA-256 is '
                           f'{found}, the IR was sealed with {sealed.group(1)} (the file was changed, '
                           'truncated or comes from another export). Copy the matching .bin, or export again.')
-    openvino = require('openvino')
     try:
-        return (core or openvino.Core()).read_model(xml_path)
+        return (core or shared_core()).read_model(xml_path)
     except RuntimeError as error:
         raise IRFileError(f'"{xml_path}" cannot be read as an OpenVINO IR ({str(error).splitlines()[0]}); give the '
                           '.xml written by `tools/deploy.py export`.') from None
