@@ -4,6 +4,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.config.utils import ConfigParsingError
 
 from adaptcls.errors import UserInputError
 
@@ -18,7 +19,8 @@ def load_config(path: str) -> Config:
     mmengine parses config files without their name, so its ``SyntaxError`` says ``<unknown>``.
 
     Raises:
-        ValueError: ``path`` (or one of its ``_base_`` files) is not valid Python, or a JSON config is not valid.
+        UserInputError: ``path`` (or one of its ``_base_`` files) is not valid Python or not a config mmengine can
+            parse (``import`` beside ``_base_``), or a JSON config is not valid.
     """
     if path.endswith('.json'):
         from .data_config import load_data_config
@@ -28,6 +30,11 @@ def load_config(path: str) -> Config:
     except SyntaxError as error:
         raise UserInputError(f'config {path} (or one of its _base_ files), line {error.lineno}: {error.msg}; the file '
                              'is not valid Python, fix it.') from None
+    except ConfigParsingError as error:  # e.g. an `import` statement beside `_base_ = [...]`
+        raise UserInputError(f'config {path}: mmengine cannot parse it ({str(error).split(". ")[0]}). A config that '
+                             'inherits with `_base_ = [...]` may not use `import` statements: remove them (config '
+                             'values need no imports), or write the whole config in the `with read_base():` style.'
+                             ) from None
 
 
 def iter_datasets(cfg: Config, keys=DATALOADER_KEYS) -> Iterator[ConfigDict]:

@@ -115,6 +115,17 @@ def test_a_config_that_is_not_valid_python_is_named_with_its_line(tmp_path):
     assert result.returncode == 2 and f'error: config {config} (or one of its _base_ files), line 1' in result.stderr
 
 
+def test_an_import_beside_base_is_a_named_config_error(tmp_path):
+    """mmengine refuses `import os` in a config that inherits with _base_; it was a bare RuntimeError (exit 1)."""
+    from adaptcls.config.config_utils import load_config
+    from adaptcls.errors import UserInputError
+    from tests.tools.conftest import REPO
+    config = tmp_path / 'with_import.py'
+    config.write_text(f"import os\n_base_ = ['{REPO}/configs/effnet_lite0_demo.py']\n")
+    with pytest.raises(UserInputError, match=r'with_import.py: mmengine cannot parse it .* may not use `import`'):
+        load_config(str(config))
+
+
 class UnreadableDataset(torch.utils.data.Dataset):
     def __len__(self):
         return 1

@@ -8,6 +8,7 @@ from openvino import opset13
 
 from adaptcls.deployment.runtime.ir_metadata import RT_INFO_SECTION, IRMetadata
 from adaptcls.deployment.runtime.ov_core import shared_core
+from adaptcls.errors import UserInputError
 
 
 def _tiny_model() -> ov.Model:
@@ -33,3 +34,13 @@ def test_round_trip_through_saved_ir(tmp_path):
 def test_model_without_metadata_is_refused():
     with pytest.raises(ValueError, match='adaptcls/labels.*tools/deploy.py export|not exported'):
         IRMetadata.read_from(_tiny_model(), source='IR "x.xml"')
+
+
+def test_rt_info_that_is_not_json_is_named():
+    """An .xml edited after the export (e.g. an entity that expands to text) gave "Expecting value: line 1 column 1"."""
+    model = _tiny_model()
+    IRMetadata(labels=['a', 'b'], input_size=(2, 2), mean=[0.0] * 3, std=[1.0] * 3, precision='FP32').write_to(model)
+    model.set_rt_info('&lol9;', [RT_INFO_SECTION, 'labels'])
+    with pytest.raises(UserInputError, match=r'IR "x.xml": rt_info "adaptcls/labels" is not valid JSON .*export it '
+                                             r'again|Export it again'):
+        IRMetadata.read_from(model, source='IR "x.xml"')

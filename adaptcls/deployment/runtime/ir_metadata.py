@@ -95,7 +95,7 @@ class IRMetadata:
             source (str): how to name the model in errors (e.g. its path). Defaults to 'the model'.
 
         Raises:
-            ValueError: a key is missing (the IR was not exported by adaptcls).
+            UserInputError: a key is missing (the IR was not exported by adaptcls) or holds no valid JSON.
         """
         values = {}
         for key in cls.__dataclass_fields__:
@@ -105,6 +105,11 @@ class IRMetadata:
                     '`python tools/deploy.py export`, so its labels and preprocessing are unknown. '
                     'Export it again with that command.')
             text = model.get_rt_info([RT_INFO_SECTION, key]).astype(str)
-            values[key] = json.loads(text) if key in _JSON_KEYS else text
+            try:
+                values[key] = json.loads(text) if key in _JSON_KEYS else text
+            except ValueError:  # e.g. an edited .xml whose entity expands to text that is not JSON
+                raise UserInputError(
+                    f'{source}: rt_info "{RT_INFO_SECTION}/{key}" is not valid JSON ({text[:80]!r}); the .xml was '
+                    'changed after the export. Export it again with `python tools/deploy.py export`.') from None
         values['input_size'] = tuple(values['input_size'])
         return cls(**values)
