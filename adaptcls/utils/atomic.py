@@ -37,11 +37,18 @@ def atomic_path(path: PathLike) -> Iterator[str]:
     tmp_path = os.path.join(folder, f'{TMP_PREFIX}{os.path.basename(path)}-{secrets.token_hex(4)}{suffix}')
     os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE))
     try:
-        yield tmp_path
-        with open(tmp_path, 'rb') as stream:
-            os.fsync(stream.fileno())
-        os.replace(tmp_path, path)
-        _fsync_folder(folder)
+        try:
+            yield tmp_path
+            with open(tmp_path, 'rb') as stream:
+                os.fsync(stream.fileno())
+            os.replace(tmp_path, path)
+            _fsync_folder(folder)
+        except OSError as error:
+            if error.errno is None or error.filename not in (None, tmp_path):
+                raise
+            # e.g. a full disk: name the file the user knows, not the temporary one (or none)
+            raise OSError(error.errno, f'{error.strerror} (writing it failed; a previous version, if any, is '
+                                       'unchanged)', path) from error
     finally:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)

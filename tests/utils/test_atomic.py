@@ -47,6 +47,24 @@ def test_a_failing_rename_leaves_the_old_file(tmp_path, monkeypatch):
     assert _leftovers(tmp_path) == []
 
 
+def test_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):
+    """ENOSPC from the write (or its fsync) named no file ("No space left on device"); it names the final path."""
+    import errno
+    path = tmp_path / 'summary.json'
+    atomic_write_text(path, 'old')
+
+    def full_disk(handle):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', full_disk)
+    with pytest.raises(OSError) as raised:
+        atomic_write_text(path, 'new')
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(path)
+    assert 'No space left on device (writing it failed' in str(raised.value)
+    monkeypatch.undo()
+    assert path.read_text() == 'old' and _leftovers(tmp_path) == []
+
+
 def test_a_process_killed_mid_write_leaves_the_old_file(tmp_path):
     path = tmp_path / 'last_checkpoint'
     atomic_write_text(path, 'epoch_1.pth')
