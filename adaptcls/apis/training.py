@@ -12,7 +12,7 @@ from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.optim import OptimizerStateLayoutError
 from adaptcls.utils import atomic_write_json, install_checkpoint_safety
 from adaptcls.utils.json_files import read_json_object
-from .work_dir_guard import claim_work_dir
+from .work_dir_guard import checkpoint_folder, claim_work_dir
 
 """The run's figures, written to the work dir by ``RunSummaryHook``."""
 
@@ -42,9 +42,15 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
         WorkDirInUseError: another run holds the work dir (see :func:`claim_work_dir` for the other refusals).
     """
     install_checkpoint_safety()  # what the tools' init_entry_point does; a no-op after it
-    lock = claim_work_dir(cfg.work_dir, resume=bool(cfg.resume), overwrite=overwrite,
-                          rank=int(os.environ.get('RANK', '0')))
+    rank = int(os.environ.get('RANK', '0'))
+    locks = [claim_work_dir(cfg.work_dir, resume=bool(cfg.resume), overwrite=overwrite, rank=rank)]
+    # checkpoints written elsewhere (default_hooks.checkpoint.out_dir) are guarded like the work dir: another run
+    # whose work dir has the same name would write into the same folder
+    out_dir = checkpoint_folder(cfg.work_dir, ((cfg.get('default_hooks') or {}).get('checkpoint') or {}).get('out_dir'))
     try:
+        if out_dir and os.path.abspath(out_dir) != os.path.abspath(cfg.work_dir):
+            locks.append(claim_work_dir(out_dir, resume=bool(cfg.resume), overwrite=overwrite, rank=rank,
+                                        kind='checkpoint folder (default_hooks.checkpoint.out_dir)'))
         search_mode = auto_lr_mode(cfg, auto_lr, no_auto_lr)
         lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
         runner = build_runner(cfg, verbose)
@@ -58,8 +64,9 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
             raise OptimizerStateLayoutError(f'cannot resume from {cfg.load_from or "the latest checkpoint of "}'
                                             f'{"" if cfg.load_from else cfg.work_dir}: {error}') from error
     finally:
-        if lock is not None:
-            lock.close()  # releases the lock
+        for lock in locks:
+            if lock is not None:
+                lock.close()  # releases the lock
     summary_name = summary_file_name(cfg)
     summary_file = osp.join(cfg.work_dir, summary_name) if summary_name else None
     if runner.rank != 0 or summary_file is None or not osp.isfile(summary_file):

@@ -34,7 +34,7 @@ def previous_results(work_dir: str) -> List[str]:
     return sorted(found)
 
 
-def claim_work_dir(work_dir: str, resume: bool, overwrite: bool, rank: int = 0) -> Optional[IO]:
+def claim_work_dir(work_dir: str, resume: bool, overwrite: bool, rank: int = 0, kind: str = 'work dir') -> Optional[IO]:
     """Locks ``work_dir`` for this run and checks that starting here loses nothing.
 
     Args:
@@ -42,6 +42,7 @@ def claim_work_dir(work_dir: str, resume: bool, overwrite: bool, rank: int = 0) 
         resume (bool): the run continues the one in ``work_dir`` (``--resume``).
         overwrite (bool): the user allows a fresh run to replace previous results (``--overwrite``).
         rank (int): the process's global rank; only rank 0 claims. Defaults to 0.
+        kind (str): what the folder is, in the messages. Defaults to 'work dir'.
 
     With ``overwrite`` (and no ``resume``), previous results are moved into ``WORK_DIR/replaced_<date>_<time>/``.
 
@@ -65,13 +66,13 @@ def claim_work_dir(work_dir: str, resume: bool, overwrite: bool, rank: int = 0) 
         lock.seek(0)
         holder = lock.read().strip() or 'unknown process'
         lock.close()
-        raise WorkDirInUseError(f'work dir "{work_dir}" is in use by another training ({holder}); wait for it to '
+        raise WorkDirInUseError(f'{kind} "{work_dir}" is in use by another training ({holder}); wait for it to '
                                 'finish, or train into another --work-dir.') from None
     found = previous_results(work_dir)
     if found and not resume and not overwrite:
         lock.close()
         raise FileExistsError(
-            f'work dir "{work_dir}" holds the results of a previous run ({", ".join(found[:6])}'
+            f'{kind} "{work_dir}" holds the results of a previous run ({", ".join(found[:6])}'
             f'{", ..." if len(found) > 6 else ""}); a new run would overwrite them. Continue that run with '
             '--resume, replace its results with --overwrite, or train into another --work-dir.')
     if found and overwrite and not resume:
@@ -81,6 +82,14 @@ def claim_work_dir(work_dir: str, resume: bool, overwrite: bool, rank: int = 0) 
     lock.write(f'pid {os.getpid()}, started {time.strftime("%Y-%m-%d %H:%M:%S")}\n')
     lock.flush()
     return lock
+
+
+def checkpoint_folder(work_dir: str, checkpoint_out_dir: Optional[str]) -> Optional[str]:
+    """Where mmengine's CheckpointHook writes when ``default_hooks.checkpoint.out_dir`` is set: ``OUT_DIR/<work dir
+    name>`` (a folder that runs in other work dirs of the same name share); None without ``out_dir``."""
+    if not checkpoint_out_dir:
+        return None
+    return os.path.join(checkpoint_out_dir, os.path.basename(os.path.normpath(os.path.abspath(work_dir))))
 
 
 def move_aside(work_dir: str, names: List[str]) -> str:

@@ -95,6 +95,29 @@ def test_train_refuses_to_rerun_over_a_finished_run(tiny_data, tmp_path):  # noq
     assert _checksums(work) == before
 
 
+def test_a_shared_checkpoint_out_dir_is_guarded_like_the_work_dir(tiny_data, tmp_path):  # noqa: F811
+    """default_hooks.checkpoint.out_dir=S writes into S/<work dir name>: a second run whose work dir has the same name
+    (in another folder) would overwrite the first run's checkpoints there; it is refused, S's files unchanged."""
+    config = tmp_path / 'tiny.py'
+    tiny_config(max_epochs=1).dump(str(config))
+    shared = tmp_path / 'shared_checkpoints'
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+
+    def train(work_dir):
+        return subprocess.run([sys.executable, 'tools/train.py', str(config), '--data-root', tiny_data, '--work-dir',
+                               str(work_dir), '--no-auto-lr', '--cfg-options',
+                               f'default_hooks.checkpoint.out_dir={shared}'], cwd=REPO, capture_output=True, text=True,
+                              env=env)
+    first = train(tmp_path / 'a' / 'run')
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert (shared / 'run' / 'epoch_1.pth').is_file()
+    before = _checksums(shared / 'run')
+    second = train(tmp_path / 'b' / 'run')
+    refusal = f'checkpoint folder (default_hooks.checkpoint.out_dir) "{shared / "run"}" holds the results of a previous'
+    assert second.returncode == 2 and refusal in second.stderr
+    assert _checksums(shared / 'run') == before
+
+
 def test_a_bare_resume_with_nothing_to_resume_is_an_error(tmp_path):
     result = subprocess.run([sys.executable, 'tools/train.py', 'configs/effnet_lite0_demo.py', '--work-dir',
                              str(tmp_path / 'empty'), '--resume'], cwd=REPO, capture_output=True, text=True)
