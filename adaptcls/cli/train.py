@@ -14,7 +14,8 @@ from mmengine.config import Config
 
 from adaptcls.cli.cli_options import CfgOptionsAction
 from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODEL_NAMES, RECIPE_NAMES, find_config, recipe_config
-from adaptcls.config.option_values import BALANCE_MODES, DATA_SPLIT_DEFAULTS, EXPORT_RESERVE_SHARE, parse_duration
+from adaptcls.config.option_values import (BALANCE_MODES, DATA_SPLIT_DEFAULTS, EXPORT_RESERVE_SHARE, LR_ESTIMATE_SHARE,
+                                           parse_duration)
 from adaptcls.config.visualization import VIS_BACKEND_NAMES
 
 # The rest (torch, mmengine's Runner, the models) is imported in the functions that train: `--help` answers at once.
@@ -118,8 +119,10 @@ def _duration(text: str) -> float:
 
 def add_time_budget(cfg: Config, started_at: float, limit_s: float, export: bool) -> None:
     """Adds the ``TimeBudgetHook`` of ``--time-limit`` to ``cfg.custom_hooks``: the budget began at ``started_at``
-    (``time.time()``); with ``export``, :data:`EXPORT_RESERVE_SHARE` of it is kept for the export."""
+    (``time.time()``); with ``export``, :data:`EXPORT_RESERVE_SHARE` of it is kept for the export; the LR range test
+    may take :data:`LR_ESTIMATE_SHARE` of it (``lr_search.fastai_max_seconds``)."""
     reserve_s = EXPORT_RESERVE_SHARE * limit_s if export else 0.0
+    cfg.lr_search = dict(cfg.get('lr_search') or {}, fastai_max_seconds=LR_ESTIMATE_SHARE * limit_s)
     cfg.custom_hooks = [*cfg.get('custom_hooks', []),
                         dict(type='TimeBudgetHook', started_at=started_at, limit_s=limit_s, reserve_s=reserve_s)]
 

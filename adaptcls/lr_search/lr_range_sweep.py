@@ -16,6 +16,20 @@ from .divergence import divergence_cause, lower_range_hint
 from .lr_suggestions import SmoothedLoss
 
 Log = Callable[[str], None]
+TIME_CHECK_AFTER = 3
+"""Iterations timed before the range test projects its total time (the first ones include warm-up costs)."""
+
+
+class RangeTestOverTime(Exception):
+    """The range test would take longer than its ``max_seconds``; the model and optimizer are restored.
+
+    Attributes:
+        epochs_trained (float): epochs of training done before it stopped.
+    """
+
+    def __init__(self, message: str, epochs_trained: float) -> None:
+        super().__init__(message)
+        self.epochs_trained = epochs_trained
 
 
 @dataclass
@@ -101,6 +115,9 @@ class LRRangeTest:
             Defaults to 100.
         log (Callable[[str], None]): receives one line per phase, and progress lines with an ETA
             while a phase runs longer than a few seconds. Defaults to print.
+        max_seconds (float, optional): the most the whole test may take; once its first iterations project a
+            longer test (or it has taken that long), it stops with :class:`RangeTestOverTime`. Defaults to None:
+            no limit.
     """
 
     def __init__(self,
@@ -110,7 +127,8 @@ class LRRangeTest:
                  smooth_beta: float = 0.98,
                  diverge_factor: float = 4.0,
                  min_iterations: int = 100,
-                 log: Log = print) -> None:
+                 log: Log = print,
+                 max_seconds: Optional[float] = None) -> None:
         if not 0 < start_lr < end_lr:
             raise UserInputError(f'LRRangeTest needs 0 < start_lr < end_lr, got {start_lr} and {end_lr}.')
         if min_iterations < 1:
@@ -122,6 +140,11 @@ class LRRangeTest:
         self.smooth_beta = smooth_beta
         self.diverge_factor = diverge_factor
         self.log = log
+        self.max_seconds = max_seconds
+        self._started = 0.0
+        self._done = 0
+        self._total = 0
+        self._epoch_iterations = 1
 
     def run(self, model: nn.Module, optim_wrapper: OptimWrapper, dataloader: Iterable) -> RangeTestCurve:
         """Runs warm-up and sweep on ``model``; returns the curve. The model is unchanged afterwards.
@@ -138,7 +161,9 @@ class LRRangeTest:
         """
         curve = RangeTestCurve(planned_iterations=max(len(dataloader), self.min_iterations),
                                epoch_iterations=len(dataloader))
-        started = time.perf_counter()
+        started = self._started = time.perf_counter()
+        self._done, self._epoch_iterations = 0, max(len(dataloader), 1)
+        self._total = self.warmup_epochs * len(dataloader) + curve.planned_iterations
         with restored_training_state(model, optim_wrapper):
             model.train()
             lr_ratios = _lr_ratios(optim_wrapper)
@@ -148,6 +173,19 @@ class LRRangeTest:
             self._sweep(model, optim_wrapper, dataloader, lr_ratios, curve)
         curve.wall_time_s = time.perf_counter() - started
         return curve
+
+    def _check_time(self) -> None:
+        """Raises :class:`RangeTestOverTime` when the test has taken, or is projected to take, over max_seconds."""
+        self._done += 1
+        if self.max_seconds is None or self._done < TIME_CHECK_AFTER:
+            return
+        elapsed = time.perf_counter() - self._started
+        projected = elapsed / self._done * self._total
+        if max(elapsed, projected) > self.max_seconds:
+            raise RangeTestOverTime(
+                f'the range test would take about {projected:.0f} s ({self._total} iterations at '
+                f'{elapsed / self._done:.2f} s each), over its {self.max_seconds:.0f} s (lr_search.fastai_max_seconds)',
+                epochs_trained=self._done / self._epoch_iterations)
 
     def sweep_lr(self, iteration: int, iterations: int) -> float:
         """The learning rate of sweep iteration ``iteration`` (0-based) of ``iterations``."""
@@ -169,6 +207,7 @@ class LRRangeTest:
                     f'so no learning rate of the range can be measured. The model\'s weights and the '
                     f'optimizer state are restored; {lower_range_hint(self.start_lr)}.') from error
             progress.update()
+            self._check_time()
         mean_loss = sum(losses) / max(len(losses), 1)
         self.log(f'range test: warm-up epoch {epoch + 1}/{self.warmup_epochs} at lr {self.start_lr:g}: '
                  f'mean loss {mean_loss:.4f}')
@@ -191,6 +230,7 @@ class LRRangeTest:
             curve.losses.append(loss)
             curve.smoothed.append(smoothed)
             progress.update()
+            self._check_time()
             if smoother.diverged(smoothed):
                 curve.diverged = True
                 break

@@ -35,6 +35,7 @@ class LRRangeTestLoop(EpochBasedTrainLoop):
             minimum. Defaults to 4.0.
         min_iterations (int): fewest sweep iterations; a shorter epoch is repeated.
             Defaults to 100.
+        max_seconds (float, optional): the most the test may take (``RangeTestOverTime`` beyond). Defaults to None.
     """
 
     def __init__(self,
@@ -45,10 +46,11 @@ class LRRangeTestLoop(EpochBasedTrainLoop):
                  warmup_epochs: int = 1,
                  smooth_beta: float = 0.98,
                  diverge_factor: float = 4.0,
-                 min_iterations: int = 100) -> None:
+                 min_iterations: int = 100,
+                 max_seconds: Optional[float] = None) -> None:
         super().__init__(runner, dataloader, max_epochs=warmup_epochs + 1)
         self.range_test = LRRangeTest(start_lr, end_lr, warmup_epochs, smooth_beta, diverge_factor,
-                                      min_iterations)
+                                      min_iterations, max_seconds=max_seconds)
         self.curve: Optional[RangeTestCurve] = None
 
     def run(self) -> nn.Module:

@@ -72,6 +72,10 @@ class LRSearchSettings:
             normalisation statistics of fewer images are noise), so on a training set of fewer than
             ``fastai_min_sweep_batch * fastai_min_iterations / fastai_max_sweep_epochs`` images (400 by
             default) the sweep costs more than the cap. Defaults to 8.
+        fastai_max_seconds (float, optional): the most seconds the range test may take. Once its first iterations
+            project a longer test, it stops and training runs at the config's lr (``optim_wrapper.optimizer.lr``);
+            result.json and summary.json record ``stopped_for_time``. ``tools/train.py --time-limit`` sets it to a
+            share of the limit (``LR_ESTIMATE_SHARE``). Defaults to None: no limit.
         fastai_smooth_beta (float): EMA coefficient of the loss smoothing (fast.ai's 0.98).
             Defaults to 0.98.
         fastai_diverge_factor (float): the range test stops when the smoothed loss exceeds this
@@ -118,13 +122,15 @@ class LRSearchSettings:
     fastai_min_iterations: int = 100
     fastai_max_sweep_epochs: float = 2.0
     fastai_min_sweep_batch: int = 8
+    fastai_max_seconds: Optional[float] = None
     fastai_smooth_beta: float = 0.98
     fastai_diverge_factor: float = 4.0
     fastai_skip_start: float = 0.1
     fastai_skip_end: int = 5
     fastai_rule: str = 'valley'
     auto_lr: Optional[str] = None
-    removed_trial_hooks: Tuple[str, ...] = ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook', 'TimeBudgetHook')
+    removed_trial_hooks: Tuple[str, ...] = ('ReduceLROnPlateauV2', 'EarlyStoppingHook', 'RunSummaryHook',
+                                            'TimeBudgetHook')
     trial_log_level: str = 'WARNING'
     heartbeat_interval: int = 60
     heartbeat_grace_period: int = 180

@@ -14,6 +14,7 @@ from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.atomic import atomic_write_json
 from adaptcls.utils.json_files import read_json_object
 from .divergence import lower_range_hint
+from .lr_range_sweep import RangeTestOverTime
 from .lr_search_settings import SEARCH_MODES, LRSearchSettings
 from .lr_suggestions import suggest_index
 from .optuna_lr_search import OptunaLRSearch, data_identity
@@ -46,6 +47,8 @@ class LRSearchOutcome:
             (None for the other modes).
         clipped (str, optional): 'above' or 'below' when the suggestion lay outside ``lr_range`` and the chosen lr
             is the range's end; None when it lay inside (or for the other modes).
+        stopped_for_time (str, optional): why the range test stopped before its end (``fastai_max_seconds``); the
+            chosen lr is then the config's. None when it ran to its end.
     """
 
     mode: str
@@ -55,12 +58,13 @@ class LRSearchOutcome:
     search_dir: str
     suggested_lr: Optional[float] = None
     clipped: Optional[str] = None
+    stopped_for_time: Optional[str] = None
 
     @classmethod
     def from_result(cls, result: dict, search_dir: str) -> 'LRSearchOutcome':
         """The outcome recorded in a search's result.json."""
         return cls(result['mode'], result['chosen_lr'], result['total_trained_epochs'], result['wall_time_s'],
-                   search_dir, result.get('suggested_lr'), result.get('clipped'))
+                   search_dir, result.get('suggested_lr'), result.get('clipped'), result.get('stopped_for_time'))
 
     def summary(self) -> dict:
         """What ``tools/train.py --auto-lr`` records under ``lr_search`` in summary.json."""
@@ -117,6 +121,9 @@ def run_lr_search(cfg: Config,
     atomic_write_json(os.path.join(search_dir, RESULT_FILE), result)
     write_lr_config(os.path.join(search_dir, LR_CONFIG_FILE), result['chosen_lr'], mode, cfg.filename,
                     work_dir=os.path.dirname(os.path.abspath(search_dir)))
+    if result.get('stopped_for_time'):
+        progress(f'[lr search {mode}] stopped: {result["stopped_for_time"]}; training uses the config\'s lr '
+                 f'{result["chosen_lr"]:g}')
     if result.get('clipped'):
         low, high = settings.lr_range
         progress(f'[lr search {mode}] the suggested lr {result["suggested_lr"]:.4g} lies {result["clipped"]} the '
@@ -236,7 +243,15 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
     run_cfg = range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings, train_images)
     runner = build_runner(run_cfg)
     started = time.perf_counter()
-    train_and_release(runner, early_stops=(NonFiniteLossError,))
+    try:
+        train_and_release(runner, early_stops=(NonFiniteLossError, RangeTestOverTime))
+    except RangeTestOverTime as stopped:  # e.g. --time-limit: train at the config's lr rather than spend the budget
+        return dict(mode='fastai', chosen_lr=cfg.optim_wrapper.optimizer.lr, rule=settings.fastai_rule,
+                    suggested_lr=None, clipped=None, stopped_for_time=str(stopped), lr_range=list(settings.lr_range),
+                    train_images=train_images, train_batch_size=cfg.train_dataloader.batch_size,
+                    sweep_batch_size=run_cfg.train_dataloader.batch_size,
+                    total_trained_epochs=stopped.epochs_trained, extra_epochs=stopped.epochs_trained,
+                    wall_time_s=round(time.perf_counter() - started, 2), settings=settings.to_dict())
     curve = runner.train_loop.curve
     low, high = settings.lr_range
     try:

@@ -80,7 +80,7 @@ def range_test_config(cfg: Config, work_dir: str, seed: int, settings: LRSearchS
     run.train_cfg = dict(type='LRRangeTestLoop', start_lr=low, end_lr=high * settings.fastai_end_lr_mult,
                          warmup_epochs=settings.fastai_warmup_epochs, smooth_beta=settings.fastai_smooth_beta,
                          diverge_factor=settings.fastai_diverge_factor,
-                         min_iterations=settings.fastai_min_iterations)
+                         min_iterations=settings.fastai_min_iterations, max_seconds=settings.fastai_max_seconds)
     for key in VAL_KEYS:
         run[key] = None
     return run

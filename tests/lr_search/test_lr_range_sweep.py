@@ -97,6 +97,24 @@ def test_a_long_epoch_is_swept_once():
     assert curve.planned_iterations == 20 == len(curve.lrs)
 
 
+def test_a_test_projected_over_its_time_stops_after_a_few_iterations_with_the_state_restored(monkeypatch):
+    """max_seconds (--time-limit): 3 iterations in a scripted 3 s project 25 s for 25 iterations, over 10 s: it stops
+    at the 3rd iteration (TIME_CHECK_AFTER), before spending the budget, and the weights are restored."""
+    from types import SimpleNamespace
+
+    from adaptcls.lr_search import lr_range_sweep
+    from adaptcls.lr_search.lr_range_sweep import TIME_CHECK_AFTER, RangeTestOverTime
+    clock = iter(range(0, 1000, 3))  # the test reads its clock at the start and once per checked iteration
+    monkeypatch.setattr(lr_range_sweep, 'time', SimpleNamespace(perf_counter=lambda: float(next(clock))))
+    model = ScriptedModel([1.0] * 40)
+    wrapper = scripted_wrapper(model)
+    with pytest.raises(RangeTestOverTime, match=r'would take about \d+ s \(25 iterations .* over its 10 s') as stop:
+        LRRangeTest(1e-3, 1e-1, warmup_epochs=1, min_iterations=20, log=lambda line: None, max_seconds=10).run(
+            model, wrapper, list(range(5)))
+    assert len(model.seen_lrs) == TIME_CHECK_AFTER and stop.value.epochs_trained == pytest.approx(3 / 5)
+    assert torch.equal(model.weight, torch.zeros(2))
+
+
 @pytest.mark.parametrize('explosion', [1e6, math.nan])
 def test_divergence_stops_the_sweep(explosion):
     warmup, sweep = [1.0] * 20, [1.0] * 10 + [explosion] + [1.0] * 9

@@ -41,7 +41,8 @@ def test_range_test_config_runs_the_range_test_loop_without_validation():
     run = range_test_config(adaptive_like_config(), '/tmp/search/range_test', seed=0, settings=SETTINGS,
                             train_images=10_000)
     assert run.train_cfg == dict(type='LRRangeTestLoop', start_lr=0.001, end_lr=0.1, warmup_epochs=1,
-                                 smooth_beta=0.98, diverge_factor=4.0, min_iterations=100)
+                                 smooth_beta=0.98, diverge_factor=4.0, min_iterations=100,
+                                 max_seconds=None)
     assert run.val_dataloader is None and run.val_evaluator is None and run.val_cfg is None
     assert run.optim_wrapper.optimizer.lr == 0.001 and run.param_scheduler is None
 
