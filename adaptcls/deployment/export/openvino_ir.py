@@ -8,7 +8,7 @@ from adaptcls.utils.progress import track_batches
 from ..dependencies import require
 from ..runtime.ir_files import seal_ir
 from ..runtime.ir_metadata import IRMetadata
-from ..runtime.ov_core import shared_core
+from ..runtime.ov_core import check_device, shared_core
 from .model_api_info import write_model_api_info
 
 OUTPUT_TENSOR_NAME = 'probabilities'
@@ -67,6 +67,7 @@ def save_ir(model, xml_path: str) -> str:
 
 def compile_ir(model, device: str = 'CPU', config: Optional[dict] = None):
     """Compiles an ``openvino.Model`` (or reads and compiles an ``.xml`` path)."""
+    check_device(device)
     return shared_core().compile_model(model, device, config or {})
 
 

@@ -11,7 +11,7 @@ from adaptcls.image_decoding import read_rgb_image as decode_rgb_image
 from .image_resize import resize_bilinear
 from .ir_files import IRFileError, read_ir
 from .ir_metadata import IRMetadata
-from .ov_core import shared_core
+from .ov_core import check_device, shared_core
 
 
 def read_rgb_image(path: str) -> np.ndarray:
@@ -52,6 +52,7 @@ class IRClassifier:
         if outputs.is_static and outputs.get_length() != len(self.metadata.labels):
             raise IRFileError(f'OpenVINO IR "{xml_path}" predicts {outputs.get_length()} classes but its rt_info '
                               f'lists {len(self.metadata.labels)} labels; export it again.')
+        check_device(device)
         self.compiled = core.compile_model(model, device, config or {})
 
     @property

@@ -12,10 +12,32 @@ docs/reliability.md ("One process") and tests/reliability/test_signal_stack.py s
 """
 import functools
 
+from adaptcls.errors import UserInputError
 from ..dependencies import require
+
+
+VIRTUAL_DEVICES = ('AUTO', 'MULTI', 'HETERO', 'BATCH')
+"""OpenVINO device names that choose among the real devices themselves (not checked against the available ones)."""
 
 
 @functools.lru_cache(maxsize=1)
 def shared_core():
     """The process-wide ``openvino.Core`` (created on first use, never destroyed before the process ends)."""
     return require('openvino').Core()
+
+
+def check_device(device: str) -> None:
+    """Refuses a device OpenVINO does not see on this machine (e.g. ``GPU`` without its OpenCL runtime), naming the
+    available ones, instead of OpenVINO's traceback at compile time.
+
+    Raises:
+        UserInputError: ``device`` (``GPU``, ``GPU.1``, ``NPU``, ...) is not among ``Core.available_devices``.
+    """
+    name = device.split(':')[0].split('.')[0].upper()
+    if name in VIRTUAL_DEVICES:
+        return
+    available = list(shared_core().available_devices)
+    if device.upper() not in available and name not in {found.split('.')[0] for found in available}:
+        raise UserInputError(f'--device {device}: OpenVINO sees no such device here (available: '
+                             f'{", ".join(available) or "none"}); use one of those, or install the device\'s driver '
+                             '(a GPU needs the Intel OpenCL runtime, e.g. the intel-opencl-icd package).')
