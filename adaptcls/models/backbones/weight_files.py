@@ -6,6 +6,9 @@ from typing import Dict, Iterable, Mapping, Tuple, Union
 import torch
 from torch import nn
 
+from adaptcls.errors import UserInputError
+from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
+
 StateDict = Dict[str, torch.Tensor]
 WRAPPER_KEYS = ('state_dict', 'model')
 DATA_PARALLEL_PREFIX = 'module.'
@@ -27,7 +30,8 @@ def read_weights_file(path: Union[str, Path]) -> StateDict:
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        RuntimeError: if the file holds something other than a tensor state dict.
+        UnsafeCheckpointError: the file holds objects that weights-only unpickling refuses to build.
+        UserInputError: the file holds something other than a tensor state dict.
     """
     path = Path(path)
     if not path.is_file():
@@ -39,10 +43,18 @@ def read_weights_file(path: Union[str, Path]) -> StateDict:
         try:
             content = torch.load(path, map_location='cpu', weights_only=True)
         except pickle.UnpicklingError as err:
-            raise RuntimeError(
+            raise UnsafeCheckpointError(
                 f'"{path}" is not a plain tensor state dict, so torch.load(weights_only=True) refuses '
-                f'it: {err}. Save just the weights (torch.save(model.state_dict(), path)).') from err
+                f'it ({_refusal(err)}); nothing in it was run. Save just the weights '
+                '(torch.save(model.state_dict(), path)).') from None
     return _strip_prefix(_unwrap(content, path), DATA_PARALLEL_PREFIX)
+
+
+def _refusal(error: Exception) -> str:
+    """The line of torch's weights-only refusal that names what it refused (e.g. a global such as os.system)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    line = next((line for line in lines if 'unsupported' in line.lower()), lines[0])
+    return line.split('. ')[0].rstrip('.')
 
 
 def _unwrap(content: object, path: Path) -> StateDict:
@@ -54,7 +66,7 @@ def _unwrap(content: object, path: Path) -> StateDict:
                 break
     if not isinstance(content, Mapping) or not all(
             isinstance(value, torch.Tensor) for value in content.values()):
-        raise RuntimeError(
+        raise UserInputError(
             f'"{path}" does not hold a state dict of tensors (raw, or under one of the keys '
             f'{WRAPPER_KEYS}).')
     return dict(content)

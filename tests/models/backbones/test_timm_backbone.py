@@ -7,6 +7,7 @@ from safetensors.torch import save_file
 
 from adaptcls.models.backbones import PretrainedWeightsUnavailableError, TimmBackbone
 from adaptcls.registry import MODELS
+from adaptcls.utils.checkpoint_safety import UnsafeCheckpointError
 
 TINY = 'mobilenetv3_small_050'
 
@@ -121,8 +122,29 @@ def test_weights_of_another_model_list_the_bad_keys(tmp_path):
 def test_file_with_code_is_refused(tmp_path):
     path = tmp_path / 'pickled.pth'
     torch.save({'state_dict': {'conv_stem.weight': _NotATensor()}}, path)
-    with pytest.raises(RuntimeError, match='weights_only'):
+    with pytest.raises(UnsafeCheckpointError, match='(?i)weights_only.*unsupported global.*nothing in it was run'):
         TimmBackbone(TINY, pretrained=str(path))
+
+
+def test_a_payload_as_pretrained_weights_is_a_one_line_refusal_and_runs_nothing(tmp_path, monkeypatch, capsys):
+    """A pickle whose loading would call os.system, given as model.backbone.pretrained: refused weights-only (the
+    command never runs) with a one-line user error (exit 2), not a RuntimeError traceback (issue 31)."""
+    import os
+
+    from adaptcls.cli.cli_errors import run_cli
+    marker = tmp_path / 'ran'
+
+    class Payload:
+        def __reduce__(self):
+            return os.system, (f'touch {marker}',)
+
+    path = tmp_path / 'payload.pth'
+    torch.save({'state_dict': Payload()}, path)
+    monkeypatch.delenv('ADAPTCLS_DEBUG', raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(lambda: TimmBackbone(TINY, pretrained=str(path)))
+    assert exit_info.value.code == 2 and not marker.exists()
+    assert 'unsupported GLOBAL' in capsys.readouterr().err
 
 
 def test_weight_source_for_another_model_is_refused():
