@@ -6,6 +6,7 @@ reported figures of a model that was never trained on those classes. :func:`load
 with a message naming the two sides; weights that do not fit are named with both shapes and the likely cause
 (:func:`check_weights_fit`).
 """
+import warnings
 from typing import Mapping, Optional, Sequence
 
 from mmengine.model import is_model_wrapper
@@ -111,6 +112,11 @@ def load_checked_checkpoint(model: nn.Module, path: str, classes: Sequence[str],
     if cfg is not None:
         check_input_size(checkpoint, cfg, path, config)
     trained_on = checkpoint_classes(checkpoint)
+    if trained_on is None:  # e.g. a bare state_dict: nothing to compare the data's classes with
+        warnings.warn(f'checkpoint "{path}" records no class names (meta.dataset_meta.classes; a bare state_dict?): '
+                      f'its outputs are taken to be the data\'s {len(classes)} classes in folder order '
+                      f'{list(classes)[:MAX_CLASSES_IN_ERROR]}. If it was trained on renamed or reordered classes, its '
+                      'figures are wrong; evaluate a checkpoint written by adaptcls training.', stacklevel=2)
     if trained_on is not None and tuple(trained_on) != tuple(classes):
         raise CheckpointMismatchError(
             f'checkpoint "{path}" was trained on {len(trained_on)} classes {list(trained_on)[:MAX_CLASSES_IN_ERROR]}, '

@@ -47,6 +47,20 @@ def test_renamed_classes_are_refused(config, tiny_data, tmp_path):  # noqa: F811
         _test_tool(config, checkpoint, '--data-root', tiny_data, '--work-dir', str(tmp_path / 'test'))
 
 
+def test_a_bare_state_dict_is_evaluated_with_a_warning_naming_the_assumed_classes(config, tiny_data,  # noqa: F811
+                                                                                    tmp_path):
+    """A state_dict without meta cannot be checked against renamed classes: test.py says which classes it assumes
+    (it said nothing, issue 31)."""
+    register_all_modules()
+    cfg = tiny_config()
+    cfg.model.head.num_classes = len(CLASSES)
+    path = tmp_path / 'bare.pth'
+    torch.save(MODELS.build(cfg.model).state_dict(), path)
+    with pytest.warns(UserWarning, match=r"records no class names .* the data's 3 classes in folder order "
+                                         r"\['circle', 'square', 'stripes'\]"):
+        _test_tool(config, str(path), '--data-root', tiny_data, '--work-dir', str(tmp_path / 'test'))
+
+
 def test_a_checkpoint_of_another_model_is_refused(config, tiny_data, tmp_path):  # noqa: F811
     path = tmp_path / 'other_model.pth'
     torch.save(dict(meta=dict(dataset_meta=dict(classes=CLASSES)), state_dict=dict(weight=torch.zeros(2))), path)
