@@ -29,7 +29,10 @@ def run_report(summary: Mapping, config_file: str, summary_file: str, export_hin
         lines.append(f'Best val top-1 {metrics.get("top1", float("nan")):.4f}, mAP {metrics.get("mAP", float("nan")):.4f} '
                      f'at epoch {summary.get("best_epoch")}; {summary.get("wall_time_s", 0):.0f} s of training.')
     search = summary.get('lr_search')
-    if search:
+    if search and search.get('stopped_for_time'):
+        lines.append(f'Learning rate {search["chosen_lr"]:g}, the config\'s: the {search["mode"]} LR search stopped '
+                     f'after {search["wall_time_s"]:.0f} s ({search["stopped_for_time"]}).')
+    elif search:
         lines.append(f'Learning rate {search["chosen_lr"]:g}, chosen by the {search["mode"]} LR search '
                      f'({search["total_trained_epochs"]:.1f} epochs, {search["wall_time_s"]:.0f} s; '
                      f'{search.get("result_file", "")}).')
