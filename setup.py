@@ -25,9 +25,10 @@ tests = read_requirements('tests')
 tensorboard = read_requirements('tensorboard')
 mlflow = read_requirements('mlflow')
 postgres = read_requirements('postgres')
+explain = read_requirements('explain')
 # `all` is what CI and `make install` install: everything the tests need (the TensorBoard test reads real event
 # files, the PostgreSQL tests a real server), not MLflow, which is heavy (its test is skipped without it).
-every_tested = deploy + tests + tensorboard + postgres
+every_tested = deploy + tests + tensorboard + postgres + explain
 setup(
     name='adaptcls',
     version=read_version(),
@@ -41,7 +42,7 @@ setup(
     python_requires='>=3.9',
     install_requires=read_requirements('runtime'),
     extras_require={'deploy': deploy, 'tests': tests, 'tensorboard': tensorboard, 'mlflow': mlflow,
-                    'postgres': postgres, 'all': every_tested},
+                    'postgres': postgres, 'explain': explain, 'all': every_tested},
     entry_points={'console_scripts': ['adaptcls = adaptcls.cli.main:main']},
     license='Apache-2.0',
 )

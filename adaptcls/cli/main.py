@@ -15,6 +15,7 @@ command         same as                       what it does
 ``benchmark``   ``tools/deploy.py benchmark`` latency and throughput of each backend
 ``demo-data``   ``tools/make_demo_data.py``   write the digits demo data set
 ``configs``     (no script)                   list the recipe configs shipped with the package
+``explain``     (no script)                   saliency maps (Grad-CAM) of a checkpoint's predictions
 ==============  ============================  =====================================================
 """
 import argparse
@@ -34,6 +35,7 @@ COMMANDS: Dict[str, Tuple[str, Tuple[str, ...], str]] = {
     'benchmark': ('deploy', ('benchmark',), 'latency and throughput of PyTorch, ONNX Runtime and OpenVINO'),
     'demo-data': ('make_demo_data', (), 'write the digits demo data set as PNG class folders'),
     'configs': ('configs', (), 'list the recipe configs shipped with adaptcls (train any of them by name)'),
+    'explain': ('explain', (), "saliency maps (Grad-CAM) of a checkpoint's predictions on images"),
 }
 """command -> (module in adaptcls.cli, arguments put before the user's, help)."""
 
