@@ -10,7 +10,7 @@ BAD_URLS = {
     'one-slash-sqlite': ('sqlite:/x.db', 'is not a storage URL'),
     'in-memory-sqlite': ('sqlite://', 'in-memory SQLite database'),
     'unknown-dialect': ('mysqll://host/db', 'unknown database kind "mysqll"'),
-    'missing-driver': ('postgresql://user:secret@127.0.0.1:1/db', 'driver for postgresql is not installed'),
+    'missing-driver': ('postgresql+pg8000://user:secret@127.0.0.1:1/db', 'driver for postgresql is not installed'),
     'empty-journal': ('journal:', 'journal: needs a file path'),
     'unwritable-folder': ('sqlite:////proc/no_such_folder/study.db', 'cannot create the folder'),
 }
