@@ -9,13 +9,18 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from adaptcls.errors import UserInputError
 
 JOURNAL_PREFIX = 'journal:'
 """``journal:PATH``: Optuna's append-only journal file, safe on a shared (NFS) file system."""
 
+SCHEMA_RETRIES = 5
+"""Attempts to open a database storage whose tables another process is creating at the same moment (PostgreSQL
+refuses the second ``CREATE``: a unique violation on ``alembic_version``); the tables exist on the next attempt."""
+SCHEMA_RETRY_SECONDS = 1.0
+"""Pause between those attempts."""
 STUDY_FILE = 'study.db'
 STORAGE_FORMS = ('use sqlite:///PATH/study.db, journal:PATH (safe on NFS), or a database URL such as '
                  'postgresql://USER:PASSWORD@HOST/DB or mysql+pymysql://USER:PASSWORD@HOST/DB')
@@ -83,10 +88,7 @@ def open_storage(url: Optional[str],
         _make_folder(url, os.path.dirname(os.path.abspath(parsed.database)))
         engine_kwargs = dict(connect_args=dict(timeout=sqlite_timeout))
     try:
-        with optuna_experimental_features():
-            return RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_interval,
-                              grace_period=heartbeat_grace_period,
-                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())
+        return _rdb_storage(url, engine_kwargs, heartbeat_interval, heartbeat_grace_period)
     except NoSuchModuleError:
         raise StorageURLError(f'--storage "{describe_storage(url)}": unknown database kind "{backend}"; '
                               f'{STORAGE_FORMS}.') from None
@@ -98,6 +100,22 @@ def open_storage(url: Optional[str],
         raise StorageURLError(f'--storage "{describe_storage(url)}": cannot open the database '
                               f'({str(error.orig).splitlines()[0] if error.orig else error}); check the host, port, '
                               'user and password, or use sqlite:///PATH.') from None
+
+
+def _rdb_storage(url: str, engine_kwargs, heartbeat_interval: int, heartbeat_grace_period: int) -> RDBStorage:
+    """Optuna's RDBStorage, retried while another process creates the same tables (workers started together on an
+    empty database)."""
+    import time
+    for attempt in range(SCHEMA_RETRIES):
+        try:
+            with optuna_experimental_features():
+                return RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat_interval,
+                                  grace_period=heartbeat_grace_period,
+                                  heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback())
+        except (IntegrityError, ProgrammingError):
+            if attempt == SCHEMA_RETRIES - 1:
+                raise
+            time.sleep(SCHEMA_RETRY_SECONDS)
 
 
 def postgresql_driver() -> str:
