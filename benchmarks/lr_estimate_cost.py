@@ -17,7 +17,6 @@ Usage:
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,8 @@ sys.path.insert(0, REPO)
 
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.run_info import command_line, today  # noqa: E402
+from benchmarks.common.logged_run import run_logged  # noqa: E402
+from benchmarks.common.run_info import command_line, machine, today  # noqa: E402
 from benchmarks.recipe_benchmark import RECIPES, benchmark_config  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_estimate_cost.json')
@@ -70,12 +70,7 @@ def estimate(dataset: str, data_root: str, seed: int, cap: float, args: argparse
         command = [sys.executable, os.path.join(REPO, 'tools', 'lr_search.py'), config_file, '--mode', 'fastai',
                    '--data-root', data_root, '--work-dir', work_dir, '--seed', str(seed)]
         print(f'[{time.strftime("%H:%M:%S")}] {dataset} cap {cap:g} seed {seed}: estimating', flush=True)
-        env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-        with open(os.path.join(work_dir, 'stdout.log'), 'a') as log:
-            done = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-        if done.returncode != 0:
-            raise RuntimeError(f'{dataset} cap {cap:g} seed {seed} failed (exit {done.returncode}): '
-                               f'see {work_dir}/stdout.log')
+        run_logged(command, REPO, os.path.join(work_dir, 'stdout.log'), 1, f'{dataset} cap {cap:g} seed {seed}')
     with open(result_file) as stream:
         result = json.load(stream)
     row = dict(dataset=dataset, cap=cap if cap != float('inf') else None, seed=seed,
@@ -95,7 +90,7 @@ def main(argv=None) -> None:
         data_roots[name] = os.path.abspath(os.path.expanduser(root))
     jobs = [(dataset, root, seed, cap) for seed in args.seeds for dataset, root in data_roots.items()
             for cap in args.caps]
-    results = dict(command=command_line(), date=today(), machine=f'{os.cpu_count()} CPU cores, no GPU',
+    results = dict(command=command_line(), date=today(), machine=machine(),
                    size=args.size, rows=[])
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for future in [pool.submit(estimate, *job, args) for job in jobs]:

@@ -33,7 +33,6 @@ Usage:
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +47,7 @@ from adaptcls.config import set_input_size, set_max_epochs  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
 from benchmarks.common.ablations import ABLATIONS  # noqa: E402
+from benchmarks.common.logged_run import run_logged  # noqa: E402
 from benchmarks.common.recipe_rows import ADAPTIVE, Recipe  # noqa: E402
 from benchmarks.common.recipe_table import (aggregate, all_differences, earlier_runs, lr_comparison,  # noqa: E402
                                            lr_comparison_rows, print_tables)
@@ -167,15 +167,10 @@ def train(name: str, dataset: str, data_root: str, seed: int, args: argparse.Nam
         resume = ['--resume'] if os.path.isfile(os.path.join(work_dir, 'last_checkpoint')) else []
         command = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), config_file, '--data-root', data_root,
                    '--work-dir', work_dir, *recipe.train_args, *resume]
-        threads = str(args.threads or max(1, (os.cpu_count() or 1) // args.jobs))
-        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
         print(f'[{time.strftime("%H:%M:%S")}] {dataset} {name} seed {seed}: training '
               f'({"resumed, " if resume else ""}log: {work_dir}/train_stdout.log)', flush=True)
-        with open(os.path.join(work_dir, 'train_stdout.log'), 'a') as log:
-            done = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-        if done.returncode != 0:
-            raise RuntimeError(f'{dataset} {name} seed {seed} failed (exit {done.returncode}): see '
-                               f'{work_dir}/train_stdout.log')
+        run_logged(command, REPO, os.path.join(work_dir, 'train_stdout.log'), threads, f'{dataset} {name} seed {seed}')
     with open(summary_file) as stream:
         summary = json.load(stream)
     with open(os.path.join(work_dir, 'history.json')) as stream:

@@ -15,7 +15,6 @@ Usage:
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from types import SimpleNamespace
@@ -26,7 +25,8 @@ sys.path.insert(0, REPO)
 from adaptcls.config.option_values import parse_duration  # noqa: E402
 from adaptcls.utils import atomic_write_json  # noqa: E402
 from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.run_info import command_line, today  # noqa: E402
+from benchmarks.common.logged_run import run_logged  # noqa: E402
+from benchmarks.common.run_info import command_line, machine, today  # noqa: E402
 from benchmarks.recipe_benchmark import RECIPES, benchmark_config  # noqa: E402
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'time_limit.json')
@@ -59,13 +59,10 @@ def timed_run(dataset: str, data_root: str, limit: str, args: argparse.Namespace
         cfg.dump(config_file)
         command = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), config_file, '--data-root', data_root,
                    '--work-dir', work_dir, '--time-limit', limit, '--overwrite']
-        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
         print(f'[{time.strftime("%H:%M:%S")}] {dataset} --time-limit {limit}: training', flush=True)
         started = time.time()
-        with open(os.path.join(work_dir, 'train_stdout.log'), 'w') as log:
-            done = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-        if done.returncode != 0:
-            raise RuntimeError(f'{dataset} {limit} failed (exit {done.returncode}): see {work_dir}/train_stdout.log')
+        run_logged(command, REPO, os.path.join(work_dir, 'train_stdout.log'), args.threads, f'{dataset} {limit}',
+                   append=False)
         atomic_write_json(record_file, dict(outside_s=round(time.time() - started, 1)))
     with open(record_file) as stream:
         outside_s = json.load(stream)['outside_s']
@@ -98,7 +95,7 @@ def reference_top1(path: str, dataset: str, seed: int):
 def main(argv=None) -> None:
     args = parse_args(argv)
     data_roots = bench_datasets.prepare(args.datasets, args.data_dir, 100, 100)
-    results = dict(command=command_line(), date=today(), machine=f'{os.cpu_count()} CPU cores, no GPU', rows=[])
+    results = dict(command=command_line(), date=today(), machine=machine(), rows=[])
     for dataset, root in data_roots.items():
         for limit in args.limits:
             try:
