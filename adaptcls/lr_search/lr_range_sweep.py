@@ -1,5 +1,6 @@
-"""The fast.ai-style learning-rate range test: a warm-up epoch, then at least ~100 iterations of rising learning rates."""
+"""The fast.ai-style learning-rate range test: a warm-up, then at least ~100 iterations of rising learning rates."""
 import copy
+import math
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -47,7 +48,8 @@ class RangeTestCurve:
             exceeded ``diverge_factor`` x its minimum, or a training loss was not finite.
         non_finite_lr (float, optional): the sweep's lr at which the training loss was NaN or
             infinite (the step made no update and is not in ``lrs``); None when no loss was.
-        warmup_losses (list[float]): mean training loss of each warm-up epoch.
+        warmup_iterations (int): iterations of the warm-up (``warmup_epochs`` x the epoch length, rounded).
+        warmup_losses (list[float]): mean training loss of each warm-up epoch (a last partial epoch included).
         wall_time_s (float): seconds spent in warm-up and sweep.
     """
 
@@ -58,6 +60,7 @@ class RangeTestCurve:
     epoch_iterations: int = 0
     diverged: bool = False
     non_finite_lr: Optional[float] = None
+    warmup_iterations: int = 0
     warmup_losses: List[float] = field(default_factory=list)
     wall_time_s: float = 0.0
 
@@ -86,7 +89,8 @@ class LRRangeTest:
     ``Learner.lr_find``), preceded by warm-up fine-tuning as the paper's recipe asks.
 
     1. ``warmup_epochs`` epochs of training at ``start_lr`` (the raw finder would wreck the
-       ImageNet initialisation of a fresh head on top of a pretrained backbone);
+       ImageNet initialisation of a fresh head on top of a pretrained backbone); a fraction of an
+       epoch trains that share of its iterations, and the sweep continues the same pass;
     2. a sweep of ``n = max(epoch length, min_iterations)`` iterations in which iteration ``i``
        trains at ``start_lr * (end_lr / start_lr) ** (i / (n - 1))``, recording the loss. fast.ai
        sweeps 100 iterations whatever the epoch size; one epoch of a small data set (16
@@ -107,7 +111,8 @@ class LRRangeTest:
     Args:
         start_lr (float): warm-up learning rate and first learning rate of the sweep.
         end_lr (float): last learning rate of the sweep.
-        warmup_epochs (int): epochs of fine-tuning at ``start_lr``. Defaults to 1.
+        warmup_epochs (float): epochs of fine-tuning at ``start_lr`` (a fraction allowed; 0: none).
+            Defaults to 1.
         smooth_beta (float): EMA coefficient of the loss smoothing. Defaults to 0.98.
         diverge_factor (float): stop when the smoothed loss exceeds this multiple of its
             minimum. Defaults to 4.0.
@@ -123,7 +128,7 @@ class LRRangeTest:
     def __init__(self,
                  start_lr: float,
                  end_lr: float,
-                 warmup_epochs: int = 1,
+                 warmup_epochs: float = 1,
                  smooth_beta: float = 0.98,
                  diverge_factor: float = 4.0,
                  min_iterations: int = 100,
@@ -133,6 +138,8 @@ class LRRangeTest:
             raise UserInputError(f'LRRangeTest needs 0 < start_lr < end_lr, got {start_lr} and {end_lr}.')
         if min_iterations < 1:
             raise UserInputError(f'LRRangeTest needs min_iterations >= 1, got {min_iterations}.')
+        if not warmup_epochs >= 0:
+            raise UserInputError(f'LRRangeTest needs warmup_epochs >= 0, got {warmup_epochs}.')
         self.min_iterations = min_iterations
         self.start_lr = start_lr
         self.end_lr = end_lr
@@ -159,18 +166,20 @@ class LRRangeTest:
         Raises:
             NonFiniteLossError: the loss was NaN or infinite during the warm-up at ``start_lr``.
         """
-        curve = RangeTestCurve(planned_iterations=max(len(dataloader), self.min_iterations),
-                               epoch_iterations=len(dataloader))
+        epoch_iterations = len(dataloader)
+        curve = RangeTestCurve(planned_iterations=max(epoch_iterations, self.min_iterations),
+                               epoch_iterations=epoch_iterations,
+                               warmup_iterations=round(self.warmup_epochs * epoch_iterations))
         started = self._started = time.perf_counter()
-        self._done, self._epoch_iterations = 0, max(len(dataloader), 1)
-        self._total = self.warmup_epochs * len(dataloader) + curve.planned_iterations
+        self._done, self._epoch_iterations = 0, max(epoch_iterations, 1)
+        self._total = curve.warmup_iterations + curve.planned_iterations
+        # One stream of batches: a warm-up that ends mid-epoch hands the rest of that pass to the sweep.
+        batches = _epochs_of_batches(dataloader, first_epoch=0, count=self._total)
         with restored_training_state(model, optim_wrapper):
             model.train()
             lr_ratios = _lr_ratios(optim_wrapper)
-            for epoch in range(self.warmup_epochs):
-                mean_loss = self._warmup_epoch(model, optim_wrapper, dataloader, lr_ratios, epoch)
-                curve.warmup_losses.append(mean_loss)
-            self._sweep(model, optim_wrapper, dataloader, lr_ratios, curve)
+            self._warmup(model, optim_wrapper, batches, lr_ratios, curve)
+            self._sweep(model, optim_wrapper, batches, lr_ratios, curve)
         curve.wall_time_s = time.perf_counter() - started
         return curve
 
@@ -192,14 +201,18 @@ class LRRangeTest:
         position = iteration / max(iterations - 1, 1)
         return self.start_lr * (self.end_lr / self.start_lr) ** position
 
-    def _warmup_epoch(self, model, optim_wrapper, dataloader, lr_ratios, epoch: int) -> float:
+    def _warmup(self, model, optim_wrapper, batches: Iterator, lr_ratios, curve: RangeTestCurve) -> None:
+        """Trains ``curve.warmup_iterations`` batches at ``start_lr``; records each epoch's mean loss."""
+        if not curve.warmup_iterations:
+            return
         _set_lr(optim_wrapper, self.start_lr, lr_ratios)
-        _set_sampler_epoch(dataloader, epoch)
-        progress = ProgressLog(len(dataloader), f'range test: warm-up epoch {epoch + 1} iterations', log=self.log)
-        losses = []
-        for batch in dataloader:
+        epochs = math.ceil(self.warmup_epochs)
+        progress = ProgressLog(curve.warmup_iterations, 'range test: warm-up iterations', log=self.log)
+        losses: List[float] = []
+        for iteration in range(curve.warmup_iterations):
+            epoch = iteration // self._epoch_iterations
             try:
-                losses.append(_train_step(model, optim_wrapper, batch))
+                losses.append(_train_step(model, optim_wrapper, next(batches)))
             except NonFiniteLossError as error:
                 raise NonFiniteLossError(
                     f'The LR range test cannot start: in its warm-up epoch {epoch + 1} at the range\'s low end, '
@@ -208,15 +221,15 @@ class LRRangeTest:
                     f'optimizer state are restored; {lower_range_hint(self.start_lr)}.') from error
             progress.update()
             self._check_time()
-        mean_loss = sum(losses) / max(len(losses), 1)
-        self.log(f'range test: warm-up epoch {epoch + 1}/{self.warmup_epochs} at lr {self.start_lr:g}: '
-                 f'mean loss {mean_loss:.4f}')
-        return mean_loss
+            if len(losses) == self._epoch_iterations or iteration + 1 == curve.warmup_iterations:
+                curve.warmup_losses.append(sum(losses) / len(losses))
+                self.log(f'range test: warm-up epoch {epoch + 1}/{epochs} ({len(losses)} iterations) at lr '
+                         f'{self.start_lr:g}: mean loss {curve.warmup_losses[-1]:.4f}')
+                losses = []
 
-    def _sweep(self, model, optim_wrapper, dataloader, lr_ratios, curve: RangeTestCurve) -> None:
+    def _sweep(self, model, optim_wrapper, batches: Iterator, lr_ratios, curve: RangeTestCurve) -> None:
         smoother = SmoothedLoss(self.smooth_beta, self.diverge_factor)
         progress = ProgressLog(curve.planned_iterations, 'range test: sweep iterations', log=self.log)
-        batches = _epochs_of_batches(dataloader, first_epoch=self.warmup_epochs, count=curve.planned_iterations)
         for iteration, batch in enumerate(batches):
             lr = self.sweep_lr(iteration, curve.planned_iterations)
             _set_lr(optim_wrapper, lr, lr_ratios)

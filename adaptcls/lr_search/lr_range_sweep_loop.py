@@ -1,4 +1,5 @@
 """An mmengine train loop that runs the LR range test instead of training."""
+import math
 from typing import Dict, Optional, Union
 
 from mmengine.runner import EpochBasedTrainLoop
@@ -29,7 +30,7 @@ class LRRangeTestLoop(EpochBasedTrainLoop):
         dataloader (DataLoader | dict): the training dataloader or its config.
         start_lr (float): warm-up learning rate and first learning rate of the sweep.
         end_lr (float): last learning rate of the sweep.
-        warmup_epochs (int): epochs of fine-tuning at ``start_lr``. Defaults to 1.
+        warmup_epochs (float): epochs of fine-tuning at ``start_lr`` (a fraction allowed). Defaults to 1.
         smooth_beta (float): EMA coefficient of the loss smoothing. Defaults to 0.98.
         diverge_factor (float): stop when the smoothed loss exceeds this multiple of its
             minimum. Defaults to 4.0.
@@ -43,12 +44,12 @@ class LRRangeTestLoop(EpochBasedTrainLoop):
                  dataloader: Union[DataLoader, Dict],
                  start_lr: float,
                  end_lr: float,
-                 warmup_epochs: int = 1,
+                 warmup_epochs: float = 1,
                  smooth_beta: float = 0.98,
                  diverge_factor: float = 4.0,
                  min_iterations: int = 100,
                  max_seconds: Optional[float] = None) -> None:
-        super().__init__(runner, dataloader, max_epochs=warmup_epochs + 1)
+        super().__init__(runner, dataloader, max_epochs=math.ceil(warmup_epochs) + 1)
         self.range_test = LRRangeTest(start_lr, end_lr, warmup_epochs, smooth_beta, diverge_factor,
                                       min_iterations, max_seconds=max_seconds)
         self.curve: Optional[RangeTestCurve] = None

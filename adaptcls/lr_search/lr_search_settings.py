@@ -52,9 +52,9 @@ class LRSearchSettings:
         grid_points (int): number of evenly spaced learning rates of the grid search, lowest
             and highest included. Defaults to 10.
         grid_epochs (int): training epochs per grid point. Defaults to 9.
-        fastai_warmup_epochs (int): epochs of fine-tuning at the lowest learning rate before the
-            range test (the raw fast.ai finder destroys the ImageNet initialisation).
-            Defaults to 1.
+        fastai_warmup_epochs (float): epochs of fine-tuning at the lowest learning rate before the
+            range test's sweep (the raw fast.ai finder destroys the ImageNet initialisation); a fraction
+            trains that share of an epoch's iterations, 0 none. Defaults to 1 (the paper's one epoch).
         fastai_end_lr_mult (float): the range test sweeps from ``lr_range[0]`` to
             ``lr_range[1] * fastai_end_lr_mult``, so the curve shows where the loss takes off;
             the suggestion is then clipped into ``lr_range``. Defaults to 10.0.
@@ -117,7 +117,7 @@ class LRSearchSettings:
     pruner_warmup_epochs: int = 0
     grid_points: int = 10
     grid_epochs: int = 9
-    fastai_warmup_epochs: int = 1
+    fastai_warmup_epochs: float = 1.0
     fastai_end_lr_mult: float = 10.0
     fastai_min_iterations: int = 100
     fastai_max_sweep_epochs: float = 2.0
@@ -174,8 +174,7 @@ class LRSearchSettings:
         if not 0 < self.lr_step <= high - low:
             raise UserInputError(f'{CONFIG_KEY}.lr_step must lie in (0, HIGH - LOW], got {self.lr_step} '
                                  f'for the range {self.lr_range}.')
-        for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_warmup_epochs', 'fastai_min_iterations',
-                    'fastai_min_sweep_batch'):
+        for key in ('tpe_trials', 'tpe_epochs', 'grid_epochs', 'fastai_min_iterations', 'fastai_min_sweep_batch'):
             if getattr(self, key) < 1:
                 raise UserInputError(f'{CONFIG_KEY}.{key} must be at least 1, got {getattr(self, key)}.')
         if self.grid_points < 2:
@@ -185,6 +184,8 @@ class LRSearchSettings:
                                  f'got "{self.fastai_rule}".')
         if self.auto_lr is not None and self.auto_lr not in SEARCH_MODES:
             raise UserInputError(f'{CONFIG_KEY}.auto_lr must be one of {SEARCH_MODES} or None, got "{self.auto_lr}".')
+        if not self.fastai_warmup_epochs >= 0:
+            raise UserInputError(f'{CONFIG_KEY}.fastai_warmup_epochs must be >= 0, got {self.fastai_warmup_epochs}.')
         if not self.fastai_max_sweep_epochs > 0:
             raise UserInputError(f'{CONFIG_KEY}.fastai_max_sweep_epochs must be > 0, '
                                  f'got {self.fastai_max_sweep_epochs}.')

@@ -264,7 +264,7 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
                              f'{lower_range_hint(low, high)}.') from error
     suggested = curve.lrs[pick]
     # The sweep's images over the training set's (a partial last batch of an epoch counts as a full one).
-    extra_epochs = settings.fastai_warmup_epochs + len(curve.lrs) / curve.epoch_iterations
+    extra_epochs = (curve.warmup_iterations + len(curve.lrs)) / curve.epoch_iterations
     # Clipped, not trusted: above the EfficientNet range's top the grid of full trainings lost 1.5-2.6 pt
     # (docs/benchmarks.md, LR-search comparison: lr 0.02 vs 0.01 on Fashion-MNIST and CIFAR-10); recorded as 'clipped'.
     chosen = round(min(max(suggested, low), high), 12)

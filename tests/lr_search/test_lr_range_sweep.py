@@ -90,6 +90,25 @@ def test_a_short_epoch_is_repeated_until_the_minimum_iterations():
     assert loader.sampler.epochs == [0, 1, 2, 3]  # warm-up epoch 0, then the sweep's three passes reshuffled
 
 
+def test_a_fractional_warmup_trains_its_share_of_an_epoch_and_the_sweep_continues_the_pass():
+    loader = ShortLoader(['a', 'b', 'c', 'd'])
+    seen = []
+    model = ScriptedModel([2.0, 1.0] + [1.0] * 4)
+    model.train_step = lambda data, optim_wrapper: seen.append(data) or {'loss': torch.tensor(next(model.losses))}
+    curve = LRRangeTest(1e-3, 1e-1, warmup_epochs=0.5, min_iterations=4, log=lambda line: None).run(
+        model, scripted_wrapper(model), loader)
+    assert curve.warmup_iterations == 2 and curve.warmup_losses == [1.5]
+    assert seen == ['a', 'b', 'c', 'd', 'a', 'b'] and len(curve.lrs) == 4
+    assert loader.sampler.epochs == [0, 1]  # no pass is reshuffled before it ends
+
+
+def test_no_warmup_sweeps_from_the_first_batch():
+    model = ScriptedModel([1.0] * 4)
+    curve = LRRangeTest(1e-3, 1e-1, warmup_epochs=0, min_iterations=4, log=lambda line: None).run(
+        model, scripted_wrapper(model), list(range(4)))
+    assert curve.warmup_iterations == 0 and curve.warmup_losses == [] and len(curve.lrs) == 4
+
+
 def test_a_long_epoch_is_swept_once():
     model = ScriptedModel([1.0] * 40)
     curve = LRRangeTest(1e-3, 1e-1, warmup_epochs=1, min_iterations=12, log=lambda line: None).run(
@@ -166,9 +185,9 @@ def test_phases_report_progress_with_an_eta_to_the_log(monkeypatch):
     lines = []
     model = ScriptedModel([1.0] * 8)
     LRRangeTest(1e-3, 1e-1, min_iterations=1, log=lines.append).run(model, scripted_wrapper(model), list(range(4)))
-    assert lines[0].startswith('  range test: warm-up epoch 1 iterations: 1/4 (25%), 0:00:00 elapsed, ETA ')
-    assert lines[3].startswith('  range test: warm-up epoch 1 iterations: 4/4 done in ')
-    assert lines[4].startswith('range test: warm-up epoch 1/1 at lr 0.001: mean loss 1.0000')
+    assert lines[0].startswith('  range test: warm-up iterations: 1/4 (25%), 0:00:00 elapsed, ETA ')
+    assert lines[3].startswith('  range test: warm-up iterations: 4/4 done in ')
+    assert lines[4].startswith('range test: warm-up epoch 1/1 (4 iterations) at lr 0.001: mean loss 1.0000')
     assert lines[5].startswith('  range test: sweep iterations: 1/4 (25%)')
     assert lines[-1].startswith('range test: 4/4 iterations from lr 0.001 towards 0.1')
 

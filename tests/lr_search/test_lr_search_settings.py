@@ -31,6 +31,7 @@ def test_overrides_win_and_none_keeps_the_config_value():
     (dict(lr_range=(0.001, 0.002), lr_step=0.01), 'lr_step'),
     (dict(lr_range=(0.001, 0.01), fastai_rule='minimum'), 'fastai_rule'),
     (dict(lr_range=(0.001, 0.01), grid_points=1), 'grid_points'),
+    (dict(lr_range=(0.001, 0.01), fastai_warmup_epochs=-0.5), 'fastai_warmup_epochs must be >= 0'),
 ])
 def test_bad_values_name_the_key(section, message):
     with pytest.raises(ValueError, match=message):
