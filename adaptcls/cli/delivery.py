@@ -13,11 +13,14 @@ from typing import Dict, List, Optional
 
 from adaptcls.deployment.export.export_files import INT8_IR_FILE, IR_FILE
 from adaptcls.engine.hooks.atomic_checkpoint_hook import BEST_ALIAS
+from adaptcls.utils import atomic_write_json
 
 EXPORT_DIR = 'export'
 """The export folder in the work dir."""
 TEST_DIR = 'test'
 """The evaluation's log folder in the work dir."""
+EVALUATION_FILE = osp.join(TEST_DIR, 'result.json')
+"""The evaluation's result (``tools/test.py --out``'s JSON), in the work dir: report.html reads it."""
 CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
 """The validation confusion matrix, in the work dir."""
 BENCHMARK_SECONDS = 3.0
@@ -93,6 +96,7 @@ def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery
     evaluation = evaluate(argparse.Namespace(
         config=config_path, checkpoint=checkpoint, data_root=data_root, work_dir=osp.join(work_dir, TEST_DIR),
         confusion_matrix=osp.join(work_dir, CONFUSION_MATRIX_PNG), cfg_options=None, launcher='none'))
+    atomic_write_json(osp.join(work_dir, EVALUATION_FILE), evaluation)
     export_dir = osp.join(work_dir, EXPORT_DIR)
     progress(f'[--export 2/3] exporting ONNX and OpenVINO FP32 + INT8 IR into {export_dir}, each verified')
     # the run owns WORK_DIR/export (the work-dir guard covers the run): its previous export is replaced

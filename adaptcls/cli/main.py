@@ -16,6 +16,8 @@ command         same as                       what it does
 ``demo-data``   ``tools/make_demo_data.py``   write the digits demo data set
 ``configs``     (no script)                   list the recipe configs shipped with the package
 ``explain``     (no script)                   saliency maps (Grad-CAM) of a checkpoint's predictions
+``calibrate``   (no script)                   temperature scaling: calibrated probabilities, stored in the checkpoint
+``report``      (no script)                   WORK_DIR/report.html: one self-contained page on a run
 ==============  ============================  =====================================================
 """
 import argparse
@@ -36,6 +38,8 @@ COMMANDS: Dict[str, Tuple[str, Tuple[str, ...], str]] = {
     'demo-data': ('make_demo_data', (), 'write the digits demo data set as PNG class folders'),
     'configs': ('configs', (), 'list the recipe configs shipped with adaptcls (train any of them by name)'),
     'explain': ('explain', (), "saliency maps (Grad-CAM) of a checkpoint's predictions on images"),
+    'calibrate': ('calibrate', (), 'fit a temperature on the val set (calibrated probabilities) into the checkpoint'),
+    'report': ('report', (), 'write WORK_DIR/report.html, one self-contained page on a training run'),
 }
 """command -> (module in adaptcls.cli, arguments put before the user's, help)."""
 

@@ -57,7 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--export', action='store_true',
                         help='after training: evaluate the best checkpoint (confusion matrix), export ONNX and '
                         'OpenVINO FP32 + INT8 IR into WORK_DIR/export (each verified against PyTorch), time each '
-                        'backend, and write WORK_DIR/report.md with the figures and plots')
+                        'backend, and write WORK_DIR/report.md and report.html (one self-contained page) with the '
+                        'figures and plots')
     parser.add_argument('--time-limit', type=_duration, metavar='DURATION',
                         help='wall-clock budget of the whole command, LR estimate and --export included (e.g. 30m, '
                         '2h, 1h30m): training ends, with the best checkpoint so far, before '
@@ -177,6 +178,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     from adaptcls.apis import train
     from adaptcls.cli.delivery import check_reevaluation, deliver, delivery_lines, require_deploy_packages
+    from adaptcls.cli.html_report import write_html_report
     from adaptcls.cli.markdown_report import write_report
     from adaptcls.cli.run_report import run_report
     from adaptcls.engine.hooks.run_summary_hook import summary_file_name
@@ -211,7 +213,8 @@ def main(argv=None) -> None:
     if args.time_limit:
         record_time_used(summary, summary_file, started_at)
     report_file = write_report(cfg.work_dir, args.config, summary, delivery)
-    print('\n'.join(['', report, *delivery_lines(delivery), f'Report: {report_file}']))
+    page = write_html_report(cfg.work_dir)
+    print('\n'.join(['', report, *delivery_lines(delivery), f'Report: {report_file} and {page}']))
     if args.time_limit:
         budget = summary['time_budget']
         print(f'Time: {budget["used_with_export_s"]:.0f} s of the {budget["limit_s"]:.0f} s limit (training ended at '
