@@ -6,43 +6,16 @@ the spatially averaged gradient of the class score, summed, ReLU'd and normalise
 found by running the model once (the last module of the backbone whose output is an (N, C, H, W) map with H x W > 1),
 so every timm backbone works without a per-model table.
 """
-import os
-from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import numpy as np
 import torch
 from torch import nn
 
+from adaptcls.deployment.runtime.saliency_output import Explanation, overlay, save_explanation  # noqa: F401
+# (overlay and save_explanation live with Explanation in the torch-free module the IR path shares; re-exported)
 from adaptcls.errors import UserInputError
 from .inference import CheckpointClassifier
-
-OVERLAY_ALPHA = 0.5
-"""Weight of the colour-mapped saliency over the image in the overlays."""
-COLORMAP = 'jet'
-"""Matplotlib colour map of the overlays (red: most salient)."""
-
-
-@dataclass
-class Explanation:
-    """One image's saliency map.
-
-    Attributes:
-        path (str): the image file.
-        label (str): the class explained (the prediction, or the one asked for).
-        probability (float): the model's probability of that class.
-        predicted (str): the predicted class.
-        saliency (np.ndarray): (H, W) float32 map in [0, 1] at the model's input size.
-        image (np.ndarray): (H, W, 3) uint8 image the model saw (after the test pipeline).
-    """
-
-    path: str
-    label: str
-    probability: float
-    predicted: str
-    saliency: np.ndarray
-    image: np.ndarray
-
 
 class _Scores(nn.Module):
     """The classifier as images (normalised, N x 3 x H x W) -> class scores, for torchcam."""
@@ -119,29 +92,6 @@ class SaliencyExplainer:
     def close(self) -> None:
         """Removes torchcam's hooks from the model."""
         self._cam.remove_hooks()
-
-
-def overlay(image: np.ndarray, saliency: np.ndarray) -> np.ndarray:
-    """The (H, W, 3) uint8 image with the colour-mapped saliency blended over it."""
-    from matplotlib import colormaps
-    heat = colormaps[COLORMAP](saliency)[..., :3] * 255.0
-    return np.clip((1 - OVERLAY_ALPHA) * image + OVERLAY_ALPHA * heat, 0, 255).astype(np.uint8)
-
-
-def save_explanation(explanation: Explanation, out_dir: str) -> Sequence[str]:
-    """Writes ``<image name>_saliency.png`` (the overlay) and ``<image name>_saliency.npy`` (the raw map) into
-    ``out_dir``; returns both paths."""
-    from PIL import Image
-
-    from adaptcls.utils.atomic import atomic_path
-    stem = os.path.splitext(os.path.basename(explanation.path))[0]
-    png, npy = (os.path.join(out_dir, f'{stem}_saliency{suffix}') for suffix in ('.png', '.npy'))
-    with atomic_path(png) as tmp:
-        Image.fromarray(overlay(explanation.image, explanation.saliency)).save(tmp, format='PNG')
-    with atomic_path(npy) as tmp:
-        with open(tmp, 'wb') as stream:
-            np.save(stream, explanation.saliency)
-    return png, npy
 
 
 def _input_size(classifier: CheckpointClassifier) -> tuple:
