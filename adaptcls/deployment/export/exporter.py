@@ -13,6 +13,7 @@ from adaptcls.errors import UserInputError
 from adaptcls.datasets.image_folder_dataset import check_same_classes
 from adaptcls.version import __version__
 from ..complexity import torch_complexity
+from .checkpoint_calibration import checkpoint_temperature
 from ..dataset_images import config_split, evenly_spaced, load_images, seeded_subset
 from .export_files import EXPORT_FILES, EXPORT_JSON, INT8_IR_FILE, IR_FILE, ONNX_FILE
 from ..input_size import input_size_from_config
@@ -95,6 +96,11 @@ def export_checkpoint(config: str, checkpoint: str, out_dir: str,
                       options: Optional[ExportOptions] = None) -> Dict:
     """Exports a trained classifier and verifies each export on real validation images.
 
+    A checkpoint calibrated by ``adaptcls calibrate`` (its ``meta['calibration']``:
+    :mod:`~adaptcls.deployment.export.checkpoint_calibration`) gives IRs that output ``softmax(logits / T)``, checked
+    against PyTorch's ``softmax(logits / T)``; T is recorded in the IRs' rt_info and in export.json
+    (``calibration.temperature``). The ONNX model outputs raw logits either way.
+
     Files are written into a temporary folder inside ``out_dir`` and renamed into place at the
     end (``export.json`` last), so an interrupted export leaves no half-written model.
 
@@ -115,12 +121,13 @@ def export_checkpoint(config: str, checkpoint: str, out_dir: str,
     loaded = load_classifier(config, checkpoint, options.data_root, other_input_size=options.input_size is not None)
     input_size = input_size_from_config(loaded.cfg, options.input_size)
     mean, std = loaded.mean_std
-    metadata = IRMetadata(labels=loaded.classes, input_size=input_size, mean=mean, std=std)
+    temperature = checkpoint_temperature(checkpoint)
+    metadata = IRMetadata(labels=loaded.classes, input_size=input_size, mean=mean, std=std, temperature=temperature)
     module = deploy_module(loaded.model)
     val = _validation_images(loaded, input_size, options, progress)
     inputs = normalise(loaded.model.data_preprocessor, val.images[val.verify])
     reference = torch_logits(module, inputs)
-    val.reference_probabilities = softmax(reference)
+    val.reference_probabilities = softmax(reference, temperature)
     os.makedirs(out_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix='.tmp-export-', dir=out_dir)
     try:
@@ -161,6 +168,7 @@ def _validation_images(loaded: LoadedClassifier, input_size: Tuple[int, int], op
 
 def _summary(loaded: LoadedClassifier, metadata: IRMetadata, module) -> Dict:
     """The export.json fields known before exporting."""
+    scores = 'softmax(logits)' if metadata.temperature is None else 'softmax(logits / calibration.temperature)'
     return dict(
         adaptcls_version=__version__,
         source=dict(config=os.path.abspath(loaded.config_path),
@@ -169,10 +177,12 @@ def _summary(loaded: LoadedClassifier, metadata: IRMetadata, module) -> Dict:
         input=dict(size=list(metadata.input_size), layout=metadata.layout,
                    color_order=metadata.color_order, element_type=metadata.element_type,
                    mean=metadata.mean, std=metadata.std, resize=metadata.resize),
-        onnx_io=dict(input='input: (N, 3, H, W) float32 RGB, (x - mean) / std', output='logits: (N, C)'),
+        onnx_io=dict(input='input: (N, 3, H, W) float32 RGB, (x - mean) / std',
+                     output='logits: (N, C), raw (no temperature applied)'),
         openvino_io=dict(input=f'(N, H, W, 3) {metadata.element_type} {metadata.color_order} '
                                f'{metadata.layout}, H x W = input.size',
-                         output='probabilities: (N, C), softmax inside the graph'),
+                         output=f'probabilities: (N, C), {scores} inside the graph'),
+        calibration=dict(temperature=metadata.temperature),
         complexity=torch_complexity(module, metadata.input_size),
         verification={},
     )

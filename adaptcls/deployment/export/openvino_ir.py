@@ -24,7 +24,10 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
     ``metadata.input_size`` (dynamic batch), converts it to f32, subtracts ``mean``, divides by
     ``std`` and transposes to the model's NCHW. The graph does not resize: the application
     resizes with ``metadata.resize`` (OpenVINO's linear resize differs from training's by up to
-    one grey level). A softmax over the classes follows the logits. ``metadata`` goes into rt_info
+    one grey level). A softmax over the classes follows the logits: ``softmax(logits / T)`` when
+    ``metadata.temperature`` holds a calibrated T (temperature scaling, Guo et al. 2017:
+    :mod:`adaptcls.evaluation.calibration`; the arg-max is unchanged), else the plain softmax. The ONNX
+    model keeps raw logits. ``metadata`` goes into rt_info
     twice: as the ``adaptcls`` section and as the ``model_info`` section OpenVINO's Model API reads
     (:mod:`~adaptcls.deployment.export.model_api_info`).
 
@@ -37,7 +40,6 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
         openvino.Model: the model to save with :func:`save_ir`.
     """
     openvino = require('openvino')
-    from openvino import opset13
     from openvino.preprocess import ColorFormat, PrePostProcessor
     if (metadata.layout, metadata.color_order, metadata.element_type) != ('NHWC', 'RGB', 'u8'):
         raise UserInputError(f'build_ir makes u8 NHWC RGB inputs, not {metadata.element_type} '
@@ -49,12 +51,20 @@ def build_ir(onnx_path: str, metadata: IRMetadata):
     ppp.input().model().set_layout(openvino.Layout('NCHW'))
     ppp.input().preprocess().convert_element_type(openvino.Type.f32).mean(
         list(metadata.mean)).scale(list(metadata.std))
-    ppp.output().postprocess().custom(lambda logits: opset13.softmax(logits, SOFTMAX_AXIS).output(0))
+    ppp.output().postprocess().custom(lambda logits: _softmax(logits, metadata.temperature))
     model = ppp.build()
     model.output().get_tensor().set_names({OUTPUT_TENSOR_NAME})
     metadata.write_to(model)
     write_model_api_info(model, metadata)
     return model
+
+
+def _softmax(logits, temperature: Optional[float]):
+    """The graph's output: softmax over the classes of ``logits / temperature`` (of ``logits`` when it is None)."""
+    from openvino import opset13
+    if temperature is not None:
+        logits = opset13.divide(logits, opset13.constant(np.float32(temperature)))
+    return opset13.softmax(logits, SOFTMAX_AXIS).output(0)
 
 
 def save_ir(model, xml_path: str) -> str:

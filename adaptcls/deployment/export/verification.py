@@ -1,5 +1,5 @@
 """Checks an exported model against PyTorch on the same real images."""
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -31,8 +31,11 @@ def torch_logits(module: nn.Module, inputs: torch.Tensor, batch_size: int = 64,
         return torch.cat([module(inputs[batch]) for batch in track_batches(len(inputs), batch_size, what)]).numpy()
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of (N, C) logits."""
+def softmax(logits: np.ndarray, temperature: Optional[float] = None) -> np.ndarray:
+    """Row-wise softmax of (N, C) logits, divided by ``temperature`` first when one is given (what a calibrated IR
+    computes: :func:`adaptcls.deployment.export.openvino_ir.build_ir`)."""
+    if temperature is not None:
+        logits = logits / temperature
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
 

@@ -18,6 +18,9 @@ Keys (see docs/deployment.md):
 ``resize``          the rule the app must use to reach ``input_size`` (bilinear, half-pixel
                     centres, no antialias, rounded to uint8: what training used).
 ``output``          ``"probabilities"``: softmax over the classes, shape (N, num_classes).
+``temperature``     JSON number T: the graph computes softmax(logits / T), T fitted by ``adaptcls calibrate``
+                    (temperature scaling); ``null`` for an uncalibrated checkpoint (plain softmax). IRs
+                    exported before it existed lack the key and read as ``null``.
 ``precision``       ``"FP32"`` or ``"INT8"``.
 ``version``         the adaptcls version that exported the model.
 ``weights_sha256``  hex SHA-256 of the ``.bin`` (written after saving: ``ir_files.seal_ir``); readers refuse
@@ -26,7 +29,7 @@ Keys (see docs/deployment.md):
 """
 import json
 from dataclasses import asdict, dataclass, field
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from adaptcls.errors import UserInputError
 from adaptcls.version import __version__
@@ -37,7 +40,9 @@ RT_INFO_SECTION = 'adaptcls'
 RESIZE_RULE = 'bilinear, half-pixel centres (align_corners=False), no antialias, rounded to uint8'
 """How images were resized in training (``adaptcls.datasets.transforms.Resize``)."""
 
-_JSON_KEYS = ('labels', 'input_size', 'mean', 'std')
+_JSON_KEYS = ('labels', 'input_size', 'mean', 'std', 'temperature')
+OPTIONAL_KEYS = ('temperature',)
+"""Keys an IR may lack (exported before they existed): they read as the field's default."""
 
 
 @dataclass
@@ -56,6 +61,7 @@ class IRMetadata:
         output (str): what the output holds. Defaults to 'probabilities'.
         precision (str): 'FP32' or 'INT8'. Defaults to 'FP32'.
         version (str): the exporting adaptcls version. Defaults to the installed one.
+        temperature (float, optional): the T of softmax(logits / T) in the graph. Defaults to None (plain softmax).
     """
 
     labels: List[str]
@@ -69,6 +75,7 @@ class IRMetadata:
     output: str = 'probabilities'
     precision: str = 'FP32'
     version: str = field(default=__version__)
+    temperature: Optional[float] = None
 
     def to_dict(self) -> dict:
         """The fields as a JSON-ready dict (``input_size`` as a list)."""
@@ -99,6 +106,8 @@ class IRMetadata:
         """
         values = {}
         for key in cls.__dataclass_fields__:
+            if key in OPTIONAL_KEYS and not model.has_rt_info([RT_INFO_SECTION, key]):
+                continue
             if not model.has_rt_info([RT_INFO_SECTION, key]):
                 raise UserInputError(
                     f'{source} has no rt_info "{RT_INFO_SECTION}/{key}": it was not exported by '
