@@ -31,12 +31,20 @@ from adaptcls.utils import atomic_write_json
 from adaptcls.utils.progress import track_batches
 from adaptcls.version import __version__
 
+CALIBRATION_DIR = 'calibration'
+"""The default output folder, inside the checkpoint's folder (the run's work dir: ``WORK_DIR/calibration/``)."""
 CALIBRATION_JSON = 'calibration.json'
 """The result's file name (``CalibrationResult.to_dict()`` plus the files involved), in the output folder."""
 RELIABILITY_PNG = 'reliability_diagram.png'
 """The reliability diagram's file name (before and after temperature scaling), in the output folder."""
 IMAGES_PER_CHUNK = 256
 """Validation images loaded and run at a time (memory stays bounded on large validation sets)."""
+
+
+def default_out_dir(checkpoint: str) -> str:
+    """Where :func:`calibrate_checkpoint` writes without an ``out_dir``: :data:`CALIBRATION_DIR` beside the
+    checkpoint."""
+    return os.path.join(os.path.dirname(os.path.abspath(checkpoint)), CALIBRATION_DIR)
 
 
 def calibration_files(out_dir: str) -> Tuple[str, str]:
@@ -88,7 +96,8 @@ def calibrate_checkpoint(config_path: str, checkpoint: str, data_root: Optional[
         config_path (str): the config the checkpoint was trained with (e.g. the run's run_config.json).
         checkpoint (str): the checkpoint to calibrate (loaded weights-only).
         data_root (str, optional): the data set folder instead of the config's. Defaults to None.
-        out_dir (str, optional): folder for the JSON and the PNG. Defaults to None: the checkpoint's folder.
+        out_dir (str, optional): folder for the JSON and the PNG. Defaults to None: :func:`default_out_dir`
+            (``calibration/`` beside the checkpoint, where ``adaptcls report`` looks).
         bins (int): confidence bins of the ECE and the diagram. Defaults to :data:`DEFAULT_BINS` (15).
 
     Returns:
@@ -102,7 +111,7 @@ def calibrate_checkpoint(config_path: str, checkpoint: str, data_root: Optional[
     if os.path.isfile(checkpoint) and not os.access(folder, os.W_OK):
         raise UserInputError(f'Cannot calibrate "{checkpoint}": its folder {folder} is not writable and the '
                              'temperature is stored in the checkpoint; copy the checkpoint somewhere writable.')
-    out_dir = out_dir or os.path.dirname(os.path.abspath(checkpoint))
+    out_dir = out_dir or default_out_dir(checkpoint)
     json_path, png_path = calibration_files(out_dir)
     loaded = load_classifier(config_path, checkpoint, data_root)
     logits, labels = validation_logits(loaded)
@@ -110,11 +119,12 @@ def calibrate_checkpoint(config_path: str, checkpoint: str, data_root: Optional[
     updated = store_calibration(checkpoint, result.to_dict())
     reliability_diagram(softmax(logits, axis=1), labels, png_path, softmax(logits / result.temperature, axis=1),
                         bins, result.temperature)
-    atomic_write_json(json_path, dict(result.to_dict(), **_sources(config_path, updated, png_path)))
+    atomic_write_json(json_path, dict(result.to_dict(), **_sources(config_path, updated)))
     return result
 
 
-def _sources(config_path: str, updated: List[str], png_path: str) -> dict:
-    """The calibration.json entries that name the files: config, checkpoint(s) updated, diagram, version."""
-    return dict(config=os.path.abspath(config_path), checkpoints=updated, reliability_diagram=os.path.abspath(png_path),
+def _sources(config_path: str, updated: List[str]) -> dict:
+    """The calibration.json entries that name the files: config, checkpoint(s) updated, the diagram (a file name in
+    the same folder), version."""
+    return dict(config=os.path.abspath(config_path), checkpoints=updated, reliability_png=RELIABILITY_PNG,
                 adaptcls_version=__version__)

@@ -2,8 +2,8 @@
 
 Fits one temperature T on the checkpoint's validation set (minimum NLL of softmax(logits / T)), stores it in the
 checkpoint's ``meta['calibration']`` (``adaptcls export`` then puts softmax(logits / T) into the IR; the ONNX keeps
-raw logits), writes ``calibration.json`` and ``reliability_diagram.png`` beside the checkpoint (or into ``--out``) and
-prints the expected calibration error before and after. docs/explain.md, "Calibration".
+raw logits), writes ``calibration.json`` and ``reliability_diagram.png`` into ``calibration/`` beside the checkpoint
+(or ``--out``) and prints the expected calibration error before and after. docs/explain.md, "Calibration".
 """
 import argparse
 import os
@@ -27,13 +27,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--data-root', help='dataset folder whose val/ split to fit on (default: the config\'s, or the '
                         'validation part of the split recorded beside the checkpoint)')
     parser.add_argument('--out', metavar='DIR', help='folder for calibration.json and reliability_diagram.png '
-                        '(default: the checkpoint\'s folder)')
+                        '(default: calibration/ in the checkpoint\'s folder)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    from adaptcls.apis.calibration import calibrate_checkpoint, calibration_files
+    from adaptcls.apis.calibration import calibrate_checkpoint, calibration_files, default_out_dir
     from adaptcls.apis.classifier import run_config
     from adaptcls.cli.recipes import find_config
     from adaptcls.setup_env import init_entry_point
@@ -41,7 +41,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     init_entry_point()
     _check_checkpoint(args.checkpoint)
     config = find_config(args.config) if args.config else run_config(args.checkpoint)
-    out_dir = args.out or os.path.dirname(os.path.abspath(args.checkpoint))
+    out_dir = args.out or default_out_dir(args.checkpoint)
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise FileExistsError(f'--out "{out_dir}" is a file; give a folder for calibration.json and the diagram.')
     _check_outputs(calibration_files(out_dir), config, args)

@@ -135,11 +135,11 @@ def test_the_calibrate_command_stores_t_and_writes_the_json_and_the_diagram(save
     best = _run_dir(saved, tmp_path)
     calibrate.main([str(tmp_path / 'best.pth'), '--config', saved['config'], '--data-root', tiny_data])
     printed = capsys.readouterr().out
-    written = json.loads((tmp_path / 'calibration.json').read_text())
+    written = json.loads((tmp_path / 'calibration' / 'calibration.json').read_text())
     assert written['temperature'] == checkpoint_temperature(best) and written['images'] == 4 * len(CLASSES)
     assert f'ECE (15 bins, {4 * len(CLASSES)} validation images): {written["ece_before"]:.4f} before' in printed
     assert written['checkpoints'] == [str(tmp_path / 'best.pth'), best]
-    assert (tmp_path / 'reliability_diagram.png').read_bytes()[:4] == b'\x89PNG'
+    assert (tmp_path / 'calibration' / written['reliability_png']).read_bytes()[:4] == b'\x89PNG'
 
 
 def test_the_calibrate_command_refuses_to_overwrite_inputs(saved, tiny_data, tmp_path):  # noqa: F811
@@ -147,7 +147,8 @@ def test_the_calibrate_command_refuses_to_overwrite_inputs(saved, tiny_data, tmp
     with pytest.raises(FileExistsError, match='lies inside the input folder'):
         calibrate.main([best, '--config', saved['config'], '--data-root', tiny_data, '--out',
                         os.path.join(tiny_data, 'val')])
-    config_named_like_the_output = str(tmp_path / 'calibration.json')  # written beside the checkpoint by default
+    config_named_like_the_output = str(tmp_path / 'calibration' / 'calibration.json')  # the default output
+    os.mkdir(tmp_path / 'calibration')
     tiny_config().dump(config_named_like_the_output)
     with pytest.raises(FileExistsError, match='is an input of this command'):
         calibrate.main([best, '--config', config_named_like_the_output, '--data-root', tiny_data])
