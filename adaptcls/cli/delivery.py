@@ -8,7 +8,7 @@ benchmark``, a short loop). ``WORK_DIR/report.md`` then gathers the figures and 
 import argparse
 import os
 import os.path as osp
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from adaptcls.deployment.export.export_files import INT8_IR_FILE, IR_FILE
@@ -54,6 +54,8 @@ class Delivery:
         export (dict): ``export.json`` (verification, INT8 accuracy, complexity, files).
         export_dir (str): where the IRs are.
         benchmark (dict): ``benchmark.json`` (one row per backend).
+        calibration (dict): the temperature fitted on the validation set, ECE and NLL before and after
+            (``WORK_DIR/calibration/calibration.json``); the checkpoint holds the temperature and the IRs apply it.
     """
 
     checkpoint: str
@@ -62,6 +64,7 @@ class Delivery:
     export: Dict
     export_dir: str
     benchmark: Dict
+    calibration: Dict = field(default_factory=dict)
 
 
 def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery:
@@ -79,6 +82,7 @@ def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery
     Raises:
         FileNotFoundError: the run left no best checkpoint.
     """
+    from adaptcls.apis.calibration import calibrate_checkpoint
     from adaptcls.apis.classifier import run_config
     from adaptcls.cli.test import evaluate
     from adaptcls.deployment.benchmark.benchmark_report import format_table, write_benchmark
@@ -92,24 +96,27 @@ def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery
         raise FileNotFoundError(f'--export: the run left no best checkpoint ({checkpoint}); it needs a validation '
                                 'set and save_best in the checkpoint hook.')
     config_path = run_config(checkpoint)
-    progress(f'[--export 1/3] evaluating {checkpoint} on the validation set (confusion matrix)')
+    progress(f'[--export 1/4] evaluating {checkpoint} on the validation set (confusion matrix)')
     evaluation = evaluate(argparse.Namespace(
         config=config_path, checkpoint=checkpoint, data_root=data_root, work_dir=osp.join(work_dir, TEST_DIR),
         confusion_matrix=osp.join(work_dir, CONFUSION_MATRIX_PNG), cfg_options=None, launcher='none'))
     atomic_write_json(osp.join(work_dir, EVALUATION_FILE), evaluation)
+    progress(f'[--export 2/4] fitting a temperature on the validation set (calibrated probabilities, stored in '
+             f'{checkpoint})')
+    calibration = calibrate_checkpoint(config_path, checkpoint, data_root).to_dict()
     export_dir = osp.join(work_dir, EXPORT_DIR)
-    progress(f'[--export 2/3] exporting ONNX and OpenVINO FP32 + INT8 IR into {export_dir}, each verified')
+    progress(f'[--export 3/4] exporting ONNX and OpenVINO FP32 + INT8 IR into {export_dir}, each verified')
     # the run owns WORK_DIR/export (the work-dir guard covers the run): its previous export is replaced
     export = export_checkpoint(config_path, checkpoint, export_dir,
                                ExportOptions(int8=True, data_root=data_root, overwrite=True))
-    progress(f'[--export 3/3] timing each backend for {BENCHMARK_SECONDS:g} s (batch 1)')
+    progress(f'[--export 4/4] timing each backend for {BENCHMARK_SECONDS:g} s (batch 1)')
     settings = BenchmarkSettings(timing=TimingOptions(duration_s=BENCHMARK_SECONDS,
                                                       warmup_runs=BENCHMARK_WARMUP_RUNS))
     targets = find_targets(export_dir, config_path)
     results = benchmark_backends(targets, settings)
     benchmark = write_benchmark(export_dir, results, settings, model_complexity(targets, settings))
     progress(format_table(results))
-    return Delivery(checkpoint, config_path, evaluation, export, export_dir, benchmark)
+    return Delivery(checkpoint, config_path, evaluation, export, export_dir, benchmark, calibration)
 
 
 class ReevaluationMismatchError(RuntimeError):

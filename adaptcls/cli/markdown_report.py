@@ -74,6 +74,11 @@ def _evaluation(work_dir: str, delivery: Delivery) -> str:
     png = delivery.evaluation.get('confusion_matrix')
     if png:
         lines += ['', f'![confusion matrix]({relative(png, work_dir)})']
+    calibration = delivery.calibration
+    if calibration:
+        lines += ['', f'Calibration: temperature {calibration["temperature"]:.3f} fitted on {calibration["images"]} '
+                      f'validation images (in the checkpoint, applied by the IRs); expected calibration error '
+                      f'{calibration["ece_before"]:.4f} before, {calibration["ece_after"]:.4f} after.']
     return '\n'.join(lines)
 
 

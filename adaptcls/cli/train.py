@@ -128,13 +128,11 @@ def add_time_budget(cfg: Config, started_at: float, limit_s: float, export: bool
                         dict(type='TimeBudgetHook', started_at=started_at, limit_s=limit_s, reserve_s=reserve_s)]
 
 
-def record_time_used(summary: dict, summary_file: str, started_at: float) -> None:
-    """Adds the whole command's time (export included) to ``summary['time_budget']`` and rewrites summary.json."""
-    from adaptcls.utils import atomic_write_json
+def record_time_used(summary: dict, started_at: float) -> None:
+    """Adds the whole command's time (export included) to ``summary['time_budget']``."""
     budget = summary['time_budget']
     budget['used_with_export_s'] = round(time.time() - started_at, 1)
     budget['export_s'] = round(budget['used_with_export_s'] - budget['used_s'], 1)
-    atomic_write_json(summary_file, summary)
 
 
 def build_train_config(args: argparse.Namespace) -> Config:
@@ -183,6 +181,7 @@ def main(argv=None) -> None:
     from adaptcls.cli.run_report import run_report
     from adaptcls.engine.hooks.run_summary_hook import summary_file_name
     from adaptcls.setup_env import init_entry_point
+    from adaptcls.utils import atomic_write_json
 
     from adaptcls.cli.cli_errors import remember_work_dir
 
@@ -210,8 +209,10 @@ def main(argv=None) -> None:
         return
     delivery = deliver(cfg.work_dir, args.data_root)
     check_reevaluation(summary, delivery)
+    summary['calibration'] = delivery.calibration  # ECE before and after, the temperature the IRs apply
     if args.time_limit:
-        record_time_used(summary, summary_file, started_at)
+        record_time_used(summary, started_at)
+    atomic_write_json(summary_file, summary)
     report_file = write_report(cfg.work_dir, args.config, summary, delivery)
     page = write_html_report(cfg.work_dir)
     print('\n'.join(['', report, *delivery_lines(delivery), f'Report: {report_file} and {page}']))

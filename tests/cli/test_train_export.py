@@ -6,6 +6,8 @@ import re
 import pytest
 
 from adaptcls.cli import delivery
+from adaptcls.cli.html_report import SECTIONS
+from tests.browser.headless_chromium import render_page
 from tests.tools.conftest import tiny_config, tiny_data  # noqa: F401
 from tests.tools.test_train_and_test import TEST, TRAIN, run_tool
 
@@ -44,6 +46,26 @@ def test_the_figures_in_the_report_are_the_runs_own(exported_run):
     assert {'model.xml', 'model_int8.xml', 'model.onnx'} <= set(export['files'])
     backends = json.loads((exported_run / 'export' / 'benchmark.json').read_text())['backends']
     assert {row['name'] for row in backends} == {'PyTorch eager', 'ONNX Runtime', 'OpenVINO FP32', 'OpenVINO INT8'}
+
+
+def test_calibration_is_fitted_stored_and_applied_by_the_ir(exported_run):
+    summary = json.loads((exported_run / 'summary.json').read_text())
+    export = json.loads((exported_run / 'export' / 'export.json').read_text())
+    calibration = summary['calibration']
+    assert calibration['images'] == export['int8']['val_images'] and calibration['temperature'] > 0
+    assert export['calibration']['temperature'] == pytest.approx(calibration['temperature'])
+    assert {'ece_before', 'ece_after', 'nll_before', 'nll_after'} <= set(calibration)
+    assert f'{calibration["ece_after"]:.4f} after' in (exported_run / 'report.md').read_text()
+
+
+def test_report_html_renders_in_a_real_browser_with_the_runs_figures(exported_run):
+    summary = json.loads((exported_run / 'summary.json').read_text())
+    page = (exported_run / 'report.html').read_text()
+    assert f'val top-1 {summary["best_metrics"]["top1"]:.4f}' in page
+    rendered = render_page(str(exported_run / 'report.html'), 'report_train_export.png')
+    assert rendered.headings[1:] == [heading for _, heading in SECTIONS]
+    assert rendered.images and all(width > 0 for _, width in rendered.images), rendered.images
+    assert rendered.console_errors == []
 
 
 def test_the_deployed_model_is_the_trained_one(exported_run):
