@@ -54,7 +54,9 @@ class LRSearchSettings:
         grid_epochs (int): training epochs per grid point. Defaults to 9.
         fastai_warmup_epochs (float): epochs of fine-tuning at the lowest learning rate before the
             range test's sweep (the raw fast.ai finder destroys the ImageNet initialisation); a fraction
-            trains that share of an epoch's iterations, 0 none. Defaults to 1 (the paper's one epoch).
+            trains that share of an epoch's iterations, 0 none. Defaults to 0.5 (the paper: 1 epoch; half an
+            epoch and a 1-epoch sweep cost 1.5 epochs instead of 3 and chose the same lr in 13 of 15 estimates
+            on 5 data sets: docs/benchmarks.md, "What the LR estimate costs").
         fastai_end_lr_mult (float): the range test sweeps from ``lr_range[0]`` to
             ``lr_range[1] * fastai_end_lr_mult``, so the curve shows where the loss takes off;
             the suggestion is then clipped into ``lr_range``. Defaults to 10.0.
@@ -65,13 +67,13 @@ class LRSearchSettings:
             ``fastai_min_iterations`` batches of the training batch size would be more, the sweep (and its
             warm-up) runs at the smaller batch that fits, its learning rates scaled with the batch by
             mmengine's ``auto_scale_lr`` (the linear scaling rule, Goyal et al. 2017), so the suggestion is
-            in the config's lr units for the training batch. Not in the paper (its sweep is one epoch; fast.ai
-            sweeps 100 iterations): 100 iterations at batch 64 cost 12.5 epochs of a 500-image set, 1 + 2 = 3
-            epochs with this cap (docs/benchmarks.md, "LR estimate cost"). Defaults to 2.0.
+            in the config's lr units for the training batch. The paper's sweep is one epoch; fast.ai sweeps 100
+            iterations: 100 iterations at batch 64 cost 12.5 epochs of a 500-image set, 1 with this cap on a set
+            of 1,000 images or more (docs/benchmarks.md, "What the LR estimate costs"). Defaults to 1.0.
         fastai_min_sweep_batch (int): the smallest batch the cap above may shrink the sweep to (batch
             normalisation statistics of fewer images are noise), so on a training set of fewer than
-            ``fastai_min_sweep_batch * fastai_min_iterations / fastai_max_sweep_epochs`` images (400 by
-            default) the sweep costs more than the cap. Defaults to 8.
+            ``fastai_min_sweep_batch * fastai_min_iterations / fastai_max_sweep_epochs`` images (800 by
+            default) the sweep costs more than the cap (500 images: 1.6 epochs). Defaults to 8.
         fastai_max_seconds (float, optional): the most seconds the range test may take. Once its first iterations
             project a longer test, it stops and training runs at the config's lr (``optim_wrapper.optimizer.lr``);
             result.json and summary.json record ``stopped_for_time``. ``tools/train.py --time-limit`` sets it to a
@@ -117,10 +119,10 @@ class LRSearchSettings:
     pruner_warmup_epochs: int = 0
     grid_points: int = 10
     grid_epochs: int = 9
-    fastai_warmup_epochs: float = 1.0
+    fastai_warmup_epochs: float = 0.5
     fastai_end_lr_mult: float = 10.0
     fastai_min_iterations: int = 100
-    fastai_max_sweep_epochs: float = 2.0
+    fastai_max_sweep_epochs: float = 1.0
     fastai_min_sweep_batch: int = 8
     fastai_max_seconds: Optional[float] = None
     fastai_smooth_beta: float = 0.98

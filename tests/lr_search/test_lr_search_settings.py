@@ -13,7 +13,7 @@ def test_model_base_configs_set_the_paper_ranges():
     assert effnet.lr_step == mnv3.lr_step == 0.001
     # everything else: the recipe defaults of the dataclass
     assert (mnv3.tpe_trials, mnv3.tpe_epochs, mnv3.grid_points, mnv3.grid_epochs) == (15, 6, 10, 9)
-    assert (mnv3.fastai_warmup_epochs, mnv3.fastai_smooth_beta, mnv3.fastai_diverge_factor) == (1, 0.98, 4.0)
+    assert (mnv3.fastai_warmup_epochs, mnv3.fastai_smooth_beta, mnv3.fastai_diverge_factor) == (0.5, 0.98, 4.0)
 
 
 def test_overrides_win_and_none_keeps_the_config_value():

@@ -223,7 +223,8 @@ def test_range_test_sweeps_at_least_the_minimum_iterations_on_tiny_data(tiny_dat
 
 def test_the_range_test_on_a_small_set_costs_at_most_its_epoch_cap(tiny_data, tmp_path, write_config, monkeypatch):
     """24 training images at batch 12 with a 12-iteration sweep capped at 1 epoch: the sweep runs at batch 2
-    (12 x 2 = 24 images) with its lrs scaled by 2 / 12, so warm-up + sweep = 2 epochs (at batch 12: 1 + 6)."""
+    (12 x 2 = 24 images) with its lrs scaled by 2 / 12, so half an epoch of warm-up + the sweep = 1.5 epochs (at
+    batch 12: 0.5 + 6)."""
     from adaptcls.lr_search import lr_range_sweep
     applied = []  # what each parameter group trains at, over the lr of the curve
 
@@ -240,7 +241,7 @@ def test_the_range_test_on_a_small_set_costs_at_most_its_epoch_cap(tiny_data, tm
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
     assert result['train_batch_size'] == 12 and result['sweep_batch_size'] == 2 and result['train_images'] == 24
     assert result['iterations_run'] == 12 == len(rows) and result['iterations_per_epoch'] == 12
-    assert result['extra_epochs'] == result['total_trained_epochs'] == pytest.approx(2.0)
+    assert result['extra_epochs'] == result['total_trained_epochs'] == pytest.approx(1.5)
     assert len(applied) == 1 + 12 and applied == pytest.approx([2 / 12] * 13)  # mmengine's auto_scale_lr
 
 
