@@ -46,13 +46,15 @@ class IRSaliencyExplainer:
     Args:
         xml_path (str): the IR's ``.xml`` (its ``.bin`` beside it).
         device (str): OpenVINO device. Defaults to 'CPU'.
+        config (dict, optional): OpenVINO compile properties, e.g. ``{'INFERENCE_NUM_THREADS': 1}``. Defaults to
+            None.
 
     Attributes:
         metadata (IRMetadata): labels and preprocessing read from the IR's rt_info.
         map_size (tuple[int, int]): (h, w) of the maps before resizing (the last feature map's).
     """
 
-    def __init__(self, xml_path: str, device: str = 'CPU') -> None:
+    def __init__(self, xml_path: str, device: str = 'CPU', config: Optional[dict] = None) -> None:
         core = shared_core()
         source = f'OpenVINO IR "{xml_path}"'
         model = read_ir(xml_path, core)
@@ -63,7 +65,7 @@ class IRSaliencyExplainer:
                               f'{len(self.metadata.labels)} labels; export it again.')
         self.map_size = add_saliency_output(model, source)
         check_device(device)
-        self.compiled = core.compile_model(model, device, {})
+        self.compiled = core.compile_model(model, device, config or {})
 
     @property
     def labels(self) -> List[str]:
