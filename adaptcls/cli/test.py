@@ -3,6 +3,9 @@
 Prints top-1, top-5, class-balanced top-1, the paper's mAP and the mean class AP on the config's test set (the val
 folder by default), and writes them as JSON with --out FILE (``--out -``: the JSON on stdout, the log on
 stderr, for pipes). --confusion-matrix also writes the confusion matrix as a PNG (and its counts as JSON next to it).
+--analyze [DIR] also writes an error analysis (per-class precision/recall/F1, confused pairs, the most confidently wrong
+images with Grad-CAM maps) and the suspected label issues of the training and validation sets into DIR
+(``adaptcls.apis.validation_analysis``; docs/explain.md).
 """
 import argparse
 import json
@@ -14,6 +17,7 @@ from mmengine.config import Config
 from adaptcls.cli.cli_options import JSON_TO_STDOUT, CfgOptionsAction, check_output_file, log_to_stderr
 from adaptcls.cli.recipes import find_config
 from adaptcls.evaluation.confusion_matrix_report import ANNOTATE_MAX_CLASSES, check_png_path
+from adaptcls.evaluation.error_analysis import DEFAULT_GALLERY
 from adaptcls.utils import atomic_write_json
 
 # torch, mmengine's Runner and the models are imported where a checkpoint is evaluated: `--help` answers at once.
@@ -21,6 +25,8 @@ from adaptcls.utils import atomic_write_json
 
 CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
 """File name of --confusion-matrix without a FILE, in the work dir."""
+ANALYSIS_DIR = 'analysis'
+"""Folder of --analyze without a DIR, in the work dir."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -43,6 +49,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also write the confusion matrix as a PNG (rows: true class, colours: row '
                              f'fractions, counts in the cells up to {ANNOTATE_MAX_CLASSES} classes) and its '
                              f'counts as FILE.json (default FILE: <work dir>/{CONFUSION_MATRIX_PNG})')
+    parser.add_argument('--analyze', nargs='?', const=True, metavar='DIR',
+                        help='also analyse the errors and search the training and validation images for label '
+                        'issues; writes analysis.json, predictions.npz (validation logits) and gallery/ (Grad-CAM '
+                        f'maps of the most confidently wrong images) into DIR (default: <work dir>/{ANALYSIS_DIR}); '
+                        "needs 'adaptcls[explain]'")
+    parser.add_argument('--gallery', type=int, metavar='N',
+                        help=f'with --analyze: Grad-CAM maps of the N most confidently wrong images (default: '
+                        f'{DEFAULT_GALLERY}; 0: none)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. test_dataloader.batch_size=16')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -50,6 +64,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="also print mmengine's set-up records (environment, config, hooks); the log file in "
                         'the work dir always has them')
     args = parser.parse_args(argv)
+    _check_analysis_options(parser, args)
     args.config = find_config(args.config)  # configs/NAME.py works outside a checkout too
     return args
 
@@ -70,10 +85,14 @@ def main(argv=None) -> None:
         result = evaluate(args)  # mmengine's logger, built in here, writes to stderr under the redirect
     if result is None:  # ranks > 0 of a distributed run
         return
+    if args.out != JSON_TO_STDOUT:
+        print(metrics_summary(result['metrics']))
+    if result.get('analysis'):
+        with log_to_stderr(args.out):
+            _analyze(args, osp.dirname(result['analysis']))
     if args.out == JSON_TO_STDOUT:
         print(json.dumps(result, indent=2))
         return
-    print(metrics_summary(result['metrics']))
     if args.out:
         atomic_write_json(args.out, result)
         print(f'Metrics written to {args.out}')
@@ -91,6 +110,8 @@ def evaluate(args: argparse.Namespace) -> Optional[dict]:
                        work_dir=args.work_dir, launcher=args.launcher, run_dir=run_dir,
                        img_size=getattr(args, 'img_size', None))
     confusion_png = _add_confusion_matrix(cfg, args.confusion_matrix, inputs=[args.config, args.checkpoint])
+    analysis_dir = _analysis_dir(cfg, getattr(args, 'analyze', None), _gallery(args),
+                                 inputs=[args.config, args.checkpoint])
     runner = build_runner(cfg, getattr(args, 'verbose', False))
     load_checked_checkpoint(runner.model, args.checkpoint, runner.test_dataloader.dataset.metainfo['classes'],
                             args.config, cfg.model, cfg)
@@ -103,6 +124,9 @@ def evaluate(args: argparse.Namespace) -> Optional[dict]:
         result['skipped_images'] = runner.message_hub.get_info(SKIPPED_IMAGES_INFO)
     if confusion_png:
         result['confusion_matrix'] = confusion_png
+    if analysis_dir:
+        from adaptcls.apis.validation_analysis import ANALYSIS_JSON
+        result['analysis'] = osp.join(analysis_dir, ANALYSIS_JSON)
     return result
 
 
@@ -135,3 +159,55 @@ def _add_confusion_matrix(cfg: Config, out_file: Union[None, bool, str], inputs=
     evaluators = cfg.test_evaluator
     cfg.test_evaluator = [*evaluators, entry] if isinstance(evaluators, (list, tuple)) else [evaluators, entry]
     return out_file
+
+
+def _check_analysis_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--gallery only with --analyze, at least 0; --analyze reads the model as its config file says, so not with
+    --img-size or --cfg-options (which the analysis would silently not apply)."""
+    if args.gallery is not None and not args.analyze:
+        parser.error('--gallery N applies to --analyze; add --analyze [DIR].')
+    if args.gallery is not None and args.gallery < 0:
+        parser.error(f'--gallery N is a number of images, at least 0; got {args.gallery}.')
+    if args.analyze and (args.img_size is not None or args.cfg_options):
+        parser.error('--analyze reads the model and the data as the config file says, without --img-size or '
+                     '--cfg-options: give the config the training run wrote (run_config.json beside the '
+                     'checkpoint holds its input size and overrides) instead.')
+
+
+def _analysis_dir(cfg: Config, out_dir: Union[None, bool, str], gallery: int, inputs=()) -> Optional[str]:
+    """The --analyze folder (``<work dir>/analysis`` without a DIR), refused when it would write among the inputs.
+
+    Args:
+        cfg (Config): the test config (``work_dir`` and the data roots set).
+        out_dir (None | bool | str): the --analyze value: None (not asked for), True (asked for without a DIR) or
+            the folder.
+        gallery (int): the --gallery value (0: no Grad-CAM, so torchcam is not needed).
+        inputs (Sequence[str]): the files the command reads.
+
+    Returns:
+        str | None: the folder, or None when no analysis was asked for.
+    """
+    if not out_dir:
+        return None
+    if out_dir is True:
+        out_dir = osp.join(cfg.work_dir, ANALYSIS_DIR)
+    from adaptcls.apis.validation_analysis import check_analysis_dependencies, check_analysis_dir
+    from adaptcls.config import iter_datasets
+    check_analysis_dependencies(gallery)
+    data_roots = sorted({dataset.get('data_root') for dataset in iter_datasets(cfg)} - {None})
+    check_analysis_dir(out_dir, inputs=inputs, input_folders=data_roots, option='--analyze')
+    return out_dir
+
+
+def _analyze(args: argparse.Namespace, out_dir: str) -> None:
+    """Runs the analysis of --analyze into ``out_dir`` and prints its summary."""
+    from adaptcls.apis.validation_analysis import analysis_summary, analyze_checkpoint
+    analysis = analyze_checkpoint(args.config, args.checkpoint, out_dir, data_root=args.data_root,
+                                  gallery=_gallery(args))
+    print(analysis_summary(analysis, out_dir))
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    """The --gallery value, DEFAULT_GALLERY when not given."""
+    gallery = getattr(args, 'gallery', None)
+    return DEFAULT_GALLERY if gallery is None else gallery
