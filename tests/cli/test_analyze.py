@@ -152,3 +152,13 @@ def test_analyze_refuses_a_folder_among_the_inputs(noisy_run, tmp_path):
         main(run + ['--gallery', '3'])  # --gallery without --analyze
     with pytest.raises(SystemExit):
         main(run + ['--analyze', '--img-size', '64'])
+
+
+def test_a_class_with_a_single_image_skips_the_label_search_not_the_analysis():
+    from adaptcls.apis.validation_analysis import ImageSet, _label_issues
+    sets = dict(train=ImageSet(['a0.png', 'a1.png', 'b0.png'], np.array([0, 0, 1]), 'train', 'data'),
+                val=ImageSet(['a2.png'], np.array([0]), 'val', 'data'))
+    outputs = {split: (None, np.random.default_rng(0).random((len(images.paths), 8))) for split, images in sets.items()}
+    result = _label_issues(sets, outputs, ['a', 'b'], folds=5)
+    assert result['skipped'].startswith('label issues: class index 1 has 1 image(s)')
+    assert result['suspects'] == [] and result['folds'] is None and result['counts'] == dict(train=0, val=0)
