@@ -55,8 +55,8 @@ class LRSearchSettings:
         fastai_warmup_epochs (float): epochs of fine-tuning at the lowest learning rate before the
             range test's sweep (the raw fast.ai finder destroys the ImageNet initialisation); a fraction
             trains that share of an epoch's iterations, 0 none. Defaults to 0.5 (the paper: 1 epoch; half an
-            epoch and a 1-epoch sweep cost 1.5 epochs instead of 3 and chose the same lr in 13 of 15 estimates
-            on 5 data sets: docs/benchmarks.md, "What the LR estimate costs").
+            epoch and a 1-epoch sweep cost 1.5 epochs instead of 3 and chose the same lr in 14 of 16 estimates
+            on 6 data sets: docs/benchmarks.md, "The LR estimate at 1.5 epochs").
         fastai_end_lr_mult (float): the range test sweeps from ``lr_range[0]`` to
             ``lr_range[1] * fastai_end_lr_mult``, so the curve shows where the loss takes off;
             the suggestion is then clipped into ``lr_range``. Defaults to 10.0.
