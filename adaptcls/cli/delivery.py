@@ -1,9 +1,11 @@
 """``adaptcls train ... --export``: after training, the whole way to a deployed model in the same command.
 
 The best checkpoint (``WORK_DIR/best.pth``) is evaluated on the validation set with a confusion matrix (what
-``tools/test.py --confusion-matrix`` does), exported to ONNX and OpenVINO FP32 + INT8 IR, each checked against
-PyTorch on real validation images (``tools/deploy.py export --int8``), and timed per backend (``tools/deploy.py
-benchmark``, a short loop). ``WORK_DIR/report.md`` then gathers the figures and the plots (:mod:`.markdown_report`).
+``tools/test.py --confusion-matrix`` does), its errors and the data's labels analysed (``--analyze``), calibrated (a
+temperature fitted on the validation set, stored in the checkpoint: ``adaptcls calibrate``), exported to ONNX and
+OpenVINO FP32 + INT8 IR, each checked against PyTorch on real validation images (``tools/deploy.py export --int8``),
+and timed per backend (``tools/deploy.py benchmark``, a short loop). ``WORK_DIR/report.md`` and ``report.html`` then
+gather the figures and the plots (:mod:`.markdown_report`, :mod:`.html_report`).
 """
 import argparse
 import os
@@ -23,6 +25,8 @@ EVALUATION_FILE = osp.join(TEST_DIR, 'result.json')
 """The evaluation's result (``tools/test.py --out``'s JSON), in the work dir: report.html reads it."""
 CONFUSION_MATRIX_PNG = 'confusion_matrix.png'
 """The validation confusion matrix, in the work dir."""
+ANALYSIS_DIR = 'analysis'
+"""The error analysis (``tools/test.py --analyze``'s folder), in the work dir."""
 BENCHMARK_SECONDS = 3.0
 """Seconds of timed loop per backend: enough for a stable median of models that run in milliseconds, short next to
 training (``tools/deploy.py benchmark`` defaults to 10 s for a finer measurement)."""
@@ -56,6 +60,8 @@ class Delivery:
         benchmark (dict): ``benchmark.json`` (one row per backend).
         calibration (dict): the temperature fitted on the validation set, ECE and NLL before and after
             (``WORK_DIR/calibration/calibration.json``); the checkpoint holds the temperature and the IRs apply it.
+        analysis (dict): ``WORK_DIR/analysis/analysis.json``: per-class table, confused pairs, the most confidently
+            wrong images with saliency overlays, label-issue suspects (``tools/test.py --analyze``).
     """
 
     checkpoint: str
@@ -65,6 +71,7 @@ class Delivery:
     export_dir: str
     benchmark: Dict
     calibration: Dict = field(default_factory=dict)
+    analysis: Dict = field(default_factory=dict)
 
 
 def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery:
@@ -84,6 +91,7 @@ def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery
     """
     from adaptcls.apis.calibration import calibrate_checkpoint
     from adaptcls.apis.classifier import run_config
+    from adaptcls.apis.validation_analysis import analysis_summary, analyze_checkpoint
     from adaptcls.cli.test import evaluate
     from adaptcls.deployment.benchmark.benchmark_report import format_table, write_benchmark
     from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends, model_complexity
@@ -96,27 +104,30 @@ def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery
         raise FileNotFoundError(f'--export: the run left no best checkpoint ({checkpoint}); it needs a validation '
                                 'set and save_best in the checkpoint hook.')
     config_path = run_config(checkpoint)
-    progress(f'[--export 1/4] evaluating {checkpoint} on the validation set (confusion matrix)')
+    progress(f'[--export 1/5] evaluating {checkpoint} on the validation set (confusion matrix)')
     evaluation = evaluate(argparse.Namespace(
         config=config_path, checkpoint=checkpoint, data_root=data_root, work_dir=osp.join(work_dir, TEST_DIR),
         confusion_matrix=osp.join(work_dir, CONFUSION_MATRIX_PNG), cfg_options=None, launcher='none'))
     atomic_write_json(osp.join(work_dir, EVALUATION_FILE), evaluation)
-    progress(f'[--export 2/4] fitting a temperature on the validation set (calibrated probabilities, stored in '
+    progress(f'[--export 2/5] error analysis and label-issue search into {osp.join(work_dir, ANALYSIS_DIR)}')
+    analysis = analyze_checkpoint(config_path, checkpoint, osp.join(work_dir, ANALYSIS_DIR), data_root)
+    progress(analysis_summary(analysis, osp.join(work_dir, ANALYSIS_DIR)))
+    progress(f'[--export 3/5] fitting a temperature on the validation set (calibrated probabilities, stored in '
              f'{checkpoint})')
     calibration = calibrate_checkpoint(config_path, checkpoint, data_root).to_dict()
     export_dir = osp.join(work_dir, EXPORT_DIR)
-    progress(f'[--export 3/4] exporting ONNX and OpenVINO FP32 + INT8 IR into {export_dir}, each verified')
+    progress(f'[--export 4/5] exporting ONNX and OpenVINO FP32 + INT8 IR into {export_dir}, each verified')
     # the run owns WORK_DIR/export (the work-dir guard covers the run): its previous export is replaced
     export = export_checkpoint(config_path, checkpoint, export_dir,
                                ExportOptions(int8=True, data_root=data_root, overwrite=True))
-    progress(f'[--export 4/4] timing each backend for {BENCHMARK_SECONDS:g} s (batch 1)')
+    progress(f'[--export 5/5] timing each backend for {BENCHMARK_SECONDS:g} s (batch 1)')
     settings = BenchmarkSettings(timing=TimingOptions(duration_s=BENCHMARK_SECONDS,
                                                       warmup_runs=BENCHMARK_WARMUP_RUNS))
     targets = find_targets(export_dir, config_path)
     results = benchmark_backends(targets, settings)
     benchmark = write_benchmark(export_dir, results, settings, model_complexity(targets, settings))
     progress(format_table(results))
-    return Delivery(checkpoint, config_path, evaluation, export, export_dir, benchmark, calibration)
+    return Delivery(checkpoint, config_path, evaluation, export, export_dir, benchmark, calibration, analysis)
 
 
 class ReevaluationMismatchError(RuntimeError):

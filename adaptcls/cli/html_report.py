@@ -10,12 +10,14 @@ import html
 import os.path as osp
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
+from adaptcls.apis.calibration import CALIBRATION_DIR, CALIBRATION_JSON
+from adaptcls.apis.validation_analysis import ANALYSIS_JSON
 from adaptcls.deployment.benchmark.benchmark_report import BENCHMARK_JSON, BENCHMARK_PNG
 from adaptcls.deployment.export.export_files import EXPORT_JSON
 from adaptcls.engine.hooks.run_summary_hook import SUMMARY_FILE
 from adaptcls.errors import UserInputError
 from adaptcls.utils.atomic import atomic_write_text
-from .delivery import CONFUSION_MATRIX_PNG, EVALUATION_FILE, EXPORT_DIR
+from .delivery import ANALYSIS_DIR, CONFUSION_MATRIX_PNG, EVALUATION_FILE, EXPORT_DIR
 from .markdown_report import LR_SEARCH_PNG, TRAINING_CURVES_PNG
 
 REPORT_HTML = 'report.html'
@@ -27,8 +29,8 @@ RUN_FILES = dict(
     training_curves_png=TRAINING_CURVES_PNG,
     evaluation=EVALUATION_FILE,  # the re-evaluation of the best checkpoint (train --export, tools/test.py --out)
     confusion_matrix_png=CONFUSION_MATRIX_PNG,
-    analysis='analysis/analysis.json',  # tools/test.py --analyze: per-class table, errors, label issues
-    calibration='calibration/calibration.json',  # adaptcls calibrate: temperature, ECE before and after
+    analysis=osp.join(ANALYSIS_DIR, ANALYSIS_JSON),  # tools/test.py --analyze: per-class table, errors, label issues
+    calibration=osp.join(CALIBRATION_DIR, CALIBRATION_JSON),  # adaptcls calibrate: temperature, ECE before and after
     export=osp.join(EXPORT_DIR, EXPORT_JSON),  # tools/deploy.py export
     benchmark=osp.join(EXPORT_DIR, BENCHMARK_JSON),  # tools/deploy.py benchmark
     benchmark_png=osp.join(EXPORT_DIR, BENCHMARK_PNG),
@@ -43,7 +45,7 @@ ANALYZE_HINT = ('not computed: <code>adaptcls train --export</code> or <code>ada
                 'WORK_DIR/analysis</code> writes it.')
 """What a page without the analysis says."""
 LABEL_ISSUES_SHOWN = 50
-"""Suspects listed per split (analysis.json keeps them all)."""
+"""Suspects listed (analysis.json keeps them all)."""
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.6em} h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
@@ -145,7 +147,7 @@ def _data(run: RunFiles, summary: dict) -> str:
 def _lr_estimate(run: RunFiles, summary: dict) -> str:
     search = summary.get('lr_search')
     if not search:
-        return _missing('the run trained at the config\'s learning rate (no LR search).')
+        return '<p>The run trained at the config\'s learning rate (no LR search).</p>'
     result = run.json('lr_search') or {}
     text = (f'<p>Initial learning rate <b>{search["chosen_lr"]:g}</b>, chosen by the {_e(search["mode"])} search in '
             f'{search.get("total_trained_epochs", 0):.1f} epochs of training ({search.get("wall_time_s", 0):.0f} s).')
@@ -208,15 +210,16 @@ def _errors(run: RunFiles, summary: dict) -> str:
     analysis = run.json('analysis')
     if not analysis:
         return _missing(ANALYZE_HINT)
-    wrong = analysis.get('most_confidently_wrong') or []
+    wrong = analysis.get('confidently_wrong') or []
     if not wrong:
         return '<p>No validation image was misclassified.</p>'
     folder = osp.dirname(run.path('analysis'))
-    figures = [f'<figure>{run.image(osp.join(folder, item["overlay"]), item["path"], css="thumb")}<figcaption>'
+    figures = [f'<figure>{run.image(osp.join(folder, item["saliency_png"]), item["path"], css="thumb")}<figcaption>'
                f'<b>{_e(item["predicted"])}</b> {item["probability"]:.2f}, labelled {_e(item["true"])}<br>'
                f'<code>{_e(osp.basename(item["path"]))}</code></figcaption></figure>' for item in wrong]
-    return ('<p>The validation images the model got wrong with the highest probability for its wrong class, with '
-            'the Grad-CAM map of that class over the image (red: where the model looked).</p>'
+    return ('<p>The validation images the model got wrong with the highest probability for its wrong class (the '
+            'checkpoint\'s probability, before calibration), with the Grad-CAM map of that class over the image (red: '
+            'where the model looked).</p>'
             f'<div class="gallery">{"".join(figures)}</div>')
 
 
@@ -225,14 +228,18 @@ def _label_issues(run: RunFiles, summary: dict) -> str:
     if not analysis:
         return _missing(ANALYZE_HINT)
     issues = analysis.get('label_issues') or {}
-    parts = [f'<p>{_e(issues.get("method", ""))}</p>']
-    for split in ('train', 'val'):
-        suspects = issues.get(split) or []
-        parts.append(f'<p>{split}: {len(suspects)} suspect(s){":" if suspects else "."}</p>')
-        if suspects:
-            parts.append(_table(('image', 'given label', 'suggested label', 'label quality'),
-                                [(item['path'], item['given'], item['suggested'], _f(item['score']))
-                                 for item in suspects[:LABEL_ISSUES_SHOWN]], text_columns=(0, 1, 2)))
+    method = issues.get('method', '')
+    parts = [f'<p>Method: {_e(method)}.</p>'] if method else []
+    if issues.get('skipped'):
+        parts.append(f'<p>Not searched: {_e(issues["skipped"])}.</p>')
+    suspects = issues.get('suspects') or []
+    counts = issues.get('counts') or {}
+    parts.append(f'<p>{counts.get("train", 0)} suspect(s) among the training images, {counts.get("val", 0)} among '
+                 f'the validation images{"; most likely first:" if suspects else "."}</p>')
+    if suspects:
+        parts.append(_table(('split', 'image', 'given label', 'suggested label', 'label quality'),
+                            [(item['split'], item['path'], item['given'], item['suggested'], _f(item['score']))
+                             for item in suspects[:LABEL_ISSUES_SHOWN]], text_columns=(0, 1, 2, 3)))
     return '\n'.join(parts)
 
 

@@ -42,11 +42,10 @@ def full_run(tmp_path):
         per_class=[dict(**{'class': 'cat'}, precision=0.8, recall=0.9, f1=0.85, support=8),
                    dict(**{'class': 'dog'}, precision=0.85, recall=0.75, f1=0.8, support=8)],
         confused_pairs=[dict(true='dog', predicted='cat', count=2, share=0.25)],
-        most_confidently_wrong=[dict(path='/data/val/dog/d1.png', true='dog', predicted='cat', probability=0.97,
-                                     overlay='gallery/d1_saliency.png')],
-        label_issues=dict(method='cleanlab find_label_issues', train=[dict(path='/data/train/cat/c9.png',
-                                                                           given='cat', suggested='dog', score=0.03)],
-                          val=[])))
+        confidently_wrong=[dict(path='/data/val/dog/d1.png', true='dog', predicted='cat', probability=0.97,
+                                saliency_png='gallery/d1_saliency.png')],
+        label_issues=dict(method='cleanlab find_label_issues', counts=dict(train=1, val=0), suspects=[
+            dict(split='train', path='/data/train/cat/c9.png', given='cat', suggested='dog', score=0.03)])))
     _png(str(work / 'analysis' / 'gallery' / 'd1_saliency.png'))
     _json(path('calibration'), dict(temperature=1.7, ece_before=0.12, ece_after=0.03, images=16, bins=15,
                                     reliability_png='reliability.png'))

@@ -62,6 +62,9 @@ def test_report_html_renders_in_a_real_browser_with_the_runs_figures(exported_ru
     summary = json.loads((exported_run / 'summary.json').read_text())
     page = (exported_run / 'report.html').read_text()
     assert f'val top-1 {summary["best_metrics"]["top1"]:.4f}' in page
+    assert 'class="missing"' not in page  # --export writes every section's files: analysis, calibration, export
+    analysis = json.loads((exported_run / 'analysis' / 'analysis.json').read_text())
+    assert analysis['val']['images'] == summary['calibration']['images']
     rendered = render_page(str(exported_run / 'report.html'), 'report_train_export.png')
     assert rendered.headings[1:] == [heading for _, heading in SECTIONS]
     assert rendered.images and all(width > 0 for _, width in rendered.images), rendered.images
