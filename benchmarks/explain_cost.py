@@ -13,12 +13,13 @@ times (this machine is shared, so single runs are noisy; the figures are medians
 
 Both run ``--threads`` inference threads (torch and OpenVINO alike).
 
-Without ``--checkpoint`` it builds a model first (reused when its files exist): the digits demo data, the baseline
-recipe's EfficientNet-Lite0 trained ``--epochs`` at ``--size`` px (the costs do not depend on how well it learnt), its
-export. JSON: ``benchmarks/results/explain_cost.json``.
+Without ``--checkpoint`` it builds a model per ``--sizes`` value first (reused when its files exist): the digits demo
+data, the baseline recipe's EfficientNet-Lite0 trained ``--epochs`` at that size (the costs do not depend on how well
+it learnt; the map is size / 32 on a side, 4 x 4 at 128 px, 7 x 7 at 224 px), its export. JSON:
+``benchmarks/results/explain_cost.json``, one entry per model.
 
 Usage:
-    python benchmarks/explain_cost.py [--size 128] [--images 40] [--repeats 3]
+    python benchmarks/explain_cost.py [--sizes 128 224] [--images 40] [--repeats 5]
     python benchmarks/explain_cost.py --checkpoint RUN/best.pth --ir EXPORT/model.xml --image-dir VAL_FOLDER
 """
 import argparse
@@ -48,32 +49,33 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--checkpoint', help='a trained checkpoint (run_config.json beside it); default: build one')
     parser.add_argument('--ir', help='the IR exported from --checkpoint (with --checkpoint)')
-    parser.add_argument('--image-dir', help='images to explain (with --checkpoint; default: the digits val split)')
+    parser.add_argument('--image-dir', help='the images to measure on (with --checkpoint)')
     parser.add_argument('--images', type=int, default=40, help='images measured (default: %(default)s)')
-    parser.add_argument('--repeats', type=int, default=3, help='alternating rounds (default: %(default)s)')
+    parser.add_argument('--repeats', type=int, default=5, help='alternating rounds (default: %(default)s)')
     parser.add_argument('--threads', type=int, default=1, help='torch and OpenVINO inference threads (default: 1: '
                         'with 2 on this shared 2-core machine, PyTorch at batch 1 ran 10x slower and varied 2x)')
-    parser.add_argument('--size', type=int, default=128, help='input size of the built model (default: %(default)s)')
+    parser.add_argument('--sizes', type=int, nargs='+', default=[128, 224],
+                        help='input sizes of the built models (default: %(default)s)')
     parser.add_argument('--epochs', type=int, default=1, help='training epochs of the built model (default: 1)')
     parser.add_argument('--work-dir', default='work_dirs/explain_cost', help='default: %(default)s')
     parser.add_argument('--data-dir', default='data', help='where the digits data is written (default: data)')
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
     args = parser.parse_args(argv)
-    if (args.checkpoint is None) != (args.ir is None) or (args.image_dir and not args.checkpoint):
-        parser.error('--checkpoint, --ir and --image-dir go together (--image-dir optional)')
+    if len({args.checkpoint is None, args.ir is None, args.image_dir is None}) > 1:
+        parser.error('--checkpoint, --ir and --image-dir go together')
     return args
 
 
-def build_model(args: argparse.Namespace) -> Dict[str, str]:
-    """Trains and exports the default model (the baseline recipe at ``--size``) unless its files exist."""
+def build_model(args: argparse.Namespace, size: int) -> Dict[str, str]:
+    """Trains and exports the default model (the baseline recipe at ``size`` px) unless its files exist."""
     from benchmarks.recipe_benchmark import RECIPES, benchmark_config
     data = bench_datasets.digits(args.data_dir)
-    work_dir = os.path.join(args.work_dir, f'digits_{args.size}px_{args.epochs}e')
+    work_dir = os.path.join(args.work_dir, f'digits_{size}px_{args.epochs}e')
     checkpoint, ir = os.path.join(work_dir, 'train', 'best.pth'), os.path.join(work_dir, 'export', 'model.xml')
     os.makedirs(work_dir, exist_ok=True)
     log = os.path.join(work_dir, 'build.log')
     if not os.path.isfile(checkpoint):
-        settings = SimpleNamespace(size=args.size, workers=0, max_epochs=args.epochs)
+        settings = SimpleNamespace(size=size, workers=0, max_epochs=args.epochs)
         config = os.path.join(work_dir, 'baseline_config.py')
         benchmark_config(RECIPES['baseline'], settings, seed=0, flip=False).dump(config)
         print(f'[{time.strftime("%H:%M:%S")}] training {config} ({args.epochs} epoch(s)); log: {log}', flush=True)
@@ -125,23 +127,17 @@ def measure(name: str, classifier, explainer, files: List[str], out_dir: str, re
                 explain_with_files_over_predict_batch_1=medians['explain_with_files'] / medians['predict_batch_1'])
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    from adaptcls.setup_env import init_entry_point
-    init_entry_point()
-    import torch
-    torch.set_num_threads(args.threads)
-    threads = {'INFERENCE_NUM_THREADS': args.threads}
+def measure_model(model: Dict[str, str], args: argparse.Namespace) -> Dict:
+    """The figures of one checkpoint and its IR (see the module docstring), printed as a table."""
     from adaptcls.apis import Classifier
     from adaptcls.apis.classifier import run_config
     from adaptcls.apis.inference import CheckpointClassifier
     from adaptcls.apis.saliency import SaliencyExplainer
     from adaptcls.deployment.runtime.ir_saliency import IRSaliencyExplainer
     from adaptcls.deployment.runtime.prediction import expand_image_inputs
-    model = (dict(checkpoint=args.checkpoint, ir=args.ir, images=args.image_dir) if args.checkpoint
-             else build_model(args))
     everything = expand_image_inputs([model['images']])
     files = everything[::max(1, len(everything) // args.images)][:args.images]  # spread over the classes
+    threads = {'INFERENCE_NUM_THREADS': args.threads}
     ir_classifier, ir_setup = _built(lambda: Classifier.from_ir(model['ir'], config=threads))
     ir_explainer, ir_explain_setup = _built(lambda: IRSaliencyExplainer(model['ir'], config=threads))
     checkpoint_classifier, checkpoint_setup = _built(lambda: Classifier.from_checkpoint(model['checkpoint']))
@@ -154,11 +150,9 @@ def main(argv=None) -> None:
                 measure('checkpoint (Grad-CAM)', checkpoint_classifier, checkpoint_explainer, files, out_dir,
                         args.repeats)]
     checkpoint_explainer.close()
-    map_size = ir_explainer.map_size
-    results = dict(command=command_line(), date=today(), machine=machine(), model=model, images=len(files),
-                   repeats=args.repeats, threads=args.threads, ir_map_size=list(map_size), setup_seconds=setup,
-                   rows=rows)
-    print(f'\n{len(files)} images, {args.repeats} rounds, ms per image (median); IR map {map_size[0]} x {map_size[1]}')
+    height, width = ir_explainer.map_size
+    print(f'\n{model["ir"]}: {len(files)} images, {args.repeats} rounds, ms per image (median); IR map {height} x '
+          f'{width}')
     print(f'{"model":22} {"predict b1":>10} {"predict b32":>11} {"explain":>8} {"+ files":>8} '
           f'{"explain/b1":>10} {"explain/b32":>11} {"+files/b1":>9}')
     for row in rows:
@@ -166,8 +160,23 @@ def main(argv=None) -> None:
         print(f'{row["model"]:22} {ms["predict_batch_1"]:10.1f} {ms["predict_batch_32"]:11.1f} {ms["explain"]:8.1f} '
               f'{ms["explain_with_files"]:8.1f} {row["explain_over_predict_batch_1"]:10.2f} '
               f'{row["explain_over_predict_batch_32"]:11.2f} {row["explain_with_files_over_predict_batch_1"]:9.2f}')
-    print('set-up s: ' + ', '.join(f'{key} {value:.2f}' for key, value in setup.items()))
-    atomic_write_json(args.results, results)
+    print('set-up s: ' + ', '.join(f'{key} {value:.2f}' for key, value in setup.items()) + '\n', flush=True)
+    return dict(model=model, images=len(files), ir_map_size=[height, width], setup_seconds=setup, rows=rows)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from adaptcls.setup_env import init_entry_point
+    init_entry_point()
+    import torch
+    torch.set_num_threads(args.threads)
+    models = ([dict(checkpoint=args.checkpoint, ir=args.ir, images=args.image_dir)] if args.checkpoint
+              else [build_model(args, size) for size in args.sizes])
+    results = dict(command=command_line(), date=today(), machine=machine(), repeats=args.repeats,
+                   threads=args.threads, models=[])
+    for model in models:
+        results['models'].append(measure_model(model, args))
+        atomic_write_json(args.results, results)
     print(f'wrote {args.results}')
 
 
