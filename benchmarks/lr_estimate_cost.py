@@ -1,11 +1,12 @@
 """What the LR estimate (the adaptive recipe's range test) costs and chooses, with and without its epoch cap.
 
-For each data set and seed, runs ``tools/lr_search.py CONFIG --mode fastai`` on the adaptive recipe's benchmark
+For each data set and seed, runs ``tools/lr_search.py CONFIG --mode range_test`` on the adaptive recipe's benchmark
 config (the one ``benchmarks/recipe_benchmark.py`` trains: same size, seed, workers), once per value of
-``lr_search.fastai_max_sweep_epochs`` in ``--caps`` (``inf``: no cap, the range test as it was before the cap: 100
-sweep iterations at the training batch) and of ``lr_search.fastai_warmup_epochs`` in ``--warmups``. No training
+``lr_search.range_test_max_sweep_epochs`` in ``--caps`` (``inf``: no cap, the range test as it was before the cap: 100
+sweep iterations at the training batch) and of ``lr_search.range_test_warmup_epochs`` in ``--warmups``. No training
 follows: the figures are the chosen LR, the suggestion before clipping, the epochs of training the estimate cost
-(warm-up + sweep) and its seconds. Whether a chosen LR trains well is what the recipe benchmark and its LR grid (``--lr-comparison``) measure.
+(warm-up + sweep) and its seconds. Whether a chosen LR trains well is what the recipe benchmark and its LR grid
+(``--lr-comparison``) measure.
 
 Each estimate writes ``WORK_DIR/<data set>_<size>px/cap_<cap>[_warmup_<w>]/seed<k>/lr_search/result.json`` and is
 reused when that file exists, so the benchmark is resumable. JSON: ``benchmarks/results/lr_estimate_cost.json``.
@@ -48,9 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seeds', nargs='+', type=int, default=[0], help='default: 0')
     parser.add_argument('--size', type=int, default=64, help='input size in px (default: 64)')
     parser.add_argument('--caps', nargs='+', type=float, default=[2.0, float('inf')],
-                        help='values of lr_search.fastai_max_sweep_epochs (inf: no cap; default: 2 inf)')
+                        help='values of lr_search.range_test_max_sweep_epochs (inf: no cap; default: 2 inf)')
     parser.add_argument('--warmups', nargs='+', type=float, default=[1.0],
-                        help='values of lr_search.fastai_warmup_epochs (default: 1)')
+                        help='values of lr_search.range_test_warmup_epochs (default: 1)')
     parser.add_argument('--jobs', type=int, default=1, help='estimates run at once, 1 thread each (default: 1)')
     parser.add_argument('--work-dir', default='work_dirs/lr_estimate_cost', help='default: %(default)s')
     parser.add_argument('--data-dir', default='data', help='where built-in data sets are written (default: data)')
@@ -68,11 +69,12 @@ def estimate(dataset: str, data_root: str, seed: int, cap: float, warmup: float,
         os.makedirs(work_dir, exist_ok=True)
         settings = SimpleNamespace(size=args.size, workers=1, max_epochs=50)
         cfg = benchmark_config(RECIPES['adaptive'], settings, seed, flip=dataset != 'digits')
-        cfg.lr_search = dict(cfg.get('lr_search') or {}, fastai_max_sweep_epochs=cap if cap != float('inf') else 1e9,
-                             fastai_warmup_epochs=warmup)
+        cfg.lr_search = dict(cfg.get('lr_search') or {},
+                             range_test_max_sweep_epochs=cap if cap != float('inf') else 1e9,
+                             range_test_warmup_epochs=warmup)
         config_file = os.path.join(work_dir, 'adaptive_estimate_config.py')
         cfg.dump(config_file)
-        command = [sys.executable, os.path.join(REPO, 'tools', 'lr_search.py'), config_file, '--mode', 'fastai',
+        command = [sys.executable, os.path.join(REPO, 'tools', 'lr_search.py'), config_file, '--mode', 'range_test',
                    '--data-root', data_root, '--work-dir', work_dir, '--seed', str(seed)]
         print(f'[{time.strftime("%H:%M:%S")}] {name}: estimating', flush=True)
         run_logged(command, REPO, os.path.join(work_dir, 'stdout.log'), 1, name)

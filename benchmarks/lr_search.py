@@ -2,7 +2,7 @@
 """LR-search benchmark: what each mode of tools/lr_search.py chooses, what that costs, and what a
 full training reaches with the chosen learning rate, on the digits demo data.
 
-For each mode (tpe, grid, fastai) it runs the search (a fresh study in its own work dir), then
+For each mode (tpe, grid, range_test) it runs the search (a fresh study in its own work dir), then
 trains the config from scratch with the chosen lr and records the best validation top-1. The grid
 search's best lr (the paper's reference method) is printed beside every row. Without --quick the
 recipe's budgets apply (TPE 15 x 6 epochs, grid 10 x 9, the config's full training); --quick

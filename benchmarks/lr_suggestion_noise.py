@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """How much does noise move the fast.ai-style LR suggestion? Bootstrap of a real range-test curve.
 
-Reads the raw losses of a range test (``WORK_DIR/lr_search/trials.csv`` of ``tools/lr_search.py --mode fastai`` or of
-``tools/train.py`` with the adaptive recipe), fits a smooth curve (a polynomial in log-lr), and draws ``--draws`` new
-curves = fit + the residuals in a random order: the same loss landscape, other noise. Each rule ('steepest',
-'valley') reads each curve exactly as tools/lr_search.py does (bias-corrected EMA, skip the first 10% and last 5
-points); the spread of its picks is its sensitivity to noise. Results: benchmarks/results/lr_suggestion_noise.json.
+Reads the raw losses of a range test (``WORK_DIR/lr_search/trials.csv`` of ``tools/lr_search.py --mode range_test``
+or of ``tools/train.py`` with the adaptive recipe), fits a smooth curve (a polynomial in log-lr), and draws
+``--draws`` new curves = fit + the residuals in a random order: the same loss landscape, other noise. Each rule
+('steepest', 'valley') reads each curve exactly as tools/lr_search.py does (bias-corrected EMA, skip the first 10%
+and last 5 points); the spread of its picks is its sensitivity to noise. Results: benchmarks/results/lr_suggestion_noise.json.
 
 Usage:
     python benchmarks/lr_suggestion_noise.py work_dirs/recipe_benchmark/cifar10_64px_50e/adaptive/seed0/lr_search/trials.csv
@@ -46,9 +46,10 @@ def read_curve(path: str):
 
 def pick(rule: str, lrs: np.ndarray, losses: np.ndarray, settings: LRSearchSettings) -> float:
     """The suggestion of ``rule`` on raw ``losses``, read as the LR search reads a curve."""
-    smoother = SmoothedLoss(settings.fastai_smooth_beta)
+    smoother = SmoothedLoss(settings.range_test_smooth_beta)
     smoothed = [smoother.update(float(loss)) for loss in losses]
-    index = suggest_index(rule, list(lrs), smoothed, len(lrs), settings.fastai_skip_start, settings.fastai_skip_end)
+    index = suggest_index(rule, list(lrs), smoothed, len(lrs), settings.range_test_skip_start,
+                          settings.range_test_skip_end)
     return float(lrs[index])
 
 

@@ -29,7 +29,7 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
     Args:
         cfg (Config): the training config.
         overwrite (bool): move a previous run's results into ``replaced_<date>_<time>/`` instead of refusing.
-        auto_lr (str, optional): search the initial LR with this mode ('tpe', 'grid' or 'fastai').
+        auto_lr (str, optional): search the initial LR with this mode ('tpe', 'grid' or 'range_test').
         no_auto_lr (bool): train at the config's lr even if the config sets ``lr_search.auto_lr``.
         verbose (bool): mmengine's set-up records (environment, config, hooks) on the console too, not only in the
             log file (:func:`adaptcls.engine.runner.build_runner`).

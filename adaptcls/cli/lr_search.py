@@ -2,7 +2,8 @@
 
 Modes (recipe.md, "Initial learning-rate estimation"): ``tpe`` (default: Optuna TPE + median
 pruning, 15 trials x 6 epochs), ``grid`` (10 evenly spaced learning rates x 9 epochs) and
-``fastai`` (one warm-up epoch, then a one-epoch LR range test). Ranges and other defaults come
+``range_test`` (half an epoch of warm-up, then an LR range test on at most one epoch of images; ``fastai`` is its
+deprecated name). Ranges and other defaults come
 from the config's ``lr_search`` dict (see adaptcls/lr_search/lr_search_settings.py).
 
 Writes WORK_DIR/lr_search/: result.json, trials.csv, lr_search.png and lr_config.py (train with
@@ -18,8 +19,8 @@ from mmengine.config import Config
 
 from adaptcls.cli.cli_options import CfgOptionsAction
 from adaptcls.cli.recipes import find_config
-from adaptcls.lr_search.lr_search_settings import (SEARCH_MODES, SUGGESTION_RULES, LRSearchSettings,
-                                                   trial_setting_keys)
+from adaptcls.lr_search.lr_search_settings import (ACCEPTED_MODES, SUGGESTION_RULES, LRSearchSettings,
+                                                   canonical_mode, trial_setting_keys)
 
 # torch, Optuna and the models are imported when the search runs: `--help` answers at once.
 
@@ -30,7 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog='Example: python tools/lr_search.py configs/effnet_lite0_demo.py --data-root data/digits '
                '--mode tpe --trials 15 --epochs-per-trial 6')
     parser.add_argument('config', help='config file (e.g. configs/mnv3_large_baseline.py)')
-    parser.add_argument('--mode', choices=SEARCH_MODES, default='tpe', help='search method (default: tpe)')
+    parser.add_argument('--mode', choices=ACCEPTED_MODES, default='tpe',
+                        help='search method (default: tpe; fastai is the deprecated name of range_test)')
     parser.add_argument('--data-root', help='dataset folder holding train/<class>/ and val/<class>/')
     parser.add_argument('--work-dir', help='the search goes to WORK_DIR/lr_search (default: '
                         'work_dirs/<config name>, the work dir tools/train.py uses)')
@@ -41,7 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--range', type=float, nargs=2, metavar=('LOW', 'HIGH'),
                         help='learning-rate range (default: the config\'s lr_search.lr_range)')
     parser.add_argument('--step', type=float, help='step of the tpe learning-rate grid (default 0.001)')
-    parser.add_argument('--rule', choices=SUGGESTION_RULES, help='fastai: how to read the curve '
+    parser.add_argument('--rule', choices=SUGGESTION_RULES, help='range_test: how to read the curve '
                         '(default valley)')
     parser.add_argument('--storage', help='Optuna storage URL: sqlite:///PATH, postgresql://..., '
                         'mysql://..., or journal:PATH (default: sqlite:///WORK_DIR/lr_search/study.db)')
@@ -49,25 +51,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, help='seed of every trial and of the sampler '
                         '(default: the config\'s randomness.seed)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, metavar='KEY=VALUE',
-                        help='override config keys, e.g. lr_search.fastai_skip_end=2')
+                        help='override config keys, e.g. lr_search.range_test_skip_end=2')
     args = parser.parse_args(argv)
     args.config = find_config(args.config)  # configs/NAME.py works outside a checkout too
+    args.mode = canonical_mode(args.mode, '--mode')
     trial_options = (args.trials, args.epochs_per_trial, args.step, args.storage, args.study_name)
-    if args.mode == 'fastai' and any(option is not None for option in trial_options):
+    if args.mode == 'range_test' and any(option is not None for option in trial_options):
         parser.error('--trials, --epochs-per-trial, --step, --storage and --study-name apply to the tpe and '
-                     'grid modes; the fastai mode trains lr_search.fastai_warmup_epochs epochs, then one '
-                     'range-test epoch')
+                     'grid modes; the range_test mode trains lr_search.range_test_warmup_epochs epochs, then '
+                     'sweeps')
     if args.mode == 'grid' and args.step is not None:
         parser.error('--step applies to the tpe mode; the grid mode spaces --trials points evenly')
-    if args.mode != 'fastai' and args.rule is not None:
-        parser.error('--rule applies to the fastai mode only')
+    if args.mode != 'range_test' and args.rule is not None:
+        parser.error('--rule applies to the range_test mode only')
     return args
 
 
 def search_settings(cfg: Config, args: argparse.Namespace) -> LRSearchSettings:
     """The config's ``lr_search`` settings with the command-line options applied."""
-    overrides = dict(lr_range=args.range, lr_step=args.step, fastai_rule=args.rule)
-    if args.mode != 'fastai':
+    overrides = dict(lr_range=args.range, lr_step=args.step, range_test_rule=args.rule)
+    if args.mode != 'range_test':
         trials_key, epochs_key = trial_setting_keys(args.mode)
         overrides.update({trials_key: args.trials, epochs_key: args.epochs_per_trial})
     return LRSearchSettings.from_config(cfg, **overrides)

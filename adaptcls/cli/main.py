@@ -15,7 +15,7 @@ command         same as                       what it does
 ``benchmark``   ``tools/deploy.py benchmark`` latency and throughput of each backend
 ``demo-data``   ``tools/make_demo_data.py``   write the digits demo data set
 ``configs``     (no script)                   list the recipe configs shipped with the package
-``explain``     (no script)                   saliency maps (Grad-CAM) of a checkpoint's predictions
+``explain``     (no script)                   saliency maps of a checkpoint's or an IR's predictions
 ``calibrate``   (no script)                   temperature scaling: calibrated probabilities, stored in the checkpoint
 ``report``      (no script)                   WORK_DIR/report.html: one self-contained page on a run
 ==============  ============================  =====================================================
@@ -30,14 +30,14 @@ from adaptcls.version import __version__
 COMMANDS: Dict[str, Tuple[str, Tuple[str, ...], str]] = {
     'train': ('train', (), 'train a config (the adaptive recipes estimate their initial LR first)'),
     'test': ('test', (), 'evaluate a checkpoint: top-1, top-5, balanced top-1, mAP, class AP, confusion matrix'),
-    'lr-search': ('lr_search', (), 'estimate the initial learning rate (fastai range test, TPE or grid)'),
+    'lr-search': ('lr_search', (), 'estimate the initial learning rate (LR range test, TPE or grid)'),
     'export': ('deploy', ('export',), 'export a checkpoint to ONNX and OpenVINO IR (FP32, optionally INT8)'),
     'predict': ('deploy', ('predict',), 'classify images (files, folders, globs) with an IR or a checkpoint'),
     'evaluate': ('deploy', ('evaluate',), "an IR's accuracy on a class-per-folder split"),
     'benchmark': ('deploy', ('benchmark',), 'latency and throughput of PyTorch, ONNX Runtime and OpenVINO'),
     'demo-data': ('make_demo_data', (), 'write the digits demo data set as PNG class folders'),
     'configs': ('configs', (), 'list the recipe configs shipped with adaptcls (train any of them by name)'),
-    'explain': ('explain', (), "saliency maps (Grad-CAM) of a checkpoint's predictions on images"),
+    'explain': ('explain', (), "saliency maps of a checkpoint's (Grad-CAM) or an IR's (Recipro-CAM) predictions"),
     'calibrate': ('calibrate', (), 'fit a temperature on the val set (calibrated probabilities) into the checkpoint'),
     'report': ('report', (), 'write WORK_DIR/report.html, one self-contained page on a training run'),
 }

@@ -17,6 +17,7 @@ from adaptcls.cli.recipes import DEFAULT_MODEL, DEFAULT_RECIPE, MODEL_NAMES, REC
 from adaptcls.config.option_values import (BALANCE_MODES, DATA_SPLIT_DEFAULTS, EXPORT_RESERVE_SHARE, LR_ESTIMATE_SHARE,
                                            parse_duration)
 from adaptcls.config.visualization import VIS_BACKEND_NAMES
+from adaptcls.lr_search.lr_search_settings import ACCEPTED_MODES
 
 # The rest (torch, mmengine's Runner, the models) is imported in the functions that train: `--help` answers at once.
 
@@ -83,10 +84,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override config keys, e.g. train_cfg.max_epochs=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher for distributed training (torchrun: pytorch)')
-    parser.add_argument('--auto-lr', nargs='?', const='tpe', choices=('tpe', 'grid', 'fastai'), metavar='MODE',
+    parser.add_argument('--auto-lr', nargs='?', const='tpe', choices=ACCEPTED_MODES, metavar='MODE',
                         help='first search the initial learning rate (tools/lr_search.py; MODE tpe (default), '
-                        'grid or fastai; files in WORK_DIR/lr_search), then train with it. Configs that set '
-                        'lr_search.auto_lr (the adaptive recipes: fastai) search without this option')
+                        'grid or range_test (fastai: its deprecated name); files in WORK_DIR/lr_search), then train '
+                        'with it. Configs that set lr_search.auto_lr (the adaptive recipes: range_test) search '
+                        'without this option')
     parser.add_argument('--no-auto-lr', action='store_true',
                         help="train at the config's lr even if the config sets lr_search.auto_lr")
     parser.add_argument('--vis', nargs='+', choices=VIS_BACKEND_NAMES, metavar='NAME',
@@ -121,9 +123,9 @@ def _duration(text: str) -> float:
 def add_time_budget(cfg: Config, started_at: float, limit_s: float, export: bool) -> None:
     """Adds the ``TimeBudgetHook`` of ``--time-limit`` to ``cfg.custom_hooks``: the budget began at ``started_at``
     (``time.time()``); with ``export``, :data:`EXPORT_RESERVE_SHARE` of it is kept for the export; the LR range test
-    may take :data:`LR_ESTIMATE_SHARE` of it (``lr_search.fastai_max_seconds``)."""
+    may take :data:`LR_ESTIMATE_SHARE` of it (``lr_search.range_test_max_seconds``)."""
     reserve_s = EXPORT_RESERVE_SHARE * limit_s if export else 0.0
-    cfg.lr_search = dict(cfg.get('lr_search') or {}, fastai_max_seconds=LR_ESTIMATE_SHARE * limit_s)
+    cfg.lr_search = dict(cfg.get('lr_search') or {}, range_test_max_seconds=LR_ESTIMATE_SHARE * limit_s)
     cfg.custom_hooks = [*cfg.get('custom_hooks', []),
                         dict(type='TimeBudgetHook', started_at=started_at, limit_s=limit_s, reserve_s=reserve_s)]
 

@@ -12,9 +12,9 @@ split (fastai's ``valid_pct`` default 0.2), and the seed of that split."""
 DURATION_UNITS = {'s': 1, 'm': 60, 'h': 3600}
 """Units of a ``--time-limit`` duration: seconds, minutes, hours (``90s``, ``30m``, ``2h``, ``1h30m``)."""
 LR_ESTIMATE_SHARE = 0.25
-"""With ``--time-limit``, the share of the limit the LR range test may take (``lr_search.fastai_max_seconds``): a test
-projected to take longer stops after its first iterations and training uses the config's lr. On a 500-image set the
-test is 3 epochs; a limit that allows 12 or more epochs leaves it whole."""
+"""With ``--time-limit``, the share of the limit the LR range test may take (``lr_search.range_test_max_seconds``):
+a test projected to take longer stops after its first iterations and training uses the config's lr. On a 500-image
+set the test is 2.1 epochs; a limit that allows 9 or more epochs leaves it whole."""
 EXPORT_RESERVE_SHARE = 0.1
 """With ``--time-limit`` and ``--export``, the share of the limit kept for the export (evaluation, ONNX, FP32 and
 INT8 IR, the latency table): training ends by the rest of it. docs/benchmarks.md ("Time limits") measures what the

@@ -16,6 +16,6 @@ optim_wrapper = dict(
     # differ", 3 data sets x 2 seeds without head dropout: +0.5 pt top-1, +0.2 pt mAP over decaying them).
     paramwise_cfg=dict(custom_keys={'head.fc.weight': dict(decay_mult=0.0)}))
 # The initial LR is estimated before training (recipe.md "Initial learning-rate estimation"): the fast.ai-style range
-# test (tools/lr_search.py --mode fastai: 1 warm-up epoch + at least 100 sweep iterations); the lr above is used only
+# test (tools/lr_search.py --mode range_test: half a warm-up epoch + 100 sweep iterations); the lr above is used only
 # with `tools/train.py --no-auto-lr`. Its cost is recorded in summary.json under lr_search.
-lr_search = dict(auto_lr='fastai')
+lr_search = dict(auto_lr='range_test')

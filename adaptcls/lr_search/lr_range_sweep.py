@@ -193,7 +193,8 @@ class LRRangeTest:
         if max(elapsed, projected) > self.max_seconds:
             raise RangeTestOverTime(
                 f'the range test would take about {projected:.0f} s ({self._total} iterations at '
-                f'{elapsed / self._done:.2f} s each), over its {self.max_seconds:.0f} s (lr_search.fastai_max_seconds)',
+                f'{elapsed / self._done:.2f} s each), over its {self.max_seconds:.0f} s '
+                '(lr_search.range_test_max_seconds)',
                 epochs_trained=self._done / self._epoch_iterations)
 
     def sweep_lr(self, iteration: int, iterations: int) -> float:

@@ -23,7 +23,7 @@ class LRRangeTestLoop(EpochBasedTrainLoop):
     The model leaves the loop with the weights it entered with; the curve is in :attr:`curve`.
 
     Use it as ``train_cfg = dict(type='LRRangeTestLoop', start_lr=..., end_lr=...)`` with
-    ``param_scheduler=None`` (``tools/lr_search.py --mode fastai`` builds that config).
+    ``param_scheduler=None`` (``tools/lr_search.py --mode range_test`` builds that config).
 
     Args:
         runner (Runner): the runner.

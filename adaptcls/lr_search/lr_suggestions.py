@@ -67,8 +67,8 @@ def suggestion_window(num_points: int, planned_points: int, skip_start: float = 
         raise UserInputError(
             f'The LR range test recorded {num_points} of {planned_points} planned iterations; after '
             f'skipping the first {start} and the last {skip_end} fewer than {MIN_SUGGESTION_POINTS} '
-            'remain. Use more training images or a smaller batch, or lower lr_search.fastai_skip_start '
-            '/ lr_search.fastai_skip_end.')
+            'remain. Use more training images or a smaller batch, or lower lr_search.range_test_skip_start '
+            '/ lr_search.range_test_skip_end.')
     return slice(start, stop)
 
 

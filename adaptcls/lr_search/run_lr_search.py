@@ -15,7 +15,7 @@ from adaptcls.utils.atomic import atomic_write_json
 from adaptcls.utils.json_files import read_json_object
 from .divergence import lower_range_hint
 from .lr_range_sweep import RangeTestOverTime
-from .lr_search_settings import SEARCH_MODES, LRSearchSettings
+from .lr_search_settings import LRSearchSettings, canonical_mode
 from .lr_suggestions import suggest_index
 from .optuna_lr_search import OptunaLRSearch, data_identity
 from .optuna_storage import default_storage_url, describe_storage
@@ -37,7 +37,7 @@ class LRSearchOutcome:
     """The chosen learning rate and what finding it cost.
 
     Attributes:
-        mode (str): 'tpe', 'grid' or 'fastai'.
+        mode (str): 'tpe', 'grid' or 'range_test' ('fastai': its deprecated name).
         chosen_lr (float): the chosen ``optim_wrapper.optimizer.lr``.
         total_trained_epochs (float): epochs of training the search ran (all trials, all
             processes; a range test counts its partial epoch).
@@ -47,7 +47,7 @@ class LRSearchOutcome:
             (None for the other modes).
         clipped (str, optional): 'above' or 'below' when the suggestion lay outside ``lr_range`` and the chosen lr
             is the range's end; None when it lay inside (or for the other modes).
-        stopped_for_time (str, optional): why the range test stopped before its end (``fastai_max_seconds``); the
+        stopped_for_time (str, optional): why the range test stopped before its end (``range_test_max_seconds``); the
             chosen lr is then the config's. None when it ran to its end.
     """
 
@@ -103,13 +103,12 @@ def run_lr_search(cfg: Config,
         NonFiniteLossError: the loss diverged at the range's low end (every TPE/grid trial
             diverged, or the range test's warm-up did); the message suggests a lower range.
     """
-    if mode not in SEARCH_MODES:
-        raise UserInputError(f'Unknown LR search mode "{mode}": use one of {SEARCH_MODES}.')
+    mode = canonical_mode(mode, 'the LR search mode')
     settings = settings or LRSearchSettings.from_config(cfg)
     search_dir = search_dir or os.path.join(cfg.work_dir, SEARCH_DIR)
     seed = cfg.get('randomness', {}).get('seed', 0) if seed is None else seed
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if mode == 'fastai':
+    if mode == 'range_test':
         result = _range_test(cfg, settings, search_dir, seed)
     else:
         storage = storage or default_storage_url(search_dir)
@@ -149,12 +148,8 @@ def auto_lr_mode(cfg: Config, requested: Optional[str] = None, disabled: bool = 
     if disabled:
         return None
     if requested:
-        return requested
-    mode = (cfg.get('lr_search') or {}).get('auto_lr')
-    if mode is not None and mode not in SEARCH_MODES:
-        raise UserInputError(f'config {cfg.filename}: lr_search.auto_lr must be one of {SEARCH_MODES} or None, '
-                             f'got "{mode}".')
-    return mode
+        return canonical_mode(requested, '--auto-lr')
+    return canonical_mode((cfg.get('lr_search') or {}).get('auto_lr'), f'config {cfg.filename}: lr_search.auto_lr')
 
 
 def apply_auto_lr(cfg: Config, mode: str = 'tpe', progress: Callable[[str], None] = print) -> dict:
@@ -246,7 +241,7 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
     try:
         train_and_release(runner, early_stops=(NonFiniteLossError, RangeTestOverTime))
     except RangeTestOverTime as stopped:  # e.g. --time-limit: train at the config's lr rather than spend the budget
-        return dict(mode='fastai', chosen_lr=cfg.optim_wrapper.optimizer.lr, rule=settings.fastai_rule,
+        return dict(mode='range_test', chosen_lr=cfg.optim_wrapper.optimizer.lr, rule=settings.range_test_rule,
                     suggested_lr=None, clipped=None, stopped_for_time=str(stopped), lr_range=list(settings.lr_range),
                     train_images=train_images, train_batch_size=cfg.train_dataloader.batch_size,
                     sweep_batch_size=run_cfg.train_dataloader.batch_size,
@@ -255,8 +250,8 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
     curve = runner.train_loop.curve
     low, high = settings.lr_range
     try:
-        pick = suggest_index(settings.fastai_rule, curve.lrs, curve.smoothed, curve.planned_iterations,
-                             settings.fastai_skip_start, settings.fastai_skip_end)
+        pick = suggest_index(settings.range_test_rule, curve.lrs, curve.smoothed, curve.planned_iterations,
+                             settings.range_test_skip_start, settings.range_test_skip_end)
     except ValueError as error:
         if not curve.diverged:
             raise
@@ -272,9 +267,9 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
     write_csv(os.path.join(search_dir, TRIALS_FILE), range_test_rows(curve), RANGE_TEST_COLUMNS)
     plot_range_test(curve, pick, chosen, os.path.join(search_dir, PLOT_FILE))
     return dict(
-        mode='fastai', chosen_lr=chosen, rule=settings.fastai_rule, suggested_lr=suggested, clipped=clipped,
+        mode='range_test', chosen_lr=chosen, rule=settings.range_test_rule, suggested_lr=suggested, clipped=clipped,
         lr_range=list(settings.lr_range), sweep=[curve.lrs[0], curve.lrs[-1]],
-        warmup_epochs=settings.fastai_warmup_epochs, warmup_losses=curve.warmup_losses,
+        warmup_epochs=settings.range_test_warmup_epochs, warmup_losses=curve.warmup_losses,
         iterations_planned=curve.planned_iterations, iterations_run=len(curve.lrs), diverged=curve.diverged,
         non_finite_lr=curve.non_finite_lr,
         iterations_per_epoch=curve.epoch_iterations, train_images=train_images,

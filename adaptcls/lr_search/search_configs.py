@@ -42,13 +42,13 @@ def trial_config(cfg: Config, lr: float, epochs: int, work_dir: str, seed: int,
 
 def sweep_batch_size(train_batch: int, train_images: int, settings: LRSearchSettings) -> int:
     """The batch size of the range test: the training batch, or the largest smaller one whose
-    ``settings.fastai_min_iterations`` sweep iterations cost at most ``settings.fastai_max_sweep_epochs``
-    epochs of ``train_images`` images (never below ``settings.fastai_min_sweep_batch``).
+    ``settings.range_test_min_iterations`` sweep iterations cost at most ``settings.range_test_max_sweep_epochs``
+    epochs of ``train_images`` images (never below ``settings.range_test_min_sweep_batch``).
 
     Example: 500 images, batch 64, 100 iterations, at most 2 epochs: batch 10 (100 x 10 = 1,000 images).
     """
-    affordable = int(settings.fastai_max_sweep_epochs * train_images // settings.fastai_min_iterations)
-    return min(train_batch, max(affordable, settings.fastai_min_sweep_batch))
+    affordable = int(settings.range_test_max_sweep_epochs * train_images // settings.range_test_min_iterations)
+    return min(train_batch, max(affordable, settings.range_test_min_sweep_batch))
 
 
 def range_test_config(cfg: Config, work_dir: str, seed: int, settings: LRSearchSettings,
@@ -63,7 +63,7 @@ def range_test_config(cfg: Config, work_dir: str, seed: int, settings: LRSearchS
         cfg (Config): the training config (data root and num_classes already filled in).
         work_dir (str): the range test's work dir (logs).
         seed (int): the seed of the run.
-        settings (LRSearchSettings): range, ``fastai_*`` settings, dropped hooks, log level.
+        settings (LRSearchSettings): range, ``range_test_*`` settings, dropped hooks, log level.
         train_images (int): images in the training set.
     """
     low, high = settings.lr_range
@@ -77,10 +77,10 @@ def range_test_config(cfg: Config, work_dir: str, seed: int, settings: LRSearchS
         run.auto_scale_lr = dict(scaling)
         run.train_dataloader.batch_size = batch
     run.optim_wrapper.optimizer.lr = low
-    run.train_cfg = dict(type='LRRangeTestLoop', start_lr=low, end_lr=high * settings.fastai_end_lr_mult,
-                         warmup_epochs=settings.fastai_warmup_epochs, smooth_beta=settings.fastai_smooth_beta,
-                         diverge_factor=settings.fastai_diverge_factor,
-                         min_iterations=settings.fastai_min_iterations, max_seconds=settings.fastai_max_seconds)
+    run.train_cfg = dict(type='LRRangeTestLoop', start_lr=low, end_lr=high * settings.range_test_end_lr_mult,
+                         warmup_epochs=settings.range_test_warmup_epochs, smooth_beta=settings.range_test_smooth_beta,
+                         diverge_factor=settings.range_test_diverge_factor,
+                         min_iterations=settings.range_test_min_iterations, max_seconds=settings.range_test_max_seconds)
     for key in VAL_KEYS:
         run[key] = None
     return run

@@ -33,7 +33,7 @@ def full_run(tmp_path):
     _json(path('summary'), dict(config='configs/tiny.py', num_classes=2, classes=['cat', 'dog'], seed=0,
                                 best_metrics=dict(top1=TOP1, mAP=0.9), best_epoch=3, epochs_run=5, max_epochs=10,
                                 stopped_early=True, stop_reason='early stopping', wall_time_s=12.0,
-                                lr_search=dict(mode='fastai', chosen_lr=0.01, suggested_lr=0.02, clipped='above',
+                                lr_search=dict(mode='range_test', chosen_lr=0.01, suggested_lr=0.02, clipped='above',
                                                total_trained_epochs=1.5, wall_time_s=3.0),
                                 lr_drops=[dict(epoch=3, reason='top1 did not improve for 2 epochs')]))
     _json(path('lr_search'), dict(train_images=40, lr_range=[0.001, 0.01]))

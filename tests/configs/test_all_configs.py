@@ -51,7 +51,7 @@ def test_adaptive_configs_follow_the_recipe(path):
     assert [hook.type for hook in cfg.custom_hooks] == ['ReduceLROnPlateauV2']
     assert cfg.param_scheduler[0].type == 'LinearLR' and cfg.param_scheduler[0].end == 2
     assert 'warmup_epochs' not in cfg.custom_hooks[0] and cfg.custom_hooks[0].monitor == 'top1'  # read from LinearLR
-    assert cfg.lr_search.auto_lr == 'fastai'
+    assert cfg.lr_search.auto_lr == 'range_test'
     assert cfg.train_cfg.max_epochs == 200
     assert 'AugMix' in [step['type'] for step in cfg.train_dataloader.dataset.pipeline]
     if osp.basename(path).startswith('mnv3'):

@@ -32,7 +32,7 @@ def test_window_counts_the_start_in_planned_iterations():
 
 
 def test_window_that_leaves_too_few_points_names_the_settings():
-    with pytest.raises(ValueError, match='fastai_skip_end'):
+    with pytest.raises(ValueError, match='range_test_skip_end'):
         suggest_index('steepest', LRS[:7], sigmoid_curve()[:7], planned_points=7)
 
 
@@ -92,4 +92,4 @@ def test_valley_suggestion_is_robust_to_iteration_noise():
     assert high / low < 2.0 and 3e-3 < np.median(valley) < 3e-2
     s_low, s_high = np.percentile(steepest, [10, 90])
     assert s_high / s_low > high / low  # the reason 'valley' is the default
-    assert LRSearchSettings(lr_range=(1e-3, 1e-2)).fastai_rule == 'valley'
+    assert LRSearchSettings(lr_range=(1e-3, 1e-2)).range_test_rule == 'valley'

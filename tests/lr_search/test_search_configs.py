@@ -51,7 +51,7 @@ def test_range_test_config_runs_the_range_test_loop_without_validation():
     (500, 64, 10),      # 100 iterations x 10 = 1,000 images = 2 epochs (at batch 64: 12.5 epochs)
     (1000, 64, 20),
     (10_000, 64, 64),   # the training batch fits: unchanged
-    (100, 64, 8),       # never below fastai_min_sweep_batch ...
+    (100, 64, 8),       # never below range_test_min_sweep_batch ...
     (100, 4, 4),        # ... nor above the training batch
 ])
 def test_the_sweep_batch_fits_the_sweep_into_its_epoch_cap(images, batch, expected):

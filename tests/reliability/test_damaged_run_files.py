@@ -11,7 +11,7 @@ from adaptcls.utils.json_files import read_json_object
 
 
 @pytest.mark.parametrize('content, problem', [
-    (b'{"mode": "fastai"}', r"it lacks \['chosen_lr', 'total_trained_epochs', 'wall_time_s'\]"),
+    (b'{"mode": "range_test"}', r"it lacks \['chosen_lr', 'total_trained_epochs', 'wall_time_s'\]"),
     (b'{"mode": "fast', 'not valid JSON'),
     (b'\xff\xfe garbage', 'not valid JSON'),
     (b'[1, 2]', 'it holds a JSON list, not an object'),
@@ -22,7 +22,7 @@ def test_a_resumed_run_names_its_damaged_lr_search_result(content, problem, tmp_
     result.write_bytes(content)
     cfg = Config(dict(work_dir=str(tmp_path), resume=True, launcher='none'))
     with pytest.raises(UserInputError, match=f'{re.escape(str(result))} is damaged: {problem}.*delete it'):
-        apply_auto_lr(cfg, 'fastai', progress=lambda line: None)
+        apply_auto_lr(cfg, 'range_test', progress=lambda line: None)
 
 
 def test_read_json_object_returns_the_object_and_names_the_fix(tmp_path):

@@ -21,11 +21,11 @@ SAM_PLATEAU_BASES = [f'{REPO}/configs/_base_/models/effnet_lite0.py',
                      f'{REPO}/configs/_base_/datasets/image_folder_basic_aug.py',
                      f'{REPO}/configs/_base_/schedules/sam_plateau_v2.py',
                      f'{REPO}/configs/_base_/default_runtime.py']
-# The fastai test: 12 iterations per epoch on 24 images at batch 2, a sweep of at least 30 iterations (so it
+# The range test: 12 iterations per epoch on 24 images at batch 2, a sweep of at least 30 iterations (so it
 # spans 2.5 epochs), keep the last point.
-FASTAI_MIN_ITERATIONS = 30
-FASTAI_OPTIONS = ['--cfg-options', 'train_dataloader.batch_size=2', 'lr_search.fastai_skip_end=1',
-                  f'lr_search.fastai_min_iterations={FASTAI_MIN_ITERATIONS}']
+RANGE_TEST_MIN_ITERATIONS = 30
+RANGE_TEST_OPTIONS = ['--cfg-options', 'train_dataloader.batch_size=2', 'lr_search.range_test_skip_end=1',
+                  f'lr_search.range_test_min_iterations={RANGE_TEST_MIN_ITERATIONS}']
 
 
 def run_tool(script, *args):
@@ -149,11 +149,11 @@ def test_grid_where_every_lr_diverges_asks_for_a_lower_range(tiny_data, tmp_path
         assert [(row['state'], row['diverged']) for row in csv.DictReader(stream)] == [('pruned', 'True')] * 2
 
 
-def test_fastai_sweep_that_diverges_too_early_asks_for_a_lower_range(tiny_data, tmp_path, write_config, capsys):
+def test_range_test_sweep_that_diverges_too_early_asks_for_a_lower_range(tiny_data, tmp_path, write_config, capsys):
     config = write_config(tiny_config())
     with pytest.raises(SystemExit) as exit_info:  # 6 sweep steps from 0.001 to 1e31: diverged within a few
-        run_tool_as_user(LR_SEARCH, config, '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
-                         str(tmp_path), '--range', '0.001', '1e30', '--cfg-options', 'lr_search.fastai_skip_end=1')
+        run_tool_as_user(LR_SEARCH, config, '--mode', 'range_test', '--data-root', tiny_data, '--work-dir',
+                         str(tmp_path), '--range', '0.001', '1e30', '--cfg-options', 'lr_search.range_test_skip_end=1')
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert re.search(r'The sweep diverged early, at lr \S+: search a lower range, '
@@ -163,38 +163,38 @@ def test_fastai_sweep_that_diverges_too_early_asks_for_a_lower_range(tiny_data, 
 def test_a_misspelt_cfg_options_key_fails_before_training(tiny_data, tmp_path, write_config, capsys):
     config = write_config(tiny_config())
     with pytest.raises(SystemExit) as exit_info:  # without the check: a search at the config's lr
-        run_tool_as_user(LR_SEARCH, config, '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
-                         str(tmp_path), *FASTAI_OPTIONS, 'optim_wraper.optimizer.lr=0.1')
+        run_tool_as_user(LR_SEARCH, config, '--mode', 'range_test', '--data-root', tiny_data, '--work-dir',
+                         str(tmp_path), *RANGE_TEST_OPTIONS, 'optim_wraper.optimizer.lr=0.1')
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "unknown top-level key 'optim_wraper' (nothing reads it): did you mean 'optim_wrapper'?" in error
     assert not (tmp_path / 'lr_search').exists()
 
 
-def test_fastai_range_test_on_a_sam_config(sam_plateau_config, tiny_data, tmp_path):
-    run_tool(LR_SEARCH, sam_plateau_config, '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
-             str(tmp_path), *FASTAI_OPTIONS)
+def test_range_test_on_a_sam_config(sam_plateau_config, tiny_data, tmp_path):
+    run_tool(LR_SEARCH, sam_plateau_config, '--mode', 'range_test', '--data-root', tiny_data, '--work-dir',
+             str(tmp_path), *RANGE_TEST_OPTIONS)
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
-    assert result['mode'] == 'fastai' and result['rule'] == 'valley'
+    assert result['mode'] == 'range_test' and result['rule'] == 'valley'
     assert result['iterations_per_epoch'] == 12
-    assert result['iterations_planned'] == FASTAI_MIN_ITERATIONS and len(rows) == result['iterations_run'] <= 30
+    assert result['iterations_planned'] == RANGE_TEST_MIN_ITERATIONS and len(rows) == result['iterations_run'] <= 30
     assert result['sweep'][0] == pytest.approx(0.001)  # from the range's low end ...
     if not result['diverged']:
         assert result['sweep'][1] == pytest.approx(0.1)  # ... to 10 x its high end
     assert 0.001 <= result['chosen_lr'] <= 0.010
     assert result['chosen_lr'] == pytest.approx(min(max(result['suggested_lr'], 0.001), 0.010))
-    assert result['total_trained_epochs'] == pytest.approx(1 + result['iterations_run'] / 12)
+    assert result['total_trained_epochs'] == pytest.approx(0.5 + result['iterations_run'] / 12)  # half a warm-up epoch
 
 
 def test_train_auto_lr_trains_with_the_chosen_lr(tiny_data, tmp_path, write_config):
     config = write_config(tiny_config(max_epochs=1))
     # The config's lr lies outside the searched range [0.001, 0.010], so the chosen lr can never equal it.
-    run_tool(TRAIN, config, '--data-root', tiny_data, '--work-dir', str(tmp_path), '--auto-lr', 'fastai',
-             *FASTAI_OPTIONS, 'optim_wrapper.optimizer.lr=0.05')
+    run_tool(TRAIN, config, '--data-root', tiny_data, '--work-dir', str(tmp_path), '--auto-lr', 'range_test',
+             *RANGE_TEST_OPTIONS, 'optim_wrapper.optimizer.lr=0.05')
     summary = json.loads((tmp_path / 'summary.json').read_text())
     history = json.loads((tmp_path / 'history.json').read_text())
     chosen = summary['lr_search']['chosen_lr']
-    assert summary['lr_search']['mode'] == 'fastai' and osp.isfile(summary['lr_search']['result_file'])
+    assert summary['lr_search']['mode'] == 'range_test' and osp.isfile(summary['lr_search']['result_file'])
     assert history[0]['lr'] == pytest.approx(chosen) and 0.001 <= chosen <= 0.010  # not the config's 0.05
     suggested = summary['lr_search']['suggested_lr']
     assert summary['lr_search']['clipped'] == ('above' if suggested > 0.010 else 'below' if suggested < 0.001 else None)
@@ -204,19 +204,19 @@ def test_a_suggestion_above_the_range_is_clipped_and_recorded(tiny_data, tmp_pat
     from adaptcls.lr_search import run_lr_search as module
     monkeypatch.setattr(module, 'suggest_index', lambda rule, lrs, *args: len(lrs) - 1)  # the sweep's last lr
     config = write_config(tiny_config(max_epochs=1))
-    run_tool(TRAIN, config, '--data-root', tiny_data, '--work-dir', str(tmp_path), '--auto-lr', 'fastai',
-             *FASTAI_OPTIONS, 'lr_search.fastai_diverge_factor=1e30')
+    run_tool(TRAIN, config, '--data-root', tiny_data, '--work-dir', str(tmp_path), '--auto-lr', 'range_test',
+             *RANGE_TEST_OPTIONS, 'lr_search.range_test_diverge_factor=1e30')
     search = json.loads((tmp_path / 'summary.json').read_text())['lr_search']
     assert search['clipped'] == 'above' and search['suggested_lr'] > 0.010 and search['chosen_lr'] == 0.010
     assert 'lies above the configured range [0.001, 0.01] (lr_search.lr_range): clipped' in capsys.readouterr().out
 
 
 def test_range_test_sweeps_at_least_the_minimum_iterations_on_tiny_data(tiny_data, tmp_path, write_config):
-    run_tool(LR_SEARCH, write_config(tiny_config()), '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
-             str(tmp_path), *FASTAI_OPTIONS, 'lr_search.fastai_diverge_factor=1e30')  # never stop early
+    run_tool(LR_SEARCH, write_config(tiny_config()), '--mode', 'range_test', '--data-root', tiny_data, '--work-dir',
+             str(tmp_path), *RANGE_TEST_OPTIONS, 'lr_search.range_test_diverge_factor=1e30')  # never stop early
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
-    assert result['iterations_per_epoch'] == 12 and result['iterations_run'] == FASTAI_MIN_ITERATIONS == len(rows)
-    assert result['total_trained_epochs'] == pytest.approx(1 + FASTAI_MIN_ITERATIONS / 12)
+    assert result['iterations_per_epoch'] == 12 and result['iterations_run'] == RANGE_TEST_MIN_ITERATIONS == len(rows)
+    assert result['total_trained_epochs'] == pytest.approx(0.5 + RANGE_TEST_MIN_ITERATIONS / 12)
     lrs = [float(row['lr']) for row in rows]
     assert lrs == sorted(lrs) and lrs[-1] == pytest.approx(0.1)  # one sweep across the epochs, not one per epoch
 
@@ -234,10 +234,10 @@ def test_the_range_test_on_a_small_set_costs_at_most_its_epoch_cap(tiny_data, tm
 
     set_lr = lr_range_sweep._set_lr
     monkeypatch.setattr(lr_range_sweep, '_set_lr', recording_set_lr)
-    run_tool(LR_SEARCH, write_config(tiny_config()), '--mode', 'fastai', '--data-root', tiny_data, '--work-dir',
-             str(tmp_path), '--cfg-options', 'train_dataloader.batch_size=12', 'lr_search.fastai_skip_end=1',
-             'lr_search.fastai_min_iterations=12', 'lr_search.fastai_max_sweep_epochs=1',
-             'lr_search.fastai_min_sweep_batch=2', 'lr_search.fastai_diverge_factor=1e30')
+    run_tool(LR_SEARCH, write_config(tiny_config()), '--mode', 'range_test', '--data-root', tiny_data, '--work-dir',
+             str(tmp_path), '--cfg-options', 'train_dataloader.batch_size=12', 'lr_search.range_test_skip_end=1',
+             'lr_search.range_test_min_iterations=12', 'lr_search.range_test_max_sweep_epochs=1',
+             'lr_search.range_test_min_sweep_batch=2', 'lr_search.range_test_diverge_factor=1e30')
     result, rows, _ = read_outputs(str(tmp_path / 'lr_search'))
     assert result['train_batch_size'] == 12 and result['sweep_batch_size'] == 2 and result['train_images'] == 24
     assert result['iterations_run'] == 12 == len(rows) and result['iterations_per_epoch'] == 12
@@ -245,7 +245,7 @@ def test_the_range_test_on_a_small_set_costs_at_most_its_epoch_cap(tiny_data, tm
     assert len(applied) == 1 + 12 and applied == pytest.approx([2 / 12] * 13)  # mmengine's auto_scale_lr
 
 
-def test_fastai_refuses_trial_options(tmp_path):
+def test_range_test_refuses_trial_options(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
-        run_tool(LR_SEARCH, 'configs/effnet_lite0_demo.py', '--mode', 'fastai', '--trials', '3')
+        run_tool(LR_SEARCH, 'configs/effnet_lite0_demo.py', '--mode', 'range_test', '--trials', '3')
     assert exit_info.value.code == 2

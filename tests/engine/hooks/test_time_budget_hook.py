@@ -80,8 +80,8 @@ def test_the_time_limit_option_adds_the_hook_and_bounds_the_lr_estimate():
 
     from adaptcls.cli.train import add_time_budget
     from adaptcls.config.option_values import EXPORT_RESERVE_SHARE, LR_ESTIMATE_SHARE
-    cfg = Config(dict(custom_hooks=[dict(type='ReduceLROnPlateauV2')], lr_search=dict(auto_lr='fastai')))
+    cfg = Config(dict(custom_hooks=[dict(type='ReduceLROnPlateauV2')], lr_search=dict(auto_lr='range_test')))
     add_time_budget(cfg, started_at=5.0, limit_s=600.0, export=True)
     assert cfg.custom_hooks[-1] == dict(type='TimeBudgetHook', started_at=5.0, limit_s=600.0,
                                         reserve_s=EXPORT_RESERVE_SHARE * 600.0)
-    assert cfg.lr_search == dict(auto_lr='fastai', fastai_max_seconds=LR_ESTIMATE_SHARE * 600.0)
+    assert cfg.lr_search == dict(auto_lr='range_test', range_test_max_seconds=LR_ESTIMATE_SHARE * 600.0)
