@@ -115,6 +115,9 @@ def deliver(work_dir: str, data_root: Optional[str], progress=print) -> Delivery
     progress(f'[--export 3/5] fitting a temperature on the validation set (calibrated probabilities, stored in '
              f'{checkpoint})')
     calibration = calibrate_checkpoint(config_path, checkpoint, data_root).to_dict()
+    progress(f'Calibration: temperature {calibration["temperature"]:.3f}; expected calibration error '
+             f'{calibration["ece_before"]:.4f} before, {calibration["ece_after"]:.4f} after ({calibration["images"]} '
+             'validation images; top-1 unchanged)')
     export_dir = osp.join(work_dir, EXPORT_DIR)
     progress(f'[--export 4/5] exporting ONNX and OpenVINO FP32 + INT8 IR into {export_dir}, each verified')
     # the run owns WORK_DIR/export (the work-dir guard covers the run): its previous export is replaced
