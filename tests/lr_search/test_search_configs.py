@@ -40,7 +40,7 @@ def test_trial_experiment_names_differ():
 def test_range_test_config_runs_the_range_test_loop_without_validation():
     run = range_test_config(adaptive_like_config(), '/tmp/search/range_test', seed=0, settings=SETTINGS,
                             train_images=10_000)
-    assert run.train_cfg == dict(type='LRRangeTestLoop', start_lr=0.001, end_lr=0.1, warmup_epochs=1,
+    assert run.train_cfg == dict(type='LRRangeTestLoop', start_lr=0.001, end_lr=0.1, warmup_epochs=0.5,
                                  smooth_beta=0.98, diverge_factor=4.0, min_iterations=100,
                                  max_seconds=None)
     assert run.val_dataloader is None and run.val_evaluator is None and run.val_cfg is None
@@ -48,8 +48,9 @@ def test_range_test_config_runs_the_range_test_loop_without_validation():
 
 
 @pytest.mark.parametrize('images, batch, expected', [
-    (500, 64, 10),      # 100 iterations x 10 = 1,000 images = 2 epochs (at batch 64: 12.5 epochs)
-    (1000, 64, 20),
+    (1000, 64, 10),     # 100 iterations x 10 = 1,000 images = 1 epoch (at batch 64: 6.4 epochs)
+    (2000, 64, 20),
+    (500, 64, 8),       # the floor: 100 x 8 = 800 images = 1.6 epochs of a 500-image set
     (10_000, 64, 64),   # the training batch fits: unchanged
     (100, 64, 8),       # never below range_test_min_sweep_batch ...
     (100, 4, 4),        # ... nor above the training batch
@@ -62,9 +63,9 @@ def test_a_small_set_sweeps_at_a_smaller_batch_with_the_lr_scaled_by_auto_scale_
     cfg = adaptive_like_config()
     cfg.train_dataloader.batch_size = 64
     cfg.auto_scale_lr = dict(enable=True, base_batch_size=32)
-    run = range_test_config(cfg, '/tmp/search/range_test', seed=0, settings=SETTINGS, train_images=500)
+    run = range_test_config(cfg, '/tmp/search/range_test', seed=0, settings=SETTINGS, train_images=1000)
     assert run.train_dataloader.batch_size == 10 and run.auto_scale_lr == dict(enable=True, base_batch_size=32)
     cfg.auto_scale_lr = dict(enable=False, base_batch_size=32)  # off in training: the training batch is the base
-    run = range_test_config(cfg, '/tmp/search/range_test', seed=0, settings=SETTINGS, train_images=500)
+    run = range_test_config(cfg, '/tmp/search/range_test', seed=0, settings=SETTINGS, train_images=1000)
     assert run.auto_scale_lr == dict(enable=True, base_batch_size=64)
     assert cfg.train_dataloader.batch_size == 64 and cfg.auto_scale_lr.enable is False  # training config untouched
