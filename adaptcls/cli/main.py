@@ -70,7 +70,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     command, args = parse_command(sys.argv[1:] if argv is None else argv)
     from adaptcls.cli.cli_errors import run_cli  # after parsing: `adaptcls --help` imports nothing heavy
     command_function, prefix = command_main(command)
-    sys.argv[0] = f'adaptcls {command}'  # usage lines and argparse errors name the command
+    # usage lines and argparse errors name the command; a tool's subcommand (the prefix) adds its own name
+    sys.argv[0] = 'adaptcls' if prefix else f'adaptcls {command}'
     if command == 'demo-data':
         sys.exit(command_function([*prefix, *args]))
     run_cli(lambda: command_function([*prefix, *args]))

@@ -24,6 +24,7 @@ def test_help_lists_every_command():
 def test_each_command_shows_its_tools_options(command):
     result = adaptcls(command, '--help')
     assert result.returncode == 0 and f'usage: adaptcls {command}' in result.stdout
+    assert f'adaptcls {command} {command}' not in result.stdout  # a deploy subcommand is named once
 
 
 def test_the_arguments_after_the_command_are_the_tools():
