@@ -12,8 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from adaptcls.deployment.runtime.saliency_output import Explanation, overlay, save_explanation  # noqa: F401
-# (overlay and save_explanation live with Explanation in the torch-free module the IR path shares; re-exported)
+from adaptcls.deployment.runtime.saliency_output import Explanation
 from adaptcls.errors import UserInputError
 from .inference import CheckpointClassifier
 

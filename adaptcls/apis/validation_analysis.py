@@ -231,7 +231,8 @@ def _gallery(classifier, out_dir: str, paths: Sequence[str], labels: np.ndarray,
         return []
     from PIL import Image
 
-    from .saliency import SaliencyExplainer, overlay
+    from adaptcls.deployment.runtime.saliency_output import overlay
+    from .saliency import SaliencyExplainer
     explainer = SaliencyExplainer(classifier)
     classes, entries = classifier.labels, []
     try:

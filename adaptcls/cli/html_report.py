@@ -93,16 +93,20 @@ class RunFiles:
 
     def __init__(self, work_dir: str) -> None:
         self.work_dir = work_dir
+        self._read: Dict[str, Optional[dict]] = {}
 
     def path(self, key: str) -> str:
         """The absolute path of file ``key``."""
         return osp.join(self.work_dir, RUN_FILES[key])
 
     def json(self, key: str) -> Optional[dict]:
-        """The JSON object of file ``key``, or None when the file does not exist."""
+        """The JSON object of file ``key``, or None when the file does not exist (each file read once)."""
         from adaptcls.utils.json_files import read_json_object
-        path = self.path(key)
-        return read_json_object(path, fix='run the step that writes it again') if osp.isfile(path) else None
+        if key not in self._read:
+            path = self.path(key)
+            fix = 'run the step that writes it again'
+            self._read[key] = read_json_object(path, fix=fix) if osp.isfile(path) else None
+        return self._read[key]
 
     def image(self, key_or_path: str, alt: str, css: str = 'plot') -> str:
         """An ``<img>`` with the PNG embedded, or a note that the plot is missing."""
