@@ -101,6 +101,16 @@ def _random_resized_crop(cfg: Config) -> None:
     cfg.train_dataloader.dataset.pipeline = steps
 
 
+def _resolution_aware_crop(cfg: Config) -> None:
+    """The weak crop becomes ResolutionAwareCrop: a random-resized crop never smaller than the input for photos
+    larger than it, the same weak crop for the others (so digits, Fashion-MNIST and CIFAR-10 train as before)."""
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    size = next(step['size'] for step in pipeline if step['type'] == 'Resize')
+    cfg.train_dataloader.dataset.pipeline = [
+        dict(type='ResolutionAwareCrop', size=size, prob=step['prob'], scale=step['scale'])
+        if step['type'] == 'RandomCrop' else step for step in pipeline]
+
+
 def _head_weight_decay(cfg: Config) -> None:
     """The AM-Softmax class weights get the weight decay of every other weight (the default before 2026-12-02)."""
     del cfg.optim_wrapper.paramwise_cfg.custom_keys['head.fc.weight']
@@ -137,6 +147,9 @@ ABLATIONS: Dict[str, Recipe] = {
                                   'code exempted them, as the default does)', edit=_head_weight_decay),
     'adaptive_rrc': Recipe(ADAPTIVE, "adaptive with timm's RandomResizedCrop (area 0.08-1) instead of the weak crop",
                            edit=_random_resized_crop),
+    'adaptive_resolution_crop': Recipe(ADAPTIVE, 'adaptive with the resolution-aware crop (random-resized, never '
+                                       'below the input size, on photos larger than the input)',
+                                       edit=_resolution_aware_crop),
     'adaptive_mutual_lite0': Recipe(ADAPTIVE, 'the MobileNetV3 recipe (mutual learning: linear + AM-Softmax '
                                     'students) with EfficientNet-Lite0 students', edit=_mutual_lite0),
     'adaptive_train_loss_monitor': Recipe(ADAPTIVE, "adaptive with the paper's train-loss monitor for the drops",
