@@ -17,12 +17,10 @@ import sys
 import time
 from typing import Dict, List
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.cli.main import COMMANDS  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.run_info import command_line, spread, today  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.cli.main import COMMANDS
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.run_info import command_line, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'cli_startup.json')
 TOP_IMPORTS = 5

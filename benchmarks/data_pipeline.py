@@ -24,26 +24,23 @@ import argparse
 import copy
 import math
 import os
-import sys
 from typing import Dict, List
 
 import numpy as np
 import torch
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from timm.data.auto_augment import augment_and_mix_transform
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from timm.data.auto_augment import augment_and_mix_transform  # noqa: E402
-
-from adaptcls.registry import DATASETS, TRANSFORMS  # noqa: E402
-from adaptcls.setup_env import register_all_modules  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.model_step import time_train_steps, untrained_model_config  # noqa: E402
-from benchmarks.common.pipeline_timing import (seed_global_rngs, time_dataset_items, time_pil_transform,  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.registry import DATASETS, TRANSFORMS
+from adaptcls.setup_env import register_all_modules
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.model_step import time_train_steps, untrained_model_config
+from benchmarks.common.pipeline_timing import (seed_global_rngs, time_dataset_items, time_pil_transform,
                                                time_transforms)
-from benchmarks.common.run_info import command_line, machine, spread, today  # noqa: E402
+from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'data_pipeline.json')
 QUICK = dict(images=64, rounds=2, steps=1)

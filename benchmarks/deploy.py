@@ -33,13 +33,11 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends  # noqa: E402
-from adaptcls.deployment.benchmark.benchmark_targets import BenchmarkTarget, find_targets  # noqa: E402
-from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, benchmark_backends
+from adaptcls.deployment.benchmark.benchmark_targets import BenchmarkTarget, find_targets
+from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions
+from adaptcls.utils import atomic_write_json
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'deploy.json')
 PAPER_TABLE5_MS = {'mobilenetv3_small_100': 2.05, 'tf_mobilenetv3_large_075': 2.65,

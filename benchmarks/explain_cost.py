@@ -30,13 +30,11 @@ import time
 from types import SimpleNamespace
 from typing import Callable, Dict, List, Tuple
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.logged_run import run_logged  # noqa: E402
-from benchmarks.common.run_info import command_line, machine, spread, today  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.utils import atomic_write_json
+from benchmarks.common import bench_datasets
+from benchmarks.common.logged_run import run_logged
+from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'explain_cost.json')
 DEFAULT_BATCH = 32

@@ -23,14 +23,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.logged_run import run_logged  # noqa: E402
-from benchmarks.common.run_info import command_line, machine, today  # noqa: E402
-from benchmarks.recipe_benchmark import RECIPES, benchmark_config  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.utils import atomic_write_json
+from benchmarks.common import bench_datasets
+from benchmarks.common.logged_run import run_logged
+from benchmarks.common.run_info import command_line, machine, today
+from benchmarks.recipe_benchmark import RECIPES, benchmark_config
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_estimate_cost.json')
 RESULT_KEYS = ('warmup_epochs', 'chosen_lr', 'suggested_lr', 'clipped', 'extra_epochs', 'sweep_batch_size',

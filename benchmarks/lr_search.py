@@ -22,17 +22,15 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+from mmengine.config import Config
+from mmengine.runner import Runner
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from adaptcls.config import build_config, set_max_epochs  # noqa: E402
-from adaptcls.lr_search import SEARCH_MODES, LRSearchSettings  # noqa: E402
-from adaptcls.lr_search.run_lr_search import run_lr_search  # noqa: E402
-from adaptcls.setup_env import init_entry_point  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.config import build_config, set_max_epochs
+from adaptcls.lr_search import SEARCH_MODES, LRSearchSettings
+from adaptcls.lr_search.run_lr_search import run_lr_search
+from adaptcls.setup_env import init_entry_point
+from adaptcls.utils import atomic_write_json
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_search.json')
 QUICK_SETTINGS = dict(tpe_trials=6, tpe_epochs=2, grid_points=4, grid_epochs=2)

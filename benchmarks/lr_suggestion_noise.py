@@ -13,17 +13,14 @@ Usage:
 import argparse
 import csv
 import os
-import sys
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.lr_search.lr_search_settings import SUGGESTION_RULES, LRSearchSettings  # noqa: E402
-from adaptcls.lr_search.lr_suggestions import SmoothedLoss, suggest_index  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.run_info import command_line, today  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.lr_search.lr_search_settings import SUGGESTION_RULES, LRSearchSettings
+from adaptcls.lr_search.lr_suggestions import SmoothedLoss, suggest_index
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.run_info import command_line, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_suggestion_noise.json')
 

@@ -16,12 +16,10 @@ import os
 import sys
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.utils import atomic_write_text  # noqa: E402
-from benchmarks.report.charts import write_charts  # noqa: E402
-from benchmarks.report.tables import (data_pipeline_table, deploy_table, lr_search_table,  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.utils import atomic_write_text
+from benchmarks.report.charts import write_charts
+from benchmarks.report.tables import (data_pipeline_table, deploy_table, lr_search_table,
                                       recipe_benchmark_table, train_throughput_table)
 
 RESULTS_DIR = os.path.join(REPO, 'benchmarks', 'results')

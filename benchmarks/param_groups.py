@@ -25,25 +25,22 @@ import argparse
 import copy
 import os
 import statistics
-import sys
 from typing import Callable, Dict, List
 
 import torch
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+import timm
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
 
-import timm  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-
-from adaptcls.registry import adaptcls_scope  # noqa: E402
-from adaptcls.setup_env import init_entry_point  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.clock import ClockReading  # noqa: E402
-from benchmarks.common.run_info import command_line, machine, spread, today  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.registry import adaptcls_scope
+from adaptcls.setup_env import init_entry_point
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.clock import ClockReading
+from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'param_groups.json')
 SCHEDULE = os.path.join(REPO, 'configs', '_base_', 'schedules', 'sam_plateau_v2.py')

@@ -39,28 +39,25 @@ import json
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from typing import Dict, List, Optional
 
 import torch
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+from mmengine.logging import MMLogger
+from mmengine.runner import Runner
 
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from adaptcls.config import build_config  # noqa: E402
-from adaptcls.datasets.image_cache import BYTES_PER_MB  # noqa: E402
-from adaptcls.registry import adaptcls_scope  # noqa: E402
-from adaptcls.setup_env import init_entry_point  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common import bench_datasets  # noqa: E402
-import benchmarks.common.iteration_clock  # noqa: E402,F401  (registers the IterationClock hook)
-from benchmarks.common.run_info import command_line, machine, spread, today  # noqa: E402
-from benchmarks.common.runner_training import CLOCK_FILE, load_train_tool  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.config import build_config
+from adaptcls.datasets.image_cache import BYTES_PER_MB
+from adaptcls.registry import adaptcls_scope
+from adaptcls.setup_env import init_entry_point
+from adaptcls.utils import atomic_write_json
+from benchmarks.common import bench_datasets
+import benchmarks.common.iteration_clock  # noqa: F401  (registers the IterationClock hook)
+from benchmarks.common.run_info import command_line, machine, spread, today
+from benchmarks.common.runner_training import CLOCK_FILE, load_train_tool
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'ram_cache.json')
 GOAL_REDUCTION = 0.25

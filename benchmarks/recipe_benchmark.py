@@ -38,20 +38,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+from mmengine.config import Config
 
-from mmengine.config import Config  # noqa: E402
-
-from adaptcls.config import set_input_size, set_max_epochs  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common import bench_datasets  # noqa: E402
-from benchmarks.common.ablations import ABLATIONS  # noqa: E402
-from benchmarks.common.logged_run import run_logged  # noqa: E402
-from benchmarks.common.recipe_rows import ADAPTIVE, Recipe  # noqa: E402
-from benchmarks.common.recipe_table import (aggregate, all_differences, earlier_runs, lr_comparison,  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.config import set_input_size, set_max_epochs
+from adaptcls.utils import atomic_write_json
+from benchmarks.common import bench_datasets
+from benchmarks.common.ablations import ABLATIONS
+from benchmarks.common.logged_run import run_logged
+from benchmarks.common.recipe_rows import ADAPTIVE, Recipe
+from benchmarks.common.recipe_table import (aggregate, all_differences, earlier_runs, lr_comparison,
                                            lr_comparison_rows, print_tables)
-from benchmarks.common.run_info import command_line, today  # noqa: E402
+from benchmarks.common.run_info import command_line, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
 LR_RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_search_comparison.json')

@@ -16,14 +16,11 @@ Usage:
 import argparse
 import os
 import shutil
-import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.run_info import command_line, machine, today  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.run_info import command_line, machine, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'report_cost.json')
 COPIED = ('best.pth', 'run_config.json', 'summary.json', 'training_curves.png', 'lr_search', 'data_split')

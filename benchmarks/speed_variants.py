@@ -24,25 +24,22 @@ Writes benchmarks/results/speed_variants.json.
 import argparse
 import copy
 import os
-import sys
 import time
 from typing import Dict, List
 
 import torch
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-
-from adaptcls.config import enable_amp  # noqa: E402
-from adaptcls.models.config_nodes import switch_off_pretraining  # noqa: E402
-from adaptcls.registry import MODELS, adaptcls_scope  # noqa: E402
-from adaptcls.setup_env import init_entry_point  # noqa: E402
-from adaptcls.structures import ClsDataSample  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.run_info import command_line, machine, spread, today  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.config import enable_amp
+from adaptcls.models.config_nodes import switch_off_pretraining
+from adaptcls.registry import MODELS, adaptcls_scope
+from adaptcls.setup_env import init_entry_point
+from adaptcls.structures import ClsDataSample
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'speed_variants.json')
 CONFIGS = {'sam': 'configs/{model}_adaptive.py', 'sgd': 'configs/{model}_baseline.py'}

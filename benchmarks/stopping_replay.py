@@ -32,13 +32,11 @@ from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.engine.hooks import ReduceLROnPlateauV2  # noqa: E402
-from adaptcls.engine.hooks.reduce_lr_on_plateau_v2 import TRAIN_LOSS  # noqa: E402
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.run_info import command_line, today  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.engine.hooks import ReduceLROnPlateauV2
+from adaptcls.engine.hooks.reduce_lr_on_plateau_v2 import TRAIN_LOSS
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.run_info import command_line, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'stopping_replay.json')
 DATASETS = ('digits', 'fashion_mnist', 'cifar10')

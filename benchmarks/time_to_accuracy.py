@@ -16,13 +16,10 @@ import argparse
 import json
 import os
 import statistics
-import sys
 from typing import Dict, List, Optional
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-
-from adaptcls.utils import atomic_write_json  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.utils import atomic_write_json
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
 OUT = os.path.join(REPO, 'benchmarks', 'results', 'time_to_accuracy.json')

@@ -23,24 +23,21 @@ Writes benchmarks/results/train_throughput.json.
 """
 import argparse
 import os
-import sys
 import tempfile
 from dataclasses import asdict
 from typing import Dict, List
 
 import torch
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+from mmengine.config import Config
 
-from mmengine.config import Config  # noqa: E402
-
-from adaptcls.utils import atomic_write_json  # noqa: E402
-from benchmarks.common.clock import Throughput  # noqa: E402
-from benchmarks.common.in_memory_dataset import random_images  # noqa: E402
-from benchmarks.common.plain_training import OptimizerSettings, build_model, time_plain_loop  # noqa: E402
-from benchmarks.common.run_info import command_line, machine, spread, today  # noqa: E402
-from benchmarks.common.runner_training import profile_runner_loop, time_runner_loop  # noqa: E402
+from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
+from adaptcls.utils import atomic_write_json
+from benchmarks.common.clock import Throughput
+from benchmarks.common.in_memory_dataset import random_images
+from benchmarks.common.plain_training import OptimizerSettings, build_model, time_plain_loop
+from benchmarks.common.run_info import command_line, machine, spread, today
+from benchmarks.common.runner_training import profile_runner_loop, time_runner_loop
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'train_throughput.json')
 CONFIGS = {'sgd': 'benchmarks/configs/train_throughput_sgd.py', 'sam': 'benchmarks/configs/train_throughput_sam.py'}
