@@ -42,6 +42,10 @@ from benchmarks.common.runner_training import profile_runner_loop, time_runner_l
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'train_throughput.json')
 CONFIGS = {'sgd': 'benchmarks/configs/train_throughput_sgd.py', 'sam': 'benchmarks/configs/train_throughput_sam.py'}
 """The adaptcls config of each optimizer."""
+NO_VALIDATION_OPTIONS = {'sam': ('custom_hooks.0.monitor=train_loss', )}
+"""``--cfg-options`` a config needs because the runs have no validation: ReduceLROnPlateauV2 (the adaptive schedule's
+custom_hooks[0]) refuses to monitor val top-1 without one, so it monitors the mean train loss (the paper's monitor:
+one loss read per iteration, counted as framework time)."""
 GOAL_RATIO = 0.95
 """adaptcls / plain images per second that the framework must reach (issue 7)."""
 SUMMARY_KEYS = ('plain_images_per_s', 'adaptcls_images_per_s', 'ratio', 'plain_images_per_cpu_s',
@@ -105,7 +109,8 @@ def measure(args: argparse.Namespace, name: str, work_dir: str) -> Dict:
     cfg_options = [f'model.backbone.model_name={args.model}', f'model.head.in_channels={features}',
                    f'train_dataloader.batch_size={args.batch}',
                    f'train_dataloader.dataset.num_samples={num_samples}',
-                   f'train_dataloader.dataset.image_size={args.size}', f'randomness.seed={args.seed}']
+                   f'train_dataloader.dataset.image_size={args.size}', f'randomness.seed={args.seed}',
+                   *NO_VALIDATION_OPTIONS.get(name, ())]
 
     def plain() -> Throughput:
         torch.manual_seed(args.seed)

@@ -3,7 +3,7 @@
 ``benchmarks/train_throughput.py`` feeds the same tensors to mmengine's Runner (through this
 dataset) and to a hand-written PyTorch loop, so that reading and decoding files is out of both.
 """
-from typing import Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch.utils.data import Dataset
@@ -45,14 +45,25 @@ class InMemoryClsDataset(Dataset):
         image_size (int): height and width of each image.
         num_classes (int): number of classes (class names are '0', '1', ...).
         seed (int): seed of the images and labels. Defaults to 0.
+        pipeline (Sequence[dict], optional): must be empty: the items are packed already. It is accepted because
+            tools/train.py's config checks build every training set with ``pipeline=[]`` (to count its images per
+            class). Defaults to None.
     """
 
-    def __init__(self, num_samples: int, image_size: int, num_classes: int, seed: int = 0) -> None:
+    def __init__(self, num_samples: int, image_size: int, num_classes: int, seed: int = 0,
+                 pipeline: Optional[Sequence[dict]] = None) -> None:
+        if pipeline:
+            raise ValueError(f'InMemoryClsDataset holds packed items and takes no pipeline; got {pipeline}')
         self.images, self.labels = random_images(num_samples, image_size, num_classes, seed)
         self.metainfo = dict(classes=tuple(str(index) for index in range(num_classes)))
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def get_data_info(self, index: int) -> dict:
+        """The label of item ``index`` (``{'gt_label': int}``), as mmengine's ``BaseDataset`` gives it (the config
+        checks read it to count the images of each class)."""
+        return dict(gt_label=int(self.labels[index]))
 
     def __getitem__(self, index: int) -> dict:
         return dict(inputs=self.images[index], data_samples=ClsDataSample().set_gt_label(self.labels[index]))

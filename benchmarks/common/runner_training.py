@@ -4,6 +4,7 @@ import functools
 import importlib.util
 import os
 import pstats
+import shutil
 from typing import Sequence
 
 from .clock import Throughput
@@ -34,7 +35,7 @@ def time_runner_loop(config: str, work_dir: str, cfg_options: Sequence[str], war
 
     Args:
         config (str): a config with ``default_hooks.iteration_clock`` (see benchmarks/configs/).
-        work_dir (str): the run's work dir; a clock file left there by an earlier run is removed.
+        work_dir (str): the run's work dir; what an earlier run left there is removed.
         cfg_options (Sequence[str]): ``--cfg-options`` values (``key=value``).
         warmup_iters (int): iterations before the clock starts.
         batch_size (int): images per iteration.
@@ -42,16 +43,15 @@ def time_runner_loop(config: str, work_dir: str, cfg_options: Sequence[str], war
     Returns:
         Throughput: of the timed iterations.
     """
-    clock_file = os.path.join(work_dir, CLOCK_FILE)
-    if os.path.exists(clock_file):
-        os.remove(clock_file)
     run_train_tool(config, work_dir, cfg_options)
-    return read_throughput(clock_file, warmup_iters, batch_size)
+    return read_throughput(os.path.join(work_dir, CLOCK_FILE), warmup_iters, batch_size)
 
 
 def run_train_tool(config: str, work_dir: str, cfg_options: Sequence[str]) -> None:
     """``tools/train.py CONFIG --work-dir W --cfg-options log_level=WARNING ...`` in this process, its
-    summary print silenced."""
+    summary print silenced, into an emptied ``work_dir`` (tools/train.py refuses to train over an earlier run's
+    results, and the rounds of a benchmark reuse one work dir)."""
+    shutil.rmtree(work_dir, ignore_errors=True)
     argv = [config, '--work-dir', work_dir, '--cfg-options', 'log_level=WARNING', *cfg_options]
     with open(os.devnull, 'w') as devnull, contextlib.redirect_stdout(devnull):
         load_train_tool().main(argv)
