@@ -11,6 +11,7 @@ from mmengine.logging import HistoryBuffer
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.optim.optimizer.base import BaseOptimWrapper
 from mmengine.optim.scheduler import LinearLR
+from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
@@ -39,8 +40,13 @@ MMENGINE_SOURCES = {
         'base_lr group when there are several parameter groups)'),
     'LinearLR': (
         LinearLR, 'abd5ff0e4f6d99b6',
-        'adaptcls/engine/hooks/reduce_lr_on_plateau_v2.py (_resolve_warmup_epochs finds the warmup by the class name '
-        "'LinearLR' and reads its begin and end)"),
+        'adaptcls/engine/hooks/reduce_lr_on_plateau_v2.py (its warm-up reproduces the values of the LinearLR warm-up '
+        'the configs declared before, and adaptcls/config/config_checks.py names its end and start_factor as the '
+        "hook's keys)"),
+    'LRSchedulerMixin': (
+        LRSchedulerMixin, 'cfbe52ba6b1c4d5d',
+        'adaptcls/engine/hooks/reduce_lr_on_plateau_v2.py and adaptcls/config/config_checks.py (an lr scheduler, '
+        'refused beside the hook, is a subclass of it)'),
 }
 """name -> (upstream function or class, first 16 hex digits of the sha256 of its source in mmengine 0.10.7, our
 code that depends on it)."""

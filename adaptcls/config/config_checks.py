@@ -52,6 +52,12 @@ RUNNER_DATALOADER_KEYS = frozenset({'dataset', 'sampler', 'batch_sampler', 'coll
 """Dataloader keys mmengine's ``Runner.build_dataloader`` reads before calling ``DataLoader``."""
 
 
+LR_OWNER_HOOK = 'ReduceLROnPlateauV2'
+"""The hook that owns the learning rate after its initial value (no lr param scheduler beside it)."""
+LINEAR_LR_START_FACTOR = 1 / 3
+"""mmengine's ``LinearLR`` default ``start_factor`` (what a LinearLR entry without one warmed up from)."""
+
+
 class ConfigKeyError(UserInputError):
     """Config keys that nothing reads, or required ones that are missing; names each and the fix."""
 
@@ -243,9 +249,41 @@ def check_training_values(cfg: Config) -> None:
     seed = (cfg.get('randomness') or {}).get('seed')
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         problems.append(f'randomness.seed must be a whole number or None, got {seed!r}')
+    problems += lr_owner_problems(cfg)
     if problems:
         raise ConfigKeyError(f'config {cfg.filename}: ' + '; '.join(problems) + '.')
     check_pretrained_weights(cfg)
+
+
+def lr_owner_problems(cfg: Config) -> List[str]:
+    """An lr param scheduler beside ``ReduceLROnPlateauV2``, which owns the learning rate after its initial value
+    (two writers would undo each other's values); for a warm-up ``LinearLR``, the hook's keys that replace it."""
+    if not any(_type_name(hook) == LR_OWNER_HOOK for hook in cfg.get('custom_hooks') or []):
+        return []
+    from mmengine.optim.scheduler.lr_scheduler import LinearLR, LRSchedulerMixin
+
+    from adaptcls.registry import PARAM_SCHEDULERS
+    PARAM_SCHEDULERS.import_from_location()
+    schedulers = cfg.get('param_scheduler') or []
+    problems = []
+    for index, scheduler in enumerate([schedulers] if isinstance(schedulers, Mapping) else schedulers):
+        target = PARAM_SCHEDULERS.get(scheduler.get('type')) if isinstance(scheduler.get('type'), str) else None
+        if not (inspect.isclass(target) and issubclass(target, LRSchedulerMixin)):
+            continue
+        fix = 'remove it'
+        if issubclass(target, LinearLR) and scheduler.get('begin', 0) == 0:
+            fix += (f" and set warmup_epochs={scheduler.get('end')!r}, warmup_start_factor="
+                    f"{scheduler.get('start_factor', LINEAR_LR_START_FACTOR)!r} in the {LR_OWNER_HOOK} entry of "
+                    'custom_hooks (the warm-up it declared)')
+        problems.append(f'param_scheduler[{index}] ({scheduler.get("type")}) sets the lr, but {LR_OWNER_HOOK} in '
+                        f'custom_hooks owns it: {fix}')
+    return problems
+
+
+def _type_name(node) -> str:
+    """A config node's type name without a scope prefix ('adaptcls.X' -> 'X'); '' for a node without one."""
+    node_type = node.get('type') if isinstance(node, Mapping) else None
+    return node_type.split('.')[-1] if isinstance(node_type, str) else getattr(node_type, '__name__', '')
 
 
 def check_pretrained_weights(cfg: Config) -> None:

@@ -11,6 +11,7 @@ from mmengine.optim import OptimWrapper
 from torch import nn
 
 from adaptcls.errors import UserInputError
+from adaptcls.optim.learning_rate import set_learning_rates
 from adaptcls.optim.non_finite_loss import NonFiniteLossError
 from adaptcls.utils.progress import ProgressLog
 from .divergence import divergence_cause, lower_range_hint
@@ -278,8 +279,7 @@ def _lr_ratios(optim_wrapper: OptimWrapper) -> List[float]:
 
 
 def _set_lr(optim_wrapper: OptimWrapper, lr: float, lr_ratios: List[float]) -> None:
-    for group, ratio in zip(optim_wrapper.param_groups, lr_ratios):
-        group['lr'] = lr * ratio
+    set_learning_rates(optim_wrapper.param_groups, [lr * ratio for ratio in lr_ratios])
 
 
 def _set_sampler_epoch(dataloader: Iterable, epoch: int) -> None:

@@ -155,7 +155,7 @@ ABLATIONS: Dict[str, Recipe] = {
     'adaptive_train_loss_monitor': Recipe(ADAPTIVE, "adaptive with the paper's train-loss monitor for the drops",
                                           edit=lambda cfg: plateau_hook(cfg).update(monitor='train_loss')),
     'adaptive_warmup_5': Recipe(ADAPTIVE, "adaptive with the paper's 5 warmup epochs instead of 2",
-                                edit=lambda cfg: cfg.param_scheduler[0].update(end=5)),
+                                edit=lambda cfg: plateau_hook(cfg).update(warmup_epochs=5)),
     'adaptive_sam_rho_0.1': Recipe(ADAPTIVE, "adaptive with SAM rho 0.1 instead of the SAM paper's 0.05",
                                    edit=lambda cfg: cfg.optim_wrapper.update(rho=0.1)),
     'adaptive_asam_rho_2': Recipe(ADAPTIVE, 'adaptive with ASAM (scale-invariant neighbourhood) at rho 2, the '

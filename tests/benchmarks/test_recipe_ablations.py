@@ -44,10 +44,9 @@ def test_head_decay_row_decays_the_class_weights_the_default_exempts():
 
 
 def test_warmup_row_lengthens_the_linear_warmup_to_the_papers_five_epochs():
-    default = _default().param_scheduler
-    assert [(scheduler.type, scheduler.end) for scheduler in default] == [('LinearLR', 2)]
-    edited = _edited('adaptive_warmup_5').param_scheduler
-    assert [(scheduler.type, scheduler.begin, scheduler.end) for scheduler in edited] == [('LinearLR', 0, 5)]
+    assert _default().custom_hooks[0].warmup_epochs == 2
+    edited = _edited('adaptive_warmup_5')
+    assert edited.custom_hooks[0].warmup_epochs == 5 and not edited.get('param_scheduler')
 
 
 @pytest.mark.parametrize('name, margin', [('adaptive_no_margin', 0.0), ('adaptive_margin_0.5', 0.5)])

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from adaptcls.config.config_checks import ConfigKeyError, check_config_keys
+from adaptcls.config.config_checks import ConfigKeyError, check_config_keys, lr_owner_problems
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -131,3 +131,18 @@ def test_unknown_types_are_left_to_the_registry_error(cfg):
     cfg.model.head.type = 'LinearClsHaed'
 
     check_config_keys(cfg)  # the registry miss is reported when the model is built (cli_errors suggests names)
+
+
+def test_an_lr_scheduler_beside_the_plateau_hook_is_refused_with_the_hook_keys_that_replace_it():
+    """ReduceLROnPlateauV2 owns the lr (warm-up included): a config that still declares the LinearLR warm-up of the
+    adaptive schedule before that change is told which hook keys replace it, before any training."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'effnet_lite0_adaptive.py'))
+    assert lr_owner_problems(cfg) == []
+    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2,
+                                convert_to_iter_based=True)]
+    assert lr_owner_problems(cfg) == [
+        'param_scheduler[0] (LinearLR) sets the lr, but ReduceLROnPlateauV2 in custom_hooks owns it: remove it and '
+        'set warmup_epochs=2, warmup_start_factor=0.1 in the ReduceLROnPlateauV2 entry of custom_hooks (the warm-up '
+        'it declared)']
+    cfg.custom_hooks = []
+    assert lr_owner_problems(cfg) == []  # without the hook, param schedulers own the lr (the baseline's cosine)

@@ -49,8 +49,9 @@ def test_adaptive_configs_follow_the_recipe(path):
         custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0), am_head_weight: dict(decay_mult=0.0)},
         norm_decay_mult=0.0)
     assert [hook.type for hook in cfg.custom_hooks] == ['ReduceLROnPlateauV2']
-    assert cfg.param_scheduler[0].type == 'LinearLR' and cfg.param_scheduler[0].end == 2
-    assert 'warmup_epochs' not in cfg.custom_hooks[0] and cfg.custom_hooks[0].monitor == 'top1'  # read from LinearLR
+    assert not cfg.get('param_scheduler')  # the hook owns the lr, warm-up included
+    hook = cfg.custom_hooks[0]
+    assert (hook.warmup_epochs, hook.warmup_start_factor, hook.monitor) == (2, 0.1, 'top1')
     assert cfg.lr_search.auto_lr == 'range_test'
     assert cfg.train_cfg.max_epochs == 200
     assert 'AugMix' in [step['type'] for step in cfg.train_dataloader.dataset.pipeline]
@@ -109,7 +110,7 @@ def test_config_builds(path):
                 assert pipeline == cfg[pipeline_key], f'{key}.dataset.pipeline != {pipeline_key}'
 
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-        schedulers = cfg.param_scheduler
+        schedulers = cfg.get('param_scheduler') or []
         schedulers = schedulers if isinstance(schedulers, list) else [schedulers]
         for scheduler in schedulers:
             PARAM_SCHEDULERS.build(dict(scheduler), default_args=dict(

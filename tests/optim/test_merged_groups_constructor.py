@@ -242,7 +242,8 @@ def plateau_runner(optim_wrapper) -> SimpleNamespace:
     """The parts of mmengine's Runner that ReduceLROnPlateauV2 uses."""
     name = f'merged_groups_test_{next(_names)}'
     return SimpleNamespace(
-        epoch=0, max_epochs=PLATEAU_MAX_EPOCHS, val_loop=object(), train_loop=SimpleNamespace(stop_training=False),
+        epoch=0, iter=0, max_epochs=PLATEAU_MAX_EPOCHS, val_loop=object(),
+        train_loop=SimpleNamespace(stop_training=False, dataloader=[None]),
         optim_wrapper=optim_wrapper, message_hub=MessageHub.get_instance(name),
         logger=MMLogger.get_instance(name, log_level='WARNING'))
 
@@ -396,10 +397,9 @@ def build_runner(work_dir, constructor: str, **kwargs) -> Runner:
         model=TinyClassifier(), work_dir=str(work_dir), experiment_name=f'merged_groups_runner_{next(_names)}',
         train_dataloader=loader, train_cfg=dict(by_epoch=True, max_epochs=RUNNER_EPOCHS),
         optim_wrapper=recipe_cfg(constructor),
-        param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-                              convert_to_iter_based=True)],
-        # patience 0: the train loss drops the lr whenever it does not improve (no validation here)
-        custom_hooks=[dict(type='ReduceLROnPlateauV2', warmup_epochs=1, patience=0, threshold=0.5)],
+        # warm-up 1 epoch; patience 0: the train loss drops the lr whenever it does not improve (no validation here)
+        custom_hooks=[dict(type='ReduceLROnPlateauV2', warmup_epochs=1, warmup_start_factor=0.1, patience=0,
+                           threshold=0.5)],
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            logger=dict(type='LoggerHook', interval=100)),
         default_scope='adaptcls', log_level='ERROR', **kwargs)

@@ -26,8 +26,7 @@ def tiny_adaptive_config(data_root: str, max_epochs: int = 8, batch_size: int = 
         loader.dataset.pipeline[resize_index].size = IMAGE_SIZE
     cfg.test_dataloader = cfg.val_dataloader
     cfg.train_cfg.max_epochs = max_epochs
-    cfg.param_scheduler[0].end = 1
-    cfg.custom_hooks[0].update(patience=1, min_lr_ratio=0.1, early_stop_patience=1)
+    cfg.custom_hooks[0].update(warmup_epochs=1, patience=1, min_lr_ratio=0.1, early_stop_patience=1)
     cfg.auto_scale_lr = dict(enable=False, base_batch_size=batch_size)
     cfg.lr_search.auto_lr = None  # train at the config's lr (the LR search has tests of its own)
     cfg.randomness = dict(seed=0, deterministic=True)

@@ -1,4 +1,4 @@
-"""The adaptive schedule after warmup: plateau LR drops, one forced drop, early stopping."""
+"""The adaptive schedule: linear warm-up, plateau LR drops, one forced drop, early stopping, in one object."""
 import copy
 import math
 from dataclasses import asdict, dataclass, field
@@ -8,8 +8,10 @@ import torch
 from mmengine import dist
 from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 
 from adaptcls.errors import UserInputError
+from adaptcls.optim.learning_rate import set_learning_rates
 from adaptcls.registry import HOOKS
 from .time_budget_hook import TIME_SHARE_INFO
 
@@ -57,13 +59,22 @@ class PlateauState:
 
 @HOOKS.register_module()
 class ReduceLROnPlateauV2(Hook):
-    """Drops the learning rate on a plateau, forces one drop late in training, stops early.
+    """Owns the learning rate after its initial value: warms it up, drops it on a plateau, forces one drop late in
+    training, stops early.
 
     The schedule of "Towards Efficient and Data Agnostic Image Classification Training Pipeline
     for Embedded Systems" (OpenVINO Training Extensions' ``ReduceLROnPlateauLrUpdaterHook`` /
-    deep-object-reid's ``ReduceLROnPlateauV2``). Warmup is not done here: configs declare it as
-    mmengine's ``LinearLR`` param scheduler; this hook makes no decision during the first
-    ``warmup_epochs`` epochs (epochs are counted 1-based: epoch k is the k-th completed one).
+    deep-object-reid's ``ReduceLROnPlateauV2``). Like timm's ``PlateauLRScheduler``, one object owns the warm-up,
+    the drops, the floors and the early-stopping state, and it is the only writer of the groups' lr during training
+    (an lr param scheduler beside it is refused). The initial value is the optimizer's (the config's lr or the LR
+    search's, scaled by ``auto_scale_lr`` and the per-group ``lr_mult``), stored per group as ``initial_lr``.
+
+    0. Warm-up (the first ``warmup_epochs`` epochs, updated before every iteration): each group's lr rises linearly
+       from ``warmup_start_factor * initial_lr`` to ``initial_lr``, which the last warm-up iteration reaches: the
+       values of mmengine's ``LinearLR(start_factor, begin=0, end=warmup_epochs, convert_to_iter_based=True)``,
+       which the configs declared before this hook owned the warm-up. No decision is made during it (epochs are
+       counted 1-based: epoch k is the k-th completed one).
+
     After warmup:
 
     1. Plateau (after each train epoch for 'train_loss', after each validation for a metric):
@@ -123,10 +134,9 @@ class ReduceLROnPlateauV2(Hook):
             ``early_stop_metric``. Defaults to 0.
         min_lr_ratio (float): floor of each group's lr as a fraction of its ``initial_lr``.
             Defaults to 1/200.
-        warmup_epochs (int, optional): epochs of warmup without decisions or best tracking. Defaults to None:
-            the length of the config's warm-up scheduler (the ``LinearLR`` of ``param_scheduler`` that begins at 0;
-            0 without one), so the warmup is declared once. A value that differs from that scheduler's length is
-            refused.
+        warmup_epochs (int): epochs of linear warm-up, without decisions or best tracking. Defaults to 0.
+        warmup_start_factor (float): the warm-up's first lr as a fraction of each group's ``initial_lr``, in (0, 1].
+            Defaults to 0.1 (the paper's lr / 10).
         forced_drop_ratio (float): fraction of ``max_epochs`` by which a drop is forced.
             Defaults to 0.75.
         early_stop_metric (str): validation metric key for early stopping. Defaults to 'top1'.
@@ -146,7 +156,8 @@ class ReduceLROnPlateauV2(Hook):
                  threshold: float = 2e-4,
                  smoothing: float = 0.0,
                  min_lr_ratio: float = 1 / 200,
-                 warmup_epochs: Optional[int] = None,
+                 warmup_epochs: int = 0,
+                 warmup_start_factor: float = 0.1,
                  forced_drop_ratio: float = 0.75,
                  early_stop_metric: str = 'top1',
                  early_stop_rule: str = 'greater',
@@ -159,12 +170,17 @@ class ReduceLROnPlateauV2(Hook):
             raise UserInputError(f'ReduceLROnPlateauV2: min_lr_ratio={min_lr_ratio} must be in (0, 1].')
         if not 0 <= smoothing < 1:
             raise UserInputError(f'ReduceLROnPlateauV2: smoothing={smoothing} must be in [0, 1).')
+        if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) or warmup_epochs < 0:
+            raise UserInputError(f'ReduceLROnPlateauV2: warmup_epochs={warmup_epochs!r} must be a whole number >= 0.')
+        if not 0 < warmup_start_factor <= 1:
+            raise UserInputError(f'ReduceLROnPlateauV2: warmup_start_factor={warmup_start_factor} must be in (0, 1].')
         self.factor = factor
         self.patience = patience
         self.threshold = threshold
         self.smoothing = smoothing
         self.min_lr_ratio = min_lr_ratio
         self.warmup_epochs = warmup_epochs
+        self.warmup_start_factor = warmup_start_factor
         self.forced_drop_ratio = forced_drop_ratio
         self.early_stop_metric = early_stop_metric
         self.early_stop_rule = _check_rule('early_stop_rule', early_stop_rule)
@@ -173,6 +189,7 @@ class ReduceLROnPlateauV2(Hook):
         self._restored = False
         self._in_training = False
         self._forced_drop_epoch = 0
+        self._warmup_iterations = 0
         self._loss_sum = 0.0
         self._loss_count = 0
 
@@ -198,9 +215,10 @@ class ReduceLROnPlateauV2(Hook):
         if runner.val_loop is None:
             runner.logger.warning('ReduceLROnPlateauV2: no validation configured, so early '
                                   f'stopping on "{self.early_stop_metric}" never triggers.')
-        self.warmup_epochs = _resolve_warmup_epochs(runner, self.warmup_epochs)
+        _refuse_lr_schedulers(runner)
         for group in _scheduled_groups(runner.optim_wrapper):
-            group.setdefault('initial_lr', group['lr'])  # as mmengine's param schedulers do
+            group.setdefault('initial_lr', group['lr'])  # kept in the optimizer's state, so a resumed run has it
+        self._warmup_iterations = self.warmup_epochs * len(runner.train_loop.dataloader) if self.warmup_epochs else 0
         self._forced_drop_epoch = self.forced_drop_epoch(runner.max_epochs)
         self._in_training = True
         self._publish_summary(runner)
@@ -211,6 +229,19 @@ class ReduceLROnPlateauV2(Hook):
     def before_train_epoch(self, runner) -> None:
         self._loss_sum = 0.0
         self._loss_count = 0
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        if runner.iter < self._warmup_iterations:
+            factor = self.warmup_factor(runner.iter, self._warmup_iterations)
+            groups = _scheduled_groups(runner.optim_wrapper)
+            set_learning_rates(groups, [group['initial_lr'] * factor for group in groups])
+
+    def warmup_factor(self, iteration: int, warmup_iterations: int) -> float:
+        """The fraction of ``initial_lr`` that warm-up iteration ``iteration`` (0-based) trains at: linear from
+        ``warmup_start_factor`` at iteration 0 to 1 at the last one, ``warmup_iterations - 1``."""
+        if iteration >= warmup_iterations - 1:
+            return 1.0
+        return self.warmup_start_factor + (1 - self.warmup_start_factor) * iteration / (warmup_iterations - 1)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[Dict[str, torch.Tensor]] = None) -> None:
@@ -296,9 +327,8 @@ class ReduceLROnPlateauV2(Hook):
     def _drop_lr(self, runner, epoch: int, forced: bool, reason: str) -> None:
         if self._lr_at_min(runner):
             return
-        for group in _scheduled_groups(runner.optim_wrapper):
-            dropped, floor = group['lr'] * self.factor, self._min_lr(group)
-            group['lr'] = floor if dropped <= floor * (1 + FLOOR_REL_TOLERANCE) else dropped
+        groups = _scheduled_groups(runner.optim_wrapper)
+        set_learning_rates(groups, [self._dropped_lr(group) for group in groups])
         new_lrs = [float(group['lr']) for group in _optimizer_groups(runner.optim_wrapper)]
         drop = dict(epoch=epoch, lr=new_lrs, forced=forced, reason=reason)
         self.state.lr_drops.append(drop)
@@ -330,6 +360,11 @@ class ReduceLROnPlateauV2(Hook):
         """A drop happened after this epoch's training: its evaluation reflects the lr before the drop."""
         return bool(self.state.lr_drops) and self.state.lr_drops[-1]['epoch'] == epoch
 
+    def _dropped_lr(self, group: dict) -> float:
+        """``group``'s lr after one drop: ``lr * factor``, or its floor when that is (to the tolerance) below it."""
+        dropped, floor = group['lr'] * self.factor, self._min_lr(group)
+        return floor if dropped <= floor * (1 + FLOOR_REL_TOLERANCE) else dropped
+
     def _min_lr(self, group: dict) -> float:
         return group['initial_lr'] * self.min_lr_ratio
 
@@ -344,33 +379,21 @@ class ReduceLROnPlateauV2(Hook):
             runner.message_hub.update_info('summary/stop_reason', self.state.stop_reason)
 
 
-def _resolve_warmup_epochs(runner, warmup_epochs: Optional[int]) -> int:
-    """The warmup length: that of the config's warm-up scheduler (a ``LinearLR`` beginning at 0), which a given
-    ``warmup_epochs`` must equal; ``warmup_epochs`` (else 0) without such a scheduler.
+def _refuse_lr_schedulers(runner) -> None:
+    """Refuses an lr param scheduler beside the hook: two writers of the lr would undo each other's values.
 
     Raises:
-        ValueError: ``warmup_epochs`` and the scheduler disagree (the hook would decide during warmup, or wait after
-            it, silently), or the scheduler does not end on a whole epoch.
+        UserInputError: ``param_scheduler`` has an lr scheduler (a warm-up ``LinearLR`` names the hook's keys).
     """
     schedulers = getattr(runner, 'param_schedulers', None) or []
     if isinstance(schedulers, dict):
         schedulers = [item for group in schedulers.values() for item in group]
-    dataloader = getattr(getattr(runner, 'train_loop', None), 'dataloader', None)
     for scheduler in schedulers:
-        if type(scheduler).__name__ != 'LinearLR' or scheduler.begin != 0:
-            continue
-        iterations = len(dataloader) if (dataloader is not None and not scheduler.by_epoch) else 1
-        epochs = scheduler.end / iterations
-        if abs(epochs - round(epochs)) > 1e-6:
-            raise UserInputError(f'ReduceLROnPlateauV2: the LinearLR warmup in param_scheduler lasts {epochs:g} '
-                                 'epochs; make it end on a whole epoch (`end` in epochs with by_epoch=True).')
-        if warmup_epochs is not None and abs(epochs - warmup_epochs) > 1e-6:
+        if isinstance(scheduler, LRSchedulerMixin):
             raise UserInputError(
-                f'ReduceLROnPlateauV2: warmup_epochs={warmup_epochs}, but the LinearLR warmup in param_scheduler '
-                f'lasts {epochs:g} epochs; drop warmup_epochs from the ReduceLROnPlateauV2 entry of custom_hooks '
-                '(it then follows the LinearLR `end`), or set both to the same number of epochs.')
-        return int(round(epochs))
-    return 0 if warmup_epochs is None else warmup_epochs
+                f'ReduceLROnPlateauV2 owns the learning rate, but param_scheduler also has {type(scheduler).__name__}'
+                '. Remove it from param_scheduler; for a warm-up, set warmup_epochs (its `end`) and '
+                'warmup_start_factor (its `start_factor`) in the ReduceLROnPlateauV2 entry of custom_hooks.')
 
 
 def _infer_rule(monitor: str) -> str:

@@ -4,12 +4,12 @@ import io
 import itertools
 import os
 from types import SimpleNamespace
-from typing import Optional
 
 import pytest
 import torch
 import torch.multiprocessing as mp
 from mmengine.evaluator import BaseMetric, Evaluator
+from mmengine.hooks import Hook
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
@@ -61,7 +61,7 @@ def make_runner(max_epochs: int, initial_lrs=INITIAL_LRS) -> SimpleNamespace:
     name = f'rlrop_test_{next(_names)}'
     return SimpleNamespace(
         epoch=0, max_epochs=max_epochs, val_loop=object(),
-        train_loop=SimpleNamespace(stop_training=False),
+        train_loop=SimpleNamespace(stop_training=False, dataloader=[None, None]), iter=0,
         optim_wrapper=OptimWrapper(sgd),
         message_hub=MessageHub.get_instance(name),
         logger=MMLogger.get_instance(name, log_level='WARNING'))
@@ -359,7 +359,7 @@ def test_mean_train_loss_is_reduced_over_ranks(tmp_path):
         assert float((tmp_path / f'best_{rank}.txt').read_text()) == pytest.approx(3.0)
 
 
-# Real Runner: warmup 2 epochs (LinearLR), patience 1, early-stop patience 2, max_epochs 12
+# Real Runner: warmup 2 epochs (the hook's), patience 1, early-stop patience 2, max_epochs 12
 # (forced epoch max(int(0.75 * 12), 4) = 9, never reached without a drop). The loss is flat from
 # epoch 3: drops at 5, 7, 9 (the last one clamped to the floors); top1 best 0.6 at epoch 6, so
 # evaluations 10 and 11 (the first epochs trained at the floors) stop the run after epoch 11.
@@ -412,24 +412,22 @@ class RandomVectors(Dataset):
         return dict(inputs=self.inputs[index])
 
 
-def build_runner(work_dir, warmup_end: Optional[int] = 2, hook_warmup: Optional[int] = 2, **kwargs) -> Runner:
+def build_runner(work_dir, hook_warmup: int = 2, param_scheduler=(), custom_hooks=None, **kwargs) -> Runner:
     loader = dict(dataset=RandomVectors(), sampler=dict(type='DefaultSampler', shuffle=False),
                   batch_size=4, collate_fn=dict(type='default_collate'))
     model, metric = ScriptedLossModel(), ScriptedTop1()
+    if custom_hooks is None:
+        custom_hooks = [dict(type='ReduceLROnPlateauV2', patience=1, early_stop_patience=2, warmup_epochs=hook_warmup)]
     runner = Runner(
         model=model, work_dir=str(work_dir), experiment_name=f'rlrop_runner_{next(_names)}',
         train_dataloader=loader, val_dataloader=loader, val_evaluator=Evaluator([metric]),
         train_cfg=dict(by_epoch=True, max_epochs=12, val_interval=1), val_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=INITIAL_LRS[0], momentum=0.9),
                            paramwise_cfg=dict(bias_lr_mult=2.0)),
-        param_scheduler=[] if warmup_end is None else [
-            dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=warmup_end,
-                 convert_to_iter_based=True)],
+        param_scheduler=list(param_scheduler),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1),
                            logger=dict(type='LoggerHook', interval=100)),
-        custom_hooks=[dict(type='ReduceLROnPlateauV2', patience=1, early_stop_patience=2,
-                           **({} if hook_warmup is None else dict(warmup_epochs=hook_warmup)))],
-        default_scope='adaptcls', log_level='WARNING', **kwargs)
+        custom_hooks=custom_hooks, default_scope='adaptcls', log_level='WARNING', **kwargs)
     model.current_epoch = metric.current_epoch = lambda: runner.epoch
     return runner
 
@@ -438,23 +436,56 @@ def hook_of(runner) -> ReduceLROnPlateauV2:
     return next(hook for hook in runner.hooks if isinstance(hook, ReduceLROnPlateauV2))
 
 
-def test_a_warmup_scheduler_of_another_length_is_refused(tmp_path):
-    runner = build_runner(tmp_path / 'run', warmup_end=5)  # the hook's warmup_epochs is 2
-    with pytest.raises(ValueError, match='warmup_epochs=2, but the LinearLR warmup in param_scheduler lasts 5 epochs'):
+class LrRecorder(Hook):
+    """Records every parameter group's lr at each training iteration (after the lr owners of before_train_iter)."""
+
+    priority = 'LOWEST'
+
+    def __init__(self) -> None:
+        self.lrs = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        self.lrs.append([group['lr'] for group in runner.optim_wrapper.optimizer.param_groups])
+
+
+WARMUP_LINEAR_LR = dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2, convert_to_iter_based=True)
+"""The warm-up the adaptive configs declared before the hook owned it (configs/_base_/schedules/sam_plateau_v2.py)."""
+
+
+def test_the_hook_warms_up_as_the_linear_lr_scheduler_did(tmp_path):
+    """The hook's warm-up trains every iteration at the lr of mmengine's LinearLR (start_factor 0.1, 2 epochs,
+    iteration-based), which the configs used before: the same schedule, one owner."""
+    by_scheduler, by_hook = LrRecorder(), LrRecorder()
+    build_runner(tmp_path / 'scheduler', param_scheduler=[WARMUP_LINEAR_LR], custom_hooks=[by_scheduler]).train()
+    build_runner(tmp_path / 'hook', custom_hooks=[
+        dict(type='ReduceLROnPlateauV2', patience=100, warmup_epochs=2, warmup_start_factor=0.1), by_hook]).train()
+    warmup_iterations = 2 * 4  # 2 epochs of 16 vectors in batches of 4
+    assert by_hook.lrs[0] == pytest.approx([1e-3, 2e-3], rel=1e-12)  # lr / 10, the 2x bias group too
+    assert by_hook.lrs[warmup_iterations - 1] == [0.01, 0.02]  # the last warm-up iteration reaches the lr exactly
+    # the same values to the rounding: LinearLR multiplies its way up and ends at 0.009999999999999995
+    flat = [[lr for lrs in recorder.lrs[:warmup_iterations + 4] for lr in lrs] for recorder in (by_hook, by_scheduler)]
+    assert flat[0] == pytest.approx(flat[1], rel=1e-12)
+    assert all(by_hook.lrs[i] < by_hook.lrs[i + 1] for i in range(warmup_iterations - 1))
+
+
+def test_an_lr_scheduler_beside_the_hook_is_refused_with_the_keys_to_use(tmp_path):
+    runner = build_runner(tmp_path / 'run', param_scheduler=[WARMUP_LINEAR_LR])
+    with pytest.raises(UserInputError, match='owns the learning rate, but param_scheduler also has LinearLR.*'
+                                             'set warmup_epochs .* and warmup_start_factor'):
         runner.train()
 
 
-def test_the_warmup_length_is_read_from_the_warmup_scheduler(tmp_path):
-    runner = build_runner(tmp_path / 'run', warmup_end=3, hook_warmup=None)
-    runner.train()
-    assert hook_of(runner).warmup_epochs == 3
-    assert hook_of(runner).state.lr_drops and all(drop['epoch'] > 3 for drop in hook_of(runner).state.lr_drops)
+def test_without_warmup_epochs_the_hook_has_no_warmup(tmp_path):
+    recorder = LrRecorder()
+    build_runner(tmp_path / 'run', custom_hooks=[dict(type='ReduceLROnPlateauV2', patience=100), recorder]).train()
+    assert recorder.lrs[0] == [0.01, 0.02]
 
 
-def test_without_a_warmup_scheduler_the_hook_has_no_warmup(tmp_path):
-    runner = build_runner(tmp_path / 'run', warmup_end=None, hook_warmup=None)
-    runner.train()
-    assert hook_of(runner).warmup_epochs == 0
+@pytest.mark.parametrize('arguments', [dict(warmup_epochs=-1), dict(warmup_epochs=1.5), dict(warmup_start_factor=0),
+                                       dict(warmup_start_factor=1.5)])
+def test_a_bad_warmup_is_refused(arguments):
+    with pytest.raises(UserInputError, match='warmup'):
+        ReduceLROnPlateauV2(**arguments)
 
 
 def test_runner_stops_early_and_checkpoints_the_state(tmp_path):

@@ -1,6 +1,6 @@
 # The adaptive schedule (recipe.md "Optimisation" and "Schedule"):
-# SAM over SGD with momentum, no bias decay and 2x bias LR, 2 warmup epochs (lr/10 -> lr), then
-# ReduceLROnPlateauV2 (drops driven by val top-1, one forced drop at 75% of max_epochs) and early stopping
+# SAM over SGD with momentum, no bias decay and 2x bias LR; ReduceLROnPlateauV2 owns the lr after its initial value:
+# 2 warmup epochs (lr/10 -> lr), drops driven by val top-1, one forced drop at 75% of max_epochs, and early stopping
 # once the LR is at its minimum and val top-1 has stopped improving. Model configs set the initial LR.
 # Where these defaults differ from the paper's (warmup 5, train-loss monitor, patience 5, early-stop patience 5,
 # min lr = lr/200), docs/recipe.md gives the paper's value and the measurement behind ours.
@@ -18,14 +18,13 @@ optim_wrapper = dict(
     # resume; 'DefaultOptimWrapperConstructor' builds those again (docs/configs.md).
     constructor='MergedGroupsOptimWrapperConstructor',
 )
-param_scheduler = [
-    # Warmup: 2 epochs (the paper: 5), linear from lr/10 to lr, updated every iteration. Declared only here: the
-    # ReduceLROnPlateauV2 hook below reads its length (its warmup_epochs, if set, must agree).
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=2, convert_to_iter_based=True),
-]
+# No param_scheduler: the ReduceLROnPlateauV2 hook owns the lr after its initial value (warmup, drops, floors, early
+# stopping), as timm's PlateauLRScheduler does; an lr param scheduler beside it is refused.
 custom_hooks = [
     dict(
         type='ReduceLROnPlateauV2',
+        warmup_epochs=2,  # linear warmup from lr/10 to lr, updated every iteration (the paper: 5 epochs)
+        warmup_start_factor=0.1,
         # Val top-1 drives the drops (later upstream versions; the paper: the mean train loss, which on small data
         # sets under AugMix + SAM kept falling for 24 of 24 epochs, so no drop and no early stop ever came).
         monitor='top1',
