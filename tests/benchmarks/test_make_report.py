@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from benchmarks.make_report import NOT_RECORDED, SECTIONS, build_report, run_info
+from benchmarks.make_report import NOT_RECORDED, RESULTS_DIR, SECTIONS, build_report, run_info
 from benchmarks.report.charts import CURVES_CHART, RECIPES_CHART, THROUGHPUT_CHART, write_charts
 from benchmarks.common.recipe_table import aggregate, differences
 from benchmarks.report.tables import data_pipeline_table, markdown_table, recipe_benchmark_table, train_throughput_table
@@ -91,6 +91,8 @@ def test_run_info_formats_dict_machine_and_says_what_is_missing():
         f'- Command: {NOT_RECORDED}', f'- Date: {NOT_RECORDED}', '- Machine: machine x86_64, cpu_count 2']
     assert run_info(dict(command='python x.py', date='today', machine='box', note='busy')) == [
         '- Command: `python x.py`', '- Date: today', '- Machine: box', '- Note: busy']
+    assert run_info(dict(commands=['python x.py --a', 'python x.py --b'], date='today', machine='box')) == [
+        '- Command: `python x.py --a`', '- Command: `python x.py --b`', '- Date: today', '- Machine: box']
 
 
 def _write(folder, name, data):
@@ -110,6 +112,11 @@ def test_report_says_not_run_yet_for_each_missing_json_and_lists_unknown_files(t
         assert (expected in text) == (section.name != 'recipe_benchmark')
     assert '| digits | adaptive | 1 | 0.9625 (0.963-0.963) |' in text
     assert '## other_benchmark.json' in text and '- Command: `python other.py`' in text
+
+
+def test_report_names_its_folder_relative_to_the_repository_or_in_full(tmp_path):
+    assert 'the JSON files in `benchmarks/results/`' in build_report(RESULTS_DIR, sections=())['markdown']
+    assert f'the JSON files in `{tmp_path}/`' in build_report(str(tmp_path))['markdown']
 
 
 def test_report_names_the_file_and_the_missing_key(tmp_path):
