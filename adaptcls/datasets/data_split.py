@@ -193,6 +193,12 @@ def write_split(split: DataSplit, work_dir: str) -> str:
     return record_path
 
 
+def split_list_paths(split_dir: str) -> Dict[str, str]:
+    """The absolute path of each part's annotation list in ``split_dir`` (a work dir's ``data_split``): a dataset reads
+    a relative ``ann_file`` from its data root, not from the current folder or the work dir."""
+    return {part: os.path.abspath(os.path.join(split_dir, name)) for part, name in SPLIT_LISTS.items()}
+
+
 def read_split(split_dir: str) -> Optional[dict]:
     """The record of the split in ``split_dir`` (a work dir's ``data_split``), with the list paths under
     ``lists``; None when there is none.
@@ -206,8 +212,7 @@ def read_split(split_dir: str) -> Optional[dict]:
     try:
         with open(record_path, encoding='utf-8') as stream:
             record = json.load(stream)
-        # absolute: a dataset reads a relative ann_file from its data_root, not from the cwd or the work dir
-        record['lists'] = {part: os.path.abspath(os.path.join(split_dir, name)) for part, name in SPLIT_LISTS.items()}
+        record['lists'] = split_list_paths(split_dir)
         missing = [path for path in record['lists'].values() if not os.path.isfile(path)]
         if missing or not {'image_root', 'val_fraction', 'seed', 'classes'} <= set(record):
             raise UserInputError(f'missing {missing or "keys"}')
