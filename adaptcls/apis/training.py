@@ -1,4 +1,5 @@
-"""Training a built config, as ``tools/train.py`` does: the work-dir lock, the LR search, the run, the summary."""
+"""Training a built config, as ``tools/train.py`` does: the work-dir lock, the data split, the LR search, the run, the
+summary."""
 import os
 import os.path as osp
 from typing import Optional
@@ -6,13 +7,14 @@ from typing import Optional
 from mmengine.config import Config
 
 from adaptcls.config.data_config import RUN_CONFIG_FILE, config_as_data
+from adaptcls.config.data_splits import pending_data_split, record_data_split
 from adaptcls.engine.hooks.run_summary_hook import summary_file_name
 from adaptcls.engine.runner import build_runner
 from adaptcls.lr_search import apply_auto_lr, auto_lr_mode
 from adaptcls.optim import OptimizerStateLayoutError
 from adaptcls.utils import atomic_write_json, install_checkpoint_safety
 from adaptcls.utils.json_files import read_json_object
-from .work_dir_guard import checkpoint_folder, claim_work_dir
+from .work_dir_guard import checkpoint_folder, claim_work_dir, move_aside
 
 """The run's figures, written to the work dir by ``RunSummaryHook``."""
 
@@ -23,8 +25,9 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
 
     Checkpoints load weights-only (``install_checkpoint_safety``, as every entry point installs it). The work dir is
     locked for the run and a previous run's results there are refused (or, with ``overwrite``,
-    moved aside: :func:`claim_work_dir`); the initial LR is searched first when ``auto_lr`` or the config's
-    ``lr_search.auto_lr`` asks for it (and ``no_auto_lr`` does not forbid it), with its cost in the summary.
+    moved aside: :func:`claim_work_dir`); then the data split that building ``cfg`` made, if any, is written into
+    ``WORK_DIR/data_split`` (:func:`_record_data_split`); the initial LR is searched first when ``auto_lr`` or the
+    config's ``lr_search.auto_lr`` asks for it (and ``no_auto_lr`` does not forbid it), with its cost in the summary.
 
     Args:
         cfg (Config): the training config.
@@ -51,6 +54,7 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
         if out_dir and os.path.abspath(out_dir) != os.path.abspath(cfg.work_dir):
             locks.append(claim_work_dir(out_dir, resume=bool(cfg.resume), overwrite=overwrite, rank=rank,
                                         kind='checkpoint folder (default_hooks.checkpoint.out_dir)'))
+        _record_data_split(cfg, rank)
         search_mode = auto_lr_mode(cfg, auto_lr, no_auto_lr)
         lr_search_summary = apply_auto_lr(cfg, search_mode) if search_mode else None
         runner = build_runner(cfg, verbose)
@@ -72,3 +76,15 @@ def train(cfg: Config, overwrite: bool = False, auto_lr: Optional[str] = None,
     if runner.rank != 0 or summary_file is None or not osp.isfile(summary_file):
         return None
     return read_json_object(summary_file, fix='train again with --resume to rewrite it')
+
+
+def _record_data_split(cfg: Config, rank: int) -> None:
+    """Writes the data split that building ``cfg`` made (none: nothing to do) into ``WORK_DIR/data_split``, now that
+    this run holds the work dir; a recorded split that it replaces (``--overwrite`` after the data changed) is moved
+    aside first, by rank 0."""
+    pending = pending_data_split(cfg)
+    if pending is not None and pending.replaces_stale and rank == 0 and osp.isdir(pending.split_dir):
+        folder = move_aside(pending.work_dir, [osp.basename(pending.split_dir)])
+        print(f'note: --overwrite: the data changed since the recorded split; it is moved to {folder} and the data '
+              'is split again')
+    record_data_split(cfg)

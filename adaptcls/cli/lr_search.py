@@ -78,12 +78,13 @@ def search_settings(cfg: Config, args: argparse.Namespace) -> LRSearchSettings:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    from adaptcls.config import build_config
+    from adaptcls.config import build_config, record_data_split
     from adaptcls.lr_search.run_lr_search import run_lr_search
     from adaptcls.setup_env import init_entry_point
     init_entry_point()
     cfg = build_config(args.config, 'search', cfg_options=args.cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir)
+    record_data_split(cfg)  # a data root without a validation folder: the split the search validates on
     outcome = run_lr_search(cfg, args.mode, search_settings(cfg, args), storage=args.storage,
                             study_name=args.study_name, seed=args.seed)
     print(f'\nchosen lr: {outcome.chosen_lr}\n'

@@ -147,7 +147,7 @@ def build_train_config(args: argparse.Namespace) -> Config:
             cfg_options[key] = value
     cfg = build_config(args.config, 'train', cfg_options=cfg_options, data_root=args.data_root,
                        work_dir=args.work_dir, launcher=args.launcher, resume=args.resume, img_size=args.img_size,
-                       max_epochs=args.epochs)
+                       max_epochs=args.epochs, replace_stale_split=args.overwrite and not args.resume)
     add_vis_backends(cfg, args.vis or ())
     if args.amp:
         enable_amp(cfg, args.amp)
@@ -156,22 +156,6 @@ def build_train_config(args: argparse.Namespace) -> Config:
     if args.deterministic:
         cfg.randomness = dict(cfg.get('randomness', {}), deterministic=True)
     return cfg
-
-
-def _build_with_current_split(args: argparse.Namespace) -> Config:
-    """:func:`build_train_config`; with ``--overwrite`` (a fresh run), a recorded split that no longer describes the
-    data (class folders or images added or removed) is moved aside with the old results and the data split again."""
-    from adaptcls.apis.work_dir_guard import move_aside
-    from adaptcls.datasets.data_split import StaleSplitError
-    try:
-        return build_train_config(args)
-    except StaleSplitError as error:
-        if not args.overwrite or args.resume:
-            raise
-        folder = move_aside(osp.dirname(error.split_dir), [osp.basename(error.split_dir)])
-        print(f'note: --overwrite: the data changed since the recorded split; it is moved to {folder} and the data '
-              'is split again')
-        return build_train_config(args)
 
 
 def main(argv=None) -> None:
@@ -189,7 +173,7 @@ def main(argv=None) -> None:
 
     started_at = time.time()  # the --time-limit budget covers everything from here
     init_entry_point()
-    cfg = _build_with_current_split(args)
+    cfg = build_train_config(args)  # writes nothing: train() records the data split under its lock
     if args.time_limit:
         add_time_budget(cfg, started_at, args.time_limit, args.export)
     remember_work_dir(cfg.work_dir)  # a crash file goes there

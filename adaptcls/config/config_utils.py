@@ -1,6 +1,6 @@
 """Config edits that the config builder applies before a Runner is built."""
 import os
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Iterator, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -159,68 +159,6 @@ def set_max_epochs(cfg: Config, max_epochs: int) -> None:
             scheduler['end'] = max_epochs
             if 'T_max' in scheduler:
                 scheduler['T_max'] = max_epochs - scheduler.get('begin', 0)
-
-
-def infer_num_classes(cfg: Config) -> Optional[int]:
-    """Fills every ``num_classes=None`` in ``cfg.model`` from the training set's class list.
-
-    Returns:
-        int | None: the number of classes filled in, or None when nothing needed it.
-    """
-    from adaptcls.models.config_nodes import iter_config_dicts  # lazy: adaptcls.models imports torch and timm
-    holders = [node for _, node in iter_config_dicts(cfg.model)
-               if 'num_classes' in node and node['num_classes'] is None]
-    if not holders:
-        return None
-    num_classes = len(_scanned_train_set(cfg).metainfo['classes'])
-    for holder in holders:
-        holder['num_classes'] = num_classes
-    return num_classes
-
-
-def avoid_single_image_batch(cfg: Config) -> Optional[str]:
-    """Sets ``train_dataloader.drop_last=True`` when each process's last training batch would hold one image.
-
-    BatchNorm cannot normalise a batch of one image in training ("Expected more than 1 value per channel"), so a
-    data set whose size is 1 modulo the batch size used to fail at the end of the first epoch. Dropping that one
-    image per epoch (a different one each epoch: the sampler shuffles) is what a user would do by hand.
-    Counts the files of the training set without decoding any (with ``bad_images='skip'`` the count after
-    skipping unreadable files can differ).
-
-    Returns:
-        str | None: a note saying what was changed and why, or None when nothing was.
-    """
-    loader = cfg.train_dataloader
-    if loader.get('drop_last'):
-        return None
-    images = len(_scanned_train_set(cfg))
-    processes = int(os.environ.get('WORLD_SIZE', '1'))
-    per_process = -(-images // processes)  # mmengine's DefaultSampler pads every process to the same count
-    if per_process % loader.batch_size != 1:
-        return None
-    loader['drop_last'] = True
-    return (f'note: {images} training images at batch {loader.batch_size} per process leave a last batch of 1 '
-            'image, which BatchNorm cannot train on; train_dataloader.drop_last=True drops it (a different one each '
-            'epoch).')
-
-
-def training_labels(cfg: Config) -> Tuple[Tuple[str, ...], List[int]]:
-    """The class names of the config's training set and the class index of each of its images (the file list only:
-    no image is decoded)."""
-    dataset = _scanned_train_set(cfg)
-    return tuple(dataset.metainfo['classes']), [dataset.get_data_info(index)['gt_label']
-                                                for index in range(len(dataset))]
-
-
-def _scanned_train_set(cfg: Config):
-    """The config's training set with no pipeline: its file list and classes, no image decoded (what
-    ``infer_num_classes`` and ``avoid_single_image_batch`` read)."""
-    from adaptcls.registry import DATASETS
-    train_cfg = next(iter_datasets(cfg, ('train_dataloader',))).copy()
-    train_cfg['pipeline'] = []
-    if 'bad_images' in train_cfg:  # only the file list is needed: no image is decoded here
-        train_cfg['bad_images'] = 'error'
-    return DATASETS.build(train_cfg)
 
 
 AMP_WRAPPER = 'MixedPrecisionOptimWrapper'

@@ -1,11 +1,12 @@
 """build_config and the splits a data folder has: valid/validation/test folders, or a seeded split of class
-folders recorded in the work dir and reused by resume, test and export."""
+folders recorded in the work dir (by record_data_split: building writes nothing) and reused by resume, test and
+export."""
 import os
 import shutil
 
 import pytest
 
-from adaptcls.config import build_config
+from adaptcls.config import build_config, record_data_split
 from tests.datasets.test_data_split import make_class_folders
 from tests.tools.conftest import REPO
 
@@ -26,12 +27,15 @@ def test_a_folder_of_class_folders_is_split_into_the_work_dir(tmp_path, capsys):
     assert cfg.model.head.num_classes == 3
     note = capsys.readouterr().out
     assert 'split its 35 images into 28 for training and 7 for validation (val_fraction 0.2, seed 0' in note
+    assert 'reusing' not in note and not split_dir.exists()  # building writes nothing
+    assert record_data_split(cfg) == str(split_dir) and len((split_dir / 'train.txt').read_text().splitlines()) == 29
+    assert record_data_split(cfg) is None  # written once
 
 
 def test_a_second_build_reuses_the_split_and_other_settings_are_refused(tmp_path, capsys):
     data = make_class_folders(tmp_path / 'data')
     work_dir = str(tmp_path / 'run')
-    build_config(ADAPTIVE, 'train', data_root=str(data), work_dir=work_dir)
+    record_data_split(build_config(ADAPTIVE, 'train', data_root=str(data), work_dir=work_dir))
     val_list = (tmp_path / 'run' / 'data_split' / 'val.txt').read_text()
     build_config(ADAPTIVE, 'train', data_root=str(data), work_dir=work_dir, resume=None)
     assert 'reusing the data split recorded in' in capsys.readouterr().out
@@ -47,6 +51,7 @@ def test_only_train_without_val_splits_train(tmp_path):
     cfg = build_config(ADAPTIVE, 'train', data_root=str(data), work_dir=str(tmp_path / 'run'),
                        cfg_options={'data_split.val_fraction': 0.3})
     assert _dataset(cfg, 'train_dataloader').data_prefix == 'train'
+    record_data_split(cfg)
     lines = (tmp_path / 'run' / 'data_split' / 'val.txt').read_text().splitlines()[1:]
     assert len(lines) == round(0.3 * 35)
 
@@ -54,7 +59,7 @@ def test_only_train_without_val_splits_train(tmp_path):
 def test_test_and_export_reuse_the_split_recorded_beside_the_checkpoint(tmp_path):
     data = make_class_folders(tmp_path / 'data')
     run = tmp_path / 'run'
-    build_config(ADAPTIVE, 'train', data_root=str(data), work_dir=str(run))
+    record_data_split(build_config(ADAPTIVE, 'train', data_root=str(data), work_dir=str(run)))
     for mode in ('test', 'export'):
         cfg = build_config(ADAPTIVE, mode, data_root=str(data), run_dir=str(run))
         assert _dataset(cfg, 'test_dataloader').ann_file == str(run / 'data_split' / 'val.txt')
