@@ -137,17 +137,22 @@ def record_time_used(summary: dict, started_at: float) -> None:
     budget['export_s'] = round(budget['used_with_export_s'] - budget['used_s'], 1)
 
 
-def build_train_config(args: argparse.Namespace) -> Config:
-    """The config built for training (``adaptcls.config.build_config``) with the command-line run options."""
-    from adaptcls.config import add_vis_backends, build_config, enable_amp
+def config_arguments(args: argparse.Namespace) -> dict:
+    """The arguments of ``adaptcls.config.build_config`` for these command-line options (mode ``'train'``)."""
     cfg_options = dict(args.cfg_options or {})
     for key, value in (('data_split.val_fraction', args.val_fraction), ('data_split.seed', args.split_seed),
                        ('class_balance', args.balance)):
         if value is not None:
             cfg_options[key] = value
-    cfg = build_config(args.config, 'train', cfg_options=cfg_options, data_root=args.data_root,
-                       work_dir=args.work_dir, launcher=args.launcher, resume=args.resume, img_size=args.img_size,
-                       max_epochs=args.epochs, replace_stale_split=args.overwrite and not args.resume)
+    return dict(config_path=args.config, mode='train', cfg_options=cfg_options, data_root=args.data_root,
+                work_dir=args.work_dir, launcher=args.launcher, resume=args.resume, img_size=args.img_size,
+                max_epochs=args.epochs, replace_stale_split=args.overwrite and not args.resume)
+
+
+def apply_run_options(cfg: Config, args: argparse.Namespace, started_at: float) -> None:
+    """The options that change how the built config runs: ``--vis`` trackers, ``--amp``, ``--seed``,
+    ``--deterministic`` and ``--time-limit`` (its budget began at ``started_at``)."""
+    from adaptcls.config import add_vis_backends, enable_amp
     add_vis_backends(cfg, args.vis or ())
     if args.amp:
         enable_amp(cfg, args.amp)
@@ -155,13 +160,15 @@ def build_train_config(args: argparse.Namespace) -> Config:
         cfg.randomness = dict(cfg.get('randomness', {}), seed=args.seed)
     if args.deterministic:
         cfg.randomness = dict(cfg.get('randomness', {}), deterministic=True)
-    return cfg
+    if args.time_limit:
+        add_time_budget(cfg, started_at, args.time_limit, args.export)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     from adaptcls.apis import train
     from adaptcls.cli.delivery import check_reevaluation, deliver, delivery_lines, require_deploy_packages
+    from adaptcls.config import build_config
     from adaptcls.cli.html_report import write_html_report
     from adaptcls.cli.markdown_report import write_report
     from adaptcls.cli.run_report import run_report
@@ -173,9 +180,8 @@ def main(argv=None) -> None:
 
     started_at = time.time()  # the --time-limit budget covers everything from here
     init_entry_point()
-    cfg = build_train_config(args)  # writes nothing: train() records the data split under its lock
-    if args.time_limit:
-        add_time_budget(cfg, started_at, args.time_limit, args.export)
+    cfg = build_config(**config_arguments(args))  # writes nothing: train() records the data split under its lock
+    apply_run_options(cfg, args, started_at)
     remember_work_dir(cfg.work_dir)  # a crash file goes there
     print(f'Training {args.config}: results (checkpoints, summary.json, the full log) go to {cfg.work_dir}'
           f'{"" if args.verbose else " (--verbose prints the environment and config here too)"}')

@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from adaptcls.cli.recipes import CONFIG_DIR, MODEL_NAMES, RECIPE_NAMES, recipe_config
-from adaptcls.cli.train import build_train_config, parse_args
+from adaptcls.cli.train import config_arguments, parse_args
+from adaptcls.config import build_config
 from tests.tools.conftest import REPO, tiny_data  # noqa: F401
 
 
@@ -24,8 +25,8 @@ def test_a_data_folder_chooses_the_config_by_name(tiny_data):  # noqa: F811
 
 
 def test_img_size_and_epochs_reach_the_config(tiny_data, tmp_path):  # noqa: F811
-    cfg = build_train_config(parse_args([tiny_data, '--recipe', 'baseline', '--img-size', '48', '--epochs', '7',
-                                         '--work-dir', str(tmp_path)]))
+    cfg = build_config(**config_arguments(parse_args([tiny_data, '--recipe', 'baseline', '--img-size', '48',
+                                                      '--epochs', '7', '--work-dir', str(tmp_path)])))
     assert cfg.train_cfg.max_epochs == 7 and cfg.param_scheduler[-1].end == 7  # the cosine spans the 7 epochs
     assert [step['size'] for step in cfg.val_dataloader.dataset.pipeline if 'size' in step] == [48]
 

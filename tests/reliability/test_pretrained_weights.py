@@ -13,8 +13,8 @@ import timm
 import torch
 from safetensors.torch import save_file
 
-from adaptcls.cli.train import build_train_config, parse_args
-from adaptcls.config import ConfigKeyError
+from adaptcls.cli.train import config_arguments, parse_args
+from adaptcls.config import ConfigKeyError, build_config
 from adaptcls.models.backbones import PretrainedWeightsUnavailableError
 from tests.tools.conftest import REPO, tiny_data  # noqa: F401 (fixture)
 
@@ -35,7 +35,7 @@ def offline_hub(monkeypatch, tmp_path):
 def _train_config(config, data_root, work_dir, options=()):
     """What tools/train.py builds from this command line, before it trains."""
     argv = [config, '--data-root', data_root, '--work-dir', str(work_dir)]
-    return build_train_config(parse_args(argv + (['--cfg-options', *options] if options else [])))
+    return build_config(**config_arguments(parse_args(argv + (['--cfg-options', *options] if options else []))))
 
 
 def _node(cfg, key):
