@@ -86,7 +86,8 @@ class CenterCrop(BaseTransform):
 
 @TRANSFORMS.register_module()
 class ResolutionAwareCrop(BaseTransform):
-    """A training crop whose strength follows each image's resolution (adaptcls's rule, docs/recipe.md "The crop").
+    """A training crop whose strength follows each image's resolution (docs/recipe.md "Augmentation": measured on
+    real photos, a tie with the paper's crop, so not the adaptive recipe's default).
 
     - An image with more pixels than the model's input (a photo larger than ``size``): an Inception-style random-resized
       crop (timm's, window drawn by ``torchvision.transforms.RandomResizedCrop.get_params``) whose area fraction
