@@ -243,7 +243,7 @@ def plateau_runner(optim_wrapper) -> SimpleNamespace:
     name = f'merged_groups_test_{next(_names)}'
     return SimpleNamespace(
         epoch=0, iter=0, max_epochs=PLATEAU_MAX_EPOCHS, val_loop=object(),
-        train_loop=SimpleNamespace(stop_training=False, dataloader=[None]),
+        train_loop=SimpleNamespace(stop_training=False, dataloader=[]),  # no iterations: the warm-up never runs
         optim_wrapper=optim_wrapper, message_hub=MessageHub.get_instance(name),
         logger=MMLogger.get_instance(name, log_level='WARNING'))
 

@@ -60,6 +60,7 @@ def sam_plateau_config(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('configs')
     (tmp / 'sam_plateau.py').write_text(f'_base_ = {SAM_PLATEAU_BASES!r}\n')
     cfg = tiny_config(str(tmp / 'sam_plateau.py'), max_epochs=3)
+    cfg.param_scheduler = None  # the hook owns the lr (tiny_config's cosine would be refused beside it)
     assert cfg.optim_wrapper.type == 'SAMOptimWrapper' and cfg.custom_hooks[0].type == 'ReduceLROnPlateauV2'
     path = tmp / 'tiny_sam_plateau.py'
     cfg.dump(str(path))

@@ -69,7 +69,7 @@ class ReduceLROnPlateauV2(Hook):
     (an lr param scheduler beside it is refused). The initial value is the optimizer's (the config's lr or the LR
     search's, scaled by ``auto_scale_lr`` and the per-group ``lr_mult``), stored per group as ``initial_lr``.
 
-    0. Warm-up (the first ``warmup_epochs`` epochs, updated before every iteration): each group's lr rises linearly
+    0. Warm-up (the first ``warmup_epochs`` epochs, updated after every iteration): each group's lr rises linearly
        from ``warmup_start_factor * initial_lr`` to ``initial_lr``, which the last warm-up iteration reaches: the
        values of mmengine's ``LinearLR(start_factor, begin=0, end=warmup_epochs, convert_to_iter_based=True)``,
        which the configs declared before this hook owned the warm-up. No decision is made during it (epochs are
@@ -219,6 +219,7 @@ class ReduceLROnPlateauV2(Hook):
         for group in _scheduled_groups(runner.optim_wrapper):
             group.setdefault('initial_lr', group['lr'])  # kept in the optimizer's state, so a resumed run has it
         self._warmup_iterations = self.warmup_epochs * len(runner.train_loop.dataloader) if self.warmup_epochs else 0
+        self._warm_up(runner, runner.iter)  # the lr of the first (or resumed) iteration, before anything reads it
         self._forced_drop_epoch = self.forced_drop_epoch(runner.max_epochs)
         self._in_training = True
         self._publish_summary(runner)
@@ -230,9 +231,10 @@ class ReduceLROnPlateauV2(Hook):
         self._loss_sum = 0.0
         self._loss_count = 0
 
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        if runner.iter < self._warmup_iterations:
-            factor = self.warmup_factor(runner.iter, self._warmup_iterations)
+    def _warm_up(self, runner, iteration: int) -> None:
+        """During the warm-up, sets every group's lr to that of ``iteration`` (0-based over the whole run)."""
+        if iteration < self._warmup_iterations:
+            factor = self.warmup_factor(iteration, self._warmup_iterations)
             groups = _scheduled_groups(runner.optim_wrapper)
             set_learning_rates(groups, [group['initial_lr'] * factor for group in groups])
 
@@ -245,6 +247,9 @@ class ReduceLROnPlateauV2(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[Dict[str, torch.Tensor]] = None) -> None:
+        # the next iteration's lr, set after this one as mmengine's param schedulers do (the loop increments
+        # runner.iter after this hook), so an epoch starts at the lr its first iteration trains at
+        self._warm_up(runner, runner.iter + 1)
         if self.monitor != TRAIN_LOSS:
             return
         if not outputs or 'loss' not in outputs:

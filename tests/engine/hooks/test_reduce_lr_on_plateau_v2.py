@@ -61,7 +61,7 @@ def make_runner(max_epochs: int, initial_lrs=INITIAL_LRS) -> SimpleNamespace:
     name = f'rlrop_test_{next(_names)}'
     return SimpleNamespace(
         epoch=0, max_epochs=max_epochs, val_loop=object(),
-        train_loop=SimpleNamespace(stop_training=False, dataloader=[None, None]), iter=0,
+        train_loop=SimpleNamespace(stop_training=False, dataloader=[]), iter=0,  # no iterations: lr tables only
         optim_wrapper=OptimWrapper(sgd),
         message_hub=MessageHub.get_instance(name),
         logger=MMLogger.get_instance(name, log_level='WARNING'))
@@ -437,12 +437,16 @@ def hook_of(runner) -> ReduceLROnPlateauV2:
 
 
 class LrRecorder(Hook):
-    """Records every parameter group's lr at each training iteration (after the lr owners of before_train_iter)."""
+    """Records every parameter group's lr at each training iteration (after the lr owners of before_train_iter) and
+    at the start of each epoch (what the logs and history.json read)."""
 
     priority = 'LOWEST'
 
     def __init__(self) -> None:
-        self.lrs = []
+        self.lrs, self.epoch_start_lrs = [], []
+
+    def before_train_epoch(self, runner) -> None:
+        self.epoch_start_lrs.append([group['lr'] for group in runner.optim_wrapper.optimizer.param_groups])
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         self.lrs.append([group['lr'] for group in runner.optim_wrapper.optimizer.param_groups])
@@ -466,6 +470,8 @@ def test_the_hook_warms_up_as_the_linear_lr_scheduler_did(tmp_path):
     flat = [[lr for lrs in recorder.lrs[:warmup_iterations + 4] for lr in lrs] for recorder in (by_hook, by_scheduler)]
     assert flat[0] == pytest.approx(flat[1], rel=1e-12)
     assert all(by_hook.lrs[i] < by_hook.lrs[i + 1] for i in range(warmup_iterations - 1))
+    flat = [[lr for lrs in recorder.epoch_start_lrs[:4] for lr in lrs] for recorder in (by_hook, by_scheduler)]
+    assert flat[0] == pytest.approx(flat[1], rel=1e-12)  # from the first epoch's start: lr / 10, not the lr
 
 
 def test_an_lr_scheduler_beside_the_hook_is_refused_with_the_keys_to_use(tmp_path):
