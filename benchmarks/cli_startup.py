@@ -8,6 +8,7 @@ lists its five costliest imports (cumulative microseconds). Results: benchmarks/
 
 Usage:
     python benchmarks/cli_startup.py [--repeats 5]
+    python benchmarks/cli_startup.py --quick     # 1 run per command
 """
 import argparse
 import os
@@ -20,11 +21,14 @@ from typing import Dict, List
 from _repo_path import REPO  # before adaptcls and benchmarks: puts the repository root first on sys.path
 from adaptcls.cli.main import COMMANDS
 from adaptcls.utils import atomic_write_json
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'cli_startup.json')
 TOP_IMPORTS = 5
 """Costliest imports listed for the slowest command."""
+QUICK = dict(repeats=1)
+"""--quick runs per command."""
 
 
 def _timed(argv: List[str]) -> Dict[str, float]:
@@ -57,8 +61,9 @@ def costliest_imports(argv: List[str]) -> List[Dict]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--repeats', type=int, default=5, help='runs per command (default: 5)')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
-    args = parser.parse_args(argv)
+    args = apply_quick(parser.parse_args(argv), QUICK)
     bare = _measure([sys.executable, '-c', 'pass'], args.repeats)
     rows = {}
     for command in ('', *COMMANDS):

@@ -40,6 +40,7 @@ from adaptcls.utils import atomic_write_json
 from benchmarks.common.model_step import time_train_steps, untrained_model_config
 from benchmarks.common.pipeline_timing import (seed_global_rngs, time_dataset_items, time_pil_transform,
                                                time_transforms)
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'data_pipeline.json')
@@ -66,14 +67,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--warmup-steps', type=int, default=1, help='untimed model steps (default: %(default)s)')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads of the model step; 0 keeps torch\'s default (default: %(default)s)')
-    parser.add_argument('--quick', action='store_true', help=f'{QUICK["images"]} images per pass, '
-                        f'{QUICK["rounds"]} rounds, {QUICK["steps"]} timed model step')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--seed', type=int, default=0, help='seed of the image order and augmentations')
     parser.add_argument('--note', default='', help='a remark stored with the results (e.g. machine load)')
     parser.add_argument('--out', default=RESULTS, help='result JSON (default: %(default)s)')
-    args = parser.parse_args()
-    if args.quick:
-        args.images, args.rounds, args.steps = QUICK['images'], QUICK['rounds'], QUICK['steps']
+    args = apply_quick(parser.parse_args(), QUICK)
     if not os.path.isdir(os.path.join(args.data_root, 'train')):
         parser.error(f'--data-root {args.data_root} has no train/ folder; create the demo data with '
                      f'`python tools/make_demo_data.py --out {args.data_root}` or pass a class-folder dataset.')

@@ -17,6 +17,7 @@ BF16 run FP32 IRs in bfloat16 by default).
 Usage:
     python benchmarks/deploy.py --export-dir work_dirs/demo/export            # reuse an export
     python benchmarks/deploy.py --config C --checkpoint K --data-root D --export-dir DIR   # export first
+    python benchmarks/deploy.py --quick ...    # 1 s per measurement, 1 repeat, 8 calibration images
 Writes benchmarks/results/deploy.json.
 """
 import argparse
@@ -38,12 +39,15 @@ from adaptcls.deployment.benchmark.benchmark_runner import BenchmarkSettings, be
 from adaptcls.deployment.benchmark.benchmark_targets import BenchmarkTarget, find_targets
 from adaptcls.deployment.benchmark.latency_benchmark import TimingOptions
 from adaptcls.utils import atomic_write_json
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'deploy.json')
 PAPER_TABLE5_MS = {'mobilenetv3_small_100': 2.05, 'tf_mobilenetv3_large_075': 2.65,
                    'mobilenetv3_large_100': 2.89, 'efficientnet_b0': 3.01}
 """The paper's CPU latencies (OpenVINO 2021.3, Table 5), for context only (other CPU)."""
 _UNIT_MS = {'ms': 1.0, 'us': 1e-3, 's': 1e3}
+QUICK = dict(time=1.0, repeats=1, random_calib=8)
+"""--quick seconds per measurement, repeats and part 2's calibration images."""
 
 
 def parse_args() -> argparse.Namespace:
@@ -63,8 +67,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--random-calib', type=int, default=32,
                         help='random images calibrating part 2\'s INT8 model (default: %(default)s)')
     parser.add_argument('--note', default='', help='a remark stored with the results (e.g. machine load)')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--out', default=RESULTS, help='result JSON (default: %(default)s)')
-    return parser.parse_args()
+    return apply_quick(parser.parse_args(), QUICK)
 
 
 def run_benchmark_app(xml_path: str, threads: int, seconds: float, hint: str = 'latency',

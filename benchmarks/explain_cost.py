@@ -20,6 +20,7 @@ it learnt; the map is size / 32 on a side, 4 x 4 at 128 px, 7 x 7 at 224 px), it
 
 Usage:
     python benchmarks/explain_cost.py [--sizes 128 224] [--images 40] [--repeats 5]
+    python benchmarks/explain_cost.py --quick     # one 64 px model, 8 images, 1 round
     python benchmarks/explain_cost.py --checkpoint RUN/best.pth --ir EXPORT/model.xml --image-dir VAL_FOLDER
 """
 import argparse
@@ -34,13 +35,15 @@ from _repo_path import REPO  # before adaptcls and benchmarks: puts the reposito
 from adaptcls.utils import atomic_write_json
 from benchmarks.common import bench_datasets
 from benchmarks.common.logged_run import run_logged
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'explain_cost.json')
 DEFAULT_BATCH = 32
 """``adaptcls predict``'s default --batch."""
-BUILD_THREADS = 2
-"""Torch threads of the training and the export that build the default model."""
+QUICK = dict(sizes=[64], images=8, repeats=1, build_threads=1)
+"""--quick model sizes, images measured, rounds and build threads (a training of 2 threads spin-waits on a 2-core machine
+that runs other jobs: 10 s an iteration of the 64 px build here)."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -55,10 +58,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--sizes', type=int, nargs='+', default=[128, 224],
                         help='input sizes of the built models (default: %(default)s)')
     parser.add_argument('--epochs', type=int, default=1, help='training epochs of the built model (default: 1)')
+    parser.add_argument('--build-threads', type=int, default=2,
+                        help='torch threads of the training and the export that build a model (default: 2)')
     parser.add_argument('--work-dir', default='work_dirs/explain_cost', help='default: %(default)s')
     parser.add_argument('--data-dir', default='data', help='where the digits data is written (default: data)')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
-    args = parser.parse_args(argv)
+    args = apply_quick(parser.parse_args(argv), QUICK)
     if len({args.checkpoint is None, args.ir is None, args.image_dir is None}) > 1:
         parser.error('--checkpoint, --ir and --image-dir go together')
     return args
@@ -78,13 +84,14 @@ def build_model(args: argparse.Namespace, size: int) -> Dict[str, str]:
         benchmark_config(RECIPES['baseline'], settings, seed=0, flip=False).dump(config)
         print(f'[{time.strftime("%H:%M:%S")}] training {config} ({args.epochs} epoch(s)); log: {log}', flush=True)
         run_logged([sys.executable, os.path.join(REPO, 'tools', 'train.py'), config, '--data-root', data,
-                    '--work-dir', os.path.join(work_dir, 'train'), '--seed', '0'], REPO, log, BUILD_THREADS, 'training')
+                    '--work-dir', os.path.join(work_dir, 'train'), '--seed', '0'],
+                   REPO, log, args.build_threads, 'training')
     if not os.path.isfile(ir):
         print(f'[{time.strftime("%H:%M:%S")}] exporting {checkpoint}', flush=True)
         run_logged([sys.executable, os.path.join(REPO, 'tools', 'deploy.py'), 'export',
                     os.path.join(work_dir, 'train', 'run_config.json'), checkpoint, '--out', os.path.dirname(ir),
                     '--format', 'onnx', 'openvino', '--verify-images', '50', '--data-root', data, '--overwrite'],
-                    REPO, log, BUILD_THREADS, 'export')
+                    REPO, log, args.build_threads, 'export')
     return dict(checkpoint=checkpoint, ir=ir, images=os.path.join(data, 'val'))
 
 

@@ -14,6 +14,7 @@ reused when that file exists, so the benchmark is resumable. JSON: ``benchmarks/
 Usage:
     python benchmarks/lr_estimate_cost.py --datasets digits fashion_mnist cifar10 --seeds 0 1 2
     python benchmarks/lr_estimate_cost.py --datasets --data-root flowers=../shared/data/flowers_1k --size 96
+    python benchmarks/lr_estimate_cost.py --quick     # CIFAR-10, 10 images per class, 32 px, seed 0, cap 2
 """
 import argparse
 import json
@@ -27,12 +28,17 @@ from _repo_path import REPO  # before adaptcls and benchmarks: puts the reposito
 from adaptcls.utils import atomic_write_json
 from benchmarks.common import bench_datasets
 from benchmarks.common.logged_run import run_logged
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, today
 from benchmarks.recipe_benchmark import RECIPES, benchmark_config
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_estimate_cost.json')
 RESULT_KEYS = ('warmup_epochs', 'chosen_lr', 'suggested_lr', 'clipped', 'extra_epochs', 'sweep_batch_size',
                'train_batch_size', 'train_images', 'iterations_run', 'wall_time_s')
+QUICK = dict(datasets=['cifar10'], train_per_class=10, val_per_class=10, size=32, seeds=[0], caps=[2.0],
+             warmups=[1.0])
+"""--quick data set, images per class, input size, seeds, caps and warm-ups (the size keeps its work dirs apart from
+those of the 64 px runs)."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,8 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--jobs', type=int, default=1, help='estimates run at once, 1 thread each (default: 1)')
     parser.add_argument('--work-dir', default='work_dirs/lr_estimate_cost', help='default: %(default)s')
     parser.add_argument('--data-dir', default='data', help='where built-in data sets are written (default: data)')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
-    return parser.parse_args(argv)
+    return apply_quick(parser.parse_args(argv), QUICK)
 
 
 def estimate(dataset: str, data_root: str, seed: int, cap: float, warmup: float, args: argparse.Namespace) -> dict:

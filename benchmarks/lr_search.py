@@ -6,12 +6,13 @@ For each mode (tpe, grid, range_test) it runs the search (a fresh study in its o
 trains the config from scratch with the chosen lr and records the best validation top-1. The grid
 search's best lr (the paper's reference method) is printed beside every row. Without --quick the
 recipe's budgets apply (TPE 15 x 6 epochs, grid 10 x 9, the config's full training); --quick
-shrinks the searches and the final trainings so the whole run fits a 2-core CPU in minutes.
+shrinks the searches and the final trainings (about half an hour on a 2-core CPU; ``make bench QUICK=1`` adds
+1-epoch final trainings on a tiny data set).
 
 Usage:
     python tools/make_demo_data.py --out data/digits
     python benchmarks/lr_search.py --quick                 # configs/effnet_lite0_demo.py on data/digits
-Writes benchmarks/results/lr_search.json (and the searches/trainings under --work-dir).
+Writes benchmarks/results/lr_search.json (``--results``; the searches and trainings under --work-dir).
 """
 import argparse
 import json
@@ -53,6 +54,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--train-epochs', type=int, help='epochs of each final training (default: the '
                         f'config\'s, or {QUICK_TRAIN_EPOCHS} with --quick)')
     parser.add_argument('--seed', type=int, default=0, help='seed of searches and trainings (default: 0)')
+    parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
     return parser.parse_args()
 
 
@@ -111,13 +113,13 @@ def main() -> None:
     rows = [run_mode(args, mode, train_epochs) for mode in args.modes]
     grid_optimum = next((row['chosen_lr'] for row in rows if row['mode'] == 'grid'), None)
     print_table(rows, grid_optimum)
-    atomic_write_json(RESULTS, dict(
+    atomic_write_json(args.results, dict(
         config=args.config, data_root=args.data_root, quick=args.quick,
         search_settings=QUICK_SETTINGS if args.quick else 'recipe defaults', final_train_epochs=train_epochs,
         seed=args.seed, grid_optimum_lr=grid_optimum, rows=rows,
         machine=dict(platform=platform.platform(), cpus=os.cpu_count(), python=platform.python_version()),
         command='python ' + ' '.join(sys.argv), date=time.strftime('%Y-%m-%d %H:%M')))
-    print(f'wrote {RESULTS}')
+    print(f'wrote {args.results}')
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ and last 5 points); the spread of its picks is its sensitivity to noise. Results
 
 Usage:
     python benchmarks/lr_suggestion_noise.py work_dirs/recipe_benchmark/cifar10_64px_50e/adaptive/seed0/lr_search/trials.csv
+    python benchmarks/lr_suggestion_noise.py --quick CURVES...     # 50 draws per curve
 """
 import argparse
 import csv
@@ -20,9 +21,12 @@ from _repo_path import REPO  # before adaptcls and benchmarks: puts the reposito
 from adaptcls.lr_search.lr_search_settings import SUGGESTION_RULES, LRSearchSettings
 from adaptcls.lr_search.lr_suggestions import SmoothedLoss, suggest_index
 from adaptcls.utils import atomic_write_json
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'lr_suggestion_noise.json')
+QUICK = dict(draws=50)
+"""--quick noise draws per curve."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,8 +35,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--draws', type=int, default=500, help='noise draws per curve (default: 500)')
     parser.add_argument('--degree', type=int, default=4, help='degree of the fitted polynomial (default: 4)')
     parser.add_argument('--seed', type=int, default=0, help='default: 0')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--results', default=RESULTS, help='default: %(default)s')
-    return parser.parse_args(argv)
+    return apply_quick(parser.parse_args(argv), QUICK)
 
 
 def read_curve(path: str):

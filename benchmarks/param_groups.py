@@ -40,6 +40,7 @@ from adaptcls.registry import adaptcls_scope
 from adaptcls.setup_env import init_entry_point
 from adaptcls.utils import atomic_write_json
 from benchmarks.common.clock import ClockReading
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'param_groups.json')
@@ -69,15 +70,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--rounds', type=int, default=7, help='alternating rounds (default: %(default)s)')
     parser.add_argument('--steps', type=int, default=30, help='timed steps per side and round (default: %(default)s)')
     parser.add_argument('--warmup', type=int, default=3, help='untimed steps per side and round (default: %(default)s)')
-    parser.add_argument('--quick', action='store_true', help=f'{QUICK["rounds"]} rounds x {QUICK["steps"]} steps')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--threads', type=int, default=1,
                         help="torch threads; 0 keeps torch's default (default: %(default)s, see THREADS_NOTE)")
     parser.add_argument('--seed', type=int, default=0, help='seed of the model and the batch (default: 0)')
     parser.add_argument('--note', default='', help='a remark stored with the results (e.g. machine load)')
     parser.add_argument('--out', default=RESULTS, help='result JSON (default: %(default)s)')
     args = parser.parse_args()
-    if args.quick:
-        args.rounds, args.steps = QUICK['rounds'], QUICK['steps']
+    apply_quick(args, QUICK)
     return args
 
 

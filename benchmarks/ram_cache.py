@@ -27,7 +27,7 @@ workers' (``RUSAGE_CHILDREN`` once they have exited), steadier than wall time on
 
 Usage:
     OMP_NUM_THREADS=1 python benchmarks/ram_cache.py               # 5 rounds x 3 epochs, 3 training rounds
-    OMP_NUM_THREADS=1 python benchmarks/ram_cache.py --quick       # 2 rounds x 2 epochs, 1 training round
+    OMP_NUM_THREADS=1 python benchmarks/ram_cache.py --quick       # 2 rounds x 2 epochs, 1 training round, 200 images
     OMP_NUM_THREADS=1 python benchmarks/ram_cache.py --upscale 320 --size 224 --out benchmarks/results/ram_cache_224px.json
 Writes benchmarks/results/ram_cache.json.
 """
@@ -56,6 +56,7 @@ from adaptcls.setup_env import init_entry_point
 from adaptcls.utils import atomic_write_json
 from benchmarks.common import bench_datasets
 import benchmarks.common.iteration_clock  # noqa: F401  (registers the IterationClock hook)
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, spread, today
 from benchmarks.common.runner_training import CLOCK_FILE, load_train_tool
 
@@ -69,8 +70,8 @@ CACHED_SIDES = ('decoded', 'resized')
 TRAINING_KEYS = ('iterations_after_first_s', 'iterations_after_first_main_cpu_s', 'run_wall_s', 'run_cpu_s',
                  'run_worker_cpu_s')
 """Figures of a training round compared across the sides."""
-QUICK = dict(rounds=2, epochs=2, train_rounds=1)
-"""--quick rounds, epochs per loader round and training rounds."""
+QUICK = dict(rounds=2, epochs=2, train_rounds=1, train_per_class=20)
+"""--quick rounds, epochs per loader round, training rounds and images per class."""
 WORKER_EXIT_S = 10.0
 """Seconds to wait for a finished loader's workers to exit before the next side starts."""
 THREADS_NOTE = ('1 torch thread in the main process by default (DataLoader workers always run 1): on the shared '
@@ -97,15 +98,12 @@ def parse_args() -> argparse.Namespace:
                         help='alternating one-epoch training rounds; 0 skips training (default: %(default)s)')
     parser.add_argument('--threads', type=int, default=1,
                         help="main-process torch threads; 0 keeps torch's default (default: %(default)s)")
-    parser.add_argument('--quick', action='store_true',
-                        help=f'{QUICK["rounds"]} rounds x {QUICK["epochs"]} epochs, {QUICK["train_rounds"]} '
-                             'training round')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--seed', type=int, default=0, help='randomness.seed (default: 0)')
     parser.add_argument('--note', default='', help='a remark stored with the results (e.g. machine load)')
     parser.add_argument('--out', default=RESULTS, help='result JSON (default: %(default)s)')
     args = parser.parse_args()
-    if args.quick:
-        args.rounds, args.epochs, args.train_rounds = QUICK['rounds'], QUICK['epochs'], QUICK['train_rounds']
+    apply_quick(args, QUICK)
     if args.epochs < 2:
         parser.error(f'--epochs must be at least 2 (the first one starts the workers), got {args.epochs}')
     return args

@@ -29,6 +29,7 @@ Usage:
         --max-epochs 40   # a small 5-class set (500 train images), like a user's
     python benchmarks/recipe_benchmark.py --seeds 0 1 2 --collect-only \\
         --runs-from benchmarks/results/recipe_benchmark.json   # a table of new runs and runs made on another machine
+    python benchmarks/recipe_benchmark.py --quick   # CIFAR-10, 10 images per class, 32 px, 6 epochs, seed 0
 """
 import argparse
 import json
@@ -49,6 +50,7 @@ from benchmarks.common.logged_run import run_logged
 from benchmarks.common.recipe_rows import ADAPTIVE, Recipe
 from benchmarks.common.recipe_table import (aggregate, all_differences, earlier_runs, lr_comparison,
                                            lr_comparison_rows, print_tables)
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
@@ -82,6 +84,9 @@ RECIPES['adaptive_tpe'] = Recipe(
 LR_COMPARISON_RECIPES = ('adaptive', 'adaptive_tpe', *(f'adaptive_lr_{lr:g}' for lr in LR_GRID))
 """The LR-search comparison: the range test (the default), TPE, and the grid of full trainings it is judged by."""
 DEFAULT_RECIPES = ('baseline', 'timm_defaults', 'adaptive')
+QUICK = dict(datasets=['cifar10'], train_per_class=10, val_per_class=10, seeds=[0], size=32, max_epochs=6)
+"""--quick data set, images per class, seeds, input size and max_epochs (above timm_defaults' 5 warm-up epochs; the size
+and max_epochs name the work dirs, so they stay apart from those of the 64 px, 50-epoch runs)."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -119,6 +124,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--lr-comparison', action='store_true',
                         help='the LR-search comparison instead: recipes ' + ' '.join(LR_COMPARISON_RECIPES) +
                         f' on fashion_mnist and cifar10, seed 0, into {LR_RESULTS} (other options still apply)')
+    add_quick_option(parser, QUICK)
     args = parser.parse_args(argv)
     if args.lr_comparison:
         defaults = parser.parse_args([])
@@ -126,7 +132,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                                seeds=[0], results=LR_RESULTS).items():
             if getattr(args, key) == getattr(defaults, key):
                 setattr(args, key, value)
-    return args
+    return apply_quick(args, QUICK)
 
 
 def _switch_off_flip(pipeline: List[dict]) -> None:

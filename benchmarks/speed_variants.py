@@ -19,6 +19,7 @@ printed: bf16 is fast only with native support, AVX-512 BF16 or AMX) and the loa
 Usage:
     python benchmarks/speed_variants.py                      # Lite0, 64 px, batch 32, 1 thread, SAM and SGD
     python benchmarks/speed_variants.py --model mnv3_large --size 224 --device cuda
+    python benchmarks/speed_variants.py --quick              # 1 round x 2 steps of batch 8
 Writes benchmarks/results/speed_variants.json.
 """
 import argparse
@@ -39,6 +40,7 @@ from adaptcls.registry import MODELS, adaptcls_scope
 from adaptcls.setup_env import init_entry_point
 from adaptcls.structures import ClsDataSample
 from adaptcls.utils import atomic_write_json
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, spread, today
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'speed_variants.json')
@@ -46,6 +48,8 @@ CONFIGS = {'sam': 'configs/{model}_adaptive.py', 'sgd': 'configs/{model}_baselin
 """The recipe config of each optimizer (the adaptive recipe: SAM; the baseline: SGD)."""
 VARIANTS = ('fp32', 'bf16', 'channels_last', 'bf16_channels_last')
 NUM_CLASSES = 10
+QUICK = dict(rounds=1, iters=2, warmup=1, batch=8)
+"""--quick rounds, timed and untimed steps per variant and round, and batch size."""
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,8 +64,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--optimizers', nargs='+', choices=sorted(CONFIGS), default=['sam', 'sgd'])
     parser.add_argument('--variants', nargs='+', choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument('--device', default='cpu', help='torch device (default: %(default)s)')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--out', default=RESULTS, help='result JSON (default: %(default)s)')
-    return parser.parse_args()
+    return apply_quick(parser.parse_args(), QUICK)
 
 
 def build_step(config: str, variant: str, batch: Dict, device: str):

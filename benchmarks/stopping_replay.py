@@ -14,6 +14,7 @@ Each run is first replayed with its own settings, which must give its logged dro
 Usage:
     python benchmarks/stopping_replay.py --work-dir work_dirs/recipe_benchmark_v3 --recipes adaptive \\
         --set early_stop_patience=1
+    python benchmarks/stopping_replay.py --quick --work-dir W   # the runs of recipe_benchmark.py --quick --work-dir W
 Writes benchmarks/results/stopping_replay.json (``--results``).
 """
 import argparse
@@ -36,10 +37,14 @@ from _repo_path import REPO  # before adaptcls and benchmarks: puts the reposito
 from adaptcls.engine.hooks import ReduceLROnPlateauV2
 from adaptcls.engine.hooks.reduce_lr_on_plateau_v2 import TRAIN_LOSS
 from adaptcls.utils import atomic_write_json
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, today
+from benchmarks.recipe_benchmark import QUICK as RECIPE_QUICK
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'stopping_replay.json')
 DATASETS = ('digits', 'fashion_mnist', 'cifar10')
+QUICK = {key: RECIPE_QUICK[key] for key in ('datasets', 'seeds', 'size', 'max_epochs')}
+"""--quick: the data sets, seeds, input size and max_epochs of ``recipe_benchmark.py --quick``'s runs."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,8 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--max-epochs', type=int, default=50, help='the runs\' max_epochs (default: 50)')
     parser.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', dest='overrides',
                         help='a ReduceLROnPlateauV2 argument to replay with, e.g. early_stop_patience=1; repeatable')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
-    args = parser.parse_args(argv)
+    args = apply_quick(parser.parse_args(argv), QUICK)
     args.overrides = dict(_parse_override(item) for item in args.overrides)
     return args
 

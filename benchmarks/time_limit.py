@@ -11,6 +11,7 @@ JSON: ``benchmarks/results/time_limit.json``.
 
 Usage:
     python benchmarks/time_limit.py --datasets digits cifar10 --limits 5m 10m 20m
+    python benchmarks/time_limit.py --quick     # digits, 30 s
 """
 import argparse
 import json
@@ -24,11 +25,14 @@ from adaptcls.config.option_values import parse_duration
 from adaptcls.utils import atomic_write_json
 from benchmarks.common import bench_datasets
 from benchmarks.common.logged_run import run_logged
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, today
 from benchmarks.recipe_benchmark import RECIPES, benchmark_config
 
 RESULTS = os.path.join(REPO, 'benchmarks', 'results', 'time_limit.json')
 REFERENCE = os.path.join(REPO, 'benchmarks', 'results', 'recipe_benchmark.json')
+QUICK = dict(datasets=['digits'], limits=['30s'])
+"""--quick data sets and time limits."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,8 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/time_limit', help='default: %(default)s')
     parser.add_argument('--data-dir', default='data', help='where built-in data sets are written (default: data)')
     parser.add_argument('--reference', default=REFERENCE, help='recipe benchmark JSON of the unlimited runs')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--results', default=RESULTS, help='JSON output (default: %(default)s)')
-    return parser.parse_args(argv)
+    return apply_quick(parser.parse_args(argv), QUICK)
 
 
 def timed_run(dataset: str, data_root: str, limit: str, args: argparse.Namespace) -> dict:

@@ -36,6 +36,7 @@ from adaptcls.utils import atomic_write_json
 from benchmarks.common.clock import Throughput
 from benchmarks.common.in_memory_dataset import random_images
 from benchmarks.common.plain_training import OptimizerSettings, build_model, time_plain_loop
+from benchmarks.common.quick_mode import add_quick_option, apply_quick
 from benchmarks.common.run_info import command_line, machine, spread, today
 from benchmarks.common.runner_training import profile_runner_loop, time_runner_loop
 
@@ -68,7 +69,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=12, help='timed iterations per round (default: %(default)s)')
     parser.add_argument('--warmup', type=int, default=3, help='untimed iterations per round (default: %(default)s)')
     parser.add_argument('--optimizers', nargs='+', choices=sorted(CONFIGS), default=['sgd', 'sam'])
-    parser.add_argument('--quick', action='store_true', help=f'{QUICK["rounds"]} rounds x {QUICK["iters"]} iterations')
+    add_quick_option(parser, QUICK)
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads; 0 keeps torch\'s default (default: %(default)s, see THREADS_NOTE)')
     parser.add_argument('--profile', action='store_true',
@@ -80,8 +81,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.warmup < 1:
         parser.error(f'--warmup must be at least 1 (the clock starts when a warmup iteration ends), got {args.warmup}')
-    if args.quick:
-        args.rounds, args.iters = QUICK['rounds'], QUICK['iters']
+    apply_quick(args, QUICK)
     return args
 
 
