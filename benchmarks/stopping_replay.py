@@ -76,10 +76,12 @@ def _parse_override(item: str) -> tuple:
 
 
 def _fake_runner(max_epochs: int, name: str) -> SimpleNamespace:
-    """The parts of mmengine's Runner the hook uses: one parameter group at lr 1 (drops and floors are relative)."""
+    """The parts of mmengine's Runner the hook uses: one parameter group at lr 1 (drops and floors are relative), an
+    epoch of no iterations (the replay drives epochs and validations; the warm-up's lr values enter no decision)."""
     sgd = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
-    return SimpleNamespace(epoch=0, max_epochs=max_epochs, val_loop=object(),
-                           train_loop=SimpleNamespace(stop_training=False), optim_wrapper=OptimWrapper(sgd),
+    return SimpleNamespace(epoch=0, iter=0, max_epochs=max_epochs, val_loop=object(),
+                           train_loop=SimpleNamespace(stop_training=False, dataloader=[]),
+                           optim_wrapper=OptimWrapper(sgd),
                            message_hub=MessageHub.get_instance(name),
                            logger=MMLogger.get_instance(name, log_level='WARNING'))
 
@@ -119,7 +121,8 @@ def best_up_to(history: List[Dict], last_epoch: int) -> Dict:
 
 
 def hook_settings(run_dir: str) -> tuple:
-    """The run's ReduceLROnPlateauV2 arguments (warmup length resolved from its LinearLR) from its dumped config."""
+    """The run's ReduceLROnPlateauV2 arguments from its dumped config (a run made before the hook owned the warm-up
+    declared it as a LinearLR param scheduler: its length is read from there)."""
     configs = sorted(glob.glob(os.path.join(run_dir, '*_benchmark_config.py')))  # named after the recipe it ran as
     if len(configs) != 1:
         raise ValueError(f'{run_dir}: expected one *_benchmark_config.py (the dumped config of the run), found '
@@ -129,8 +132,10 @@ def hook_settings(run_dir: str) -> tuple:
     if not hooks:
         raise ValueError(f'{run_dir}: its config has no ReduceLROnPlateauV2 hook: nothing to replay')
     hook_args = {key: value for key, value in hooks[0].items() if key != 'type'}
-    warmups = [step for step in cfg.param_scheduler if step['type'] == 'LinearLR' and step.get('begin', 0) == 0]
-    hook_args['warmup_epochs'] = int(warmups[0]['end']) if warmups else 0
+    warmups = [step for step in cfg.get('param_scheduler') or [] if step['type'] == 'LinearLR'
+               and step.get('begin', 0) == 0]
+    if warmups:
+        hook_args.update(warmup_epochs=int(warmups[0]['end']), warmup_start_factor=warmups[0]['start_factor'])
     return hook_args, cfg.train_cfg.max_epochs
 
 
