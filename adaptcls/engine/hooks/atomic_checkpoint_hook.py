@@ -68,7 +68,9 @@ class AtomicCheckpointHook(CheckpointHook):
             ckpt_filename,
             self.file_client_args,
             save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
+            # a run without param schedulers (the adaptive recipe: its hook owns the lr) has none to save; asking
+            # would log mmengine's warning at every checkpoint
+            save_param_scheduler=self.save_param_scheduler and runner.param_schedulers is not None,
             meta=meta,
             by_epoch=self.by_epoch,
             backend_args=self.backend_args,

@@ -90,3 +90,14 @@ def test_without_hard_links_best_pth_is_a_copy(tmp_path, monkeypatch):
     _run(tmp_path, 'AtomicCheckpointHook')
     best, alias = tmp_path / 'best_top1_epoch_3.pth', tmp_path / 'best.pth'
     assert not os.path.samefile(best, alias) and best.read_bytes() == alias.read_bytes()
+
+
+def test_a_run_without_param_schedulers_saves_without_mmengines_warning(tmp_path, capfd):
+    """The adaptive recipe has no param scheduler (its ReduceLROnPlateauV2 hook owns the lr): asking mmengine to save
+    the schedulers' state logged 'save_param_scheduler is True but self.param_schedulers is None' at every
+    checkpoint."""
+    runner = build_toy_runner(tmp_path / 'run', TOP1, max_epochs=2)
+    assert runner.param_schedulers is None
+    runner.train()
+    assert 'self.param_schedulers` is None' not in capfd.readouterr().out
+    assert 'param_schedulers' not in load_checkpoint_file(tmp_path / 'run' / 'epoch_2.pth')
