@@ -29,7 +29,6 @@ _MODULE_OF = {
     'avoid_single_image_batch': 'training_set',
     'infer_num_classes': 'training_set',
     'scan_training_set': 'training_set',
-    'training_labels': 'training_set',
     'VIS_BACKEND_NAMES': 'visualization',
     'add_vis_backends': 'visualization',
 }

@@ -258,7 +258,7 @@ def check_training_values(cfg: Config) -> None:
 def lr_owner_problems(cfg: Config) -> List[str]:
     """An lr param scheduler beside ``ReduceLROnPlateauV2``, which owns the learning rate after its initial value
     (two writers would undo each other's values); for a warm-up ``LinearLR``, the hook's keys that replace it."""
-    if not any(_type_name(hook) == LR_OWNER_HOOK for hook in cfg.get('custom_hooks') or []):
+    if not any(type_name(hook) == LR_OWNER_HOOK for hook in cfg.get('custom_hooks') or []):
         return []
     from mmengine.optim.scheduler.lr_scheduler import LinearLR, LRSchedulerMixin
 
@@ -280,10 +280,12 @@ def lr_owner_problems(cfg: Config) -> List[str]:
     return problems
 
 
-def _type_name(node) -> str:
-    """A config node's type name without a scope prefix ('adaptcls.X' -> 'X'); '' for a node without one."""
-    node_type = node.get('type') if isinstance(node, Mapping) else None
-    return node_type.split('.')[-1] if isinstance(node_type, str) else getattr(node_type, '__name__', '')
+def type_name(node) -> str:
+    """The type name of a config node without a scope prefix ('adaptcls.X' -> 'X'): its ``type`` (a string or a
+    class), or the class name of an object given in its place (e.g. a hook instance in ``custom_hooks``)."""
+    node_type = node.get('type') if isinstance(node, Mapping) else type(node)
+    name = node_type if isinstance(node_type, str) else getattr(node_type, '__name__', str(node_type))
+    return name.split('.')[-1]
 
 
 def check_pretrained_weights(cfg: Config) -> None:

@@ -120,9 +120,3 @@ def avoid_single_image_batch(cfg: Config, training_set: Optional[TrainingSet] = 
             'image, which BatchNorm cannot train on; train_dataloader.drop_last=True drops it (a different one each '
             'epoch).')
 
-
-def training_labels(cfg: Config) -> Tuple[Tuple[str, ...], List[int]]:
-    """The class names of the config's training set and the class index of each of its images (the file list only:
-    no image is decoded)."""
-    training_set = scan_training_set(cfg)
-    return training_set.classes, list(training_set.labels)

@@ -233,8 +233,8 @@ def _no_completed_trial_error(rows: List[dict], search: OptunaLRSearch, storage:
 
 
 def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: int) -> dict:
-    from adaptcls.config.training_set import training_labels
-    train_images = len(training_labels(cfg)[1])
+    from adaptcls.config.training_set import scan_training_set
+    train_images = len(scan_training_set(cfg))
     run_cfg = range_test_config(cfg, os.path.join(search_dir, 'range_test'), seed, settings, train_images)
     runner = build_runner(run_cfg)
     started = time.perf_counter()
@@ -282,9 +282,10 @@ def _range_test(cfg: Config, settings: LRSearchSettings, search_dir: str, seed: 
 def _data_identity(cfg: Config) -> dict:
     """The training data a study of ``cfg`` trains on (its file list is read, no image decoded)."""
     from adaptcls.config.config_utils import iter_datasets
-    from adaptcls.config.training_set import training_labels
-    classes, labels = training_labels(cfg)
-    return data_identity(next(iter_datasets(cfg, ('train_dataloader',))).get('data_root'), classes, len(labels))
+    from adaptcls.config.training_set import scan_training_set
+    training_set = scan_training_set(cfg)
+    return data_identity(next(iter_datasets(cfg, ('train_dataloader',))).get('data_root'), training_set.classes,
+                         len(training_set))
 
 
 def _config_name(cfg: Config) -> str:

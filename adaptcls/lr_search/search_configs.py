@@ -5,6 +5,7 @@ import time
 
 from mmengine.config import Config
 
+from adaptcls.config.config_checks import type_name
 from adaptcls.errors import UserInputError
 from .lr_search_settings import LRSearchSettings
 
@@ -96,18 +97,11 @@ def _search_run_config(cfg: Config, work_dir: str, seed: int, settings: LRSearch
     run.param_scheduler = None
     removed = settings.removed_trial_hooks
     run.default_hooks = {name: hook for name, hook in run.get('default_hooks', {}).items()
-                         if hook is not None and _hook_type(hook) not in removed}
+                         if hook is not None and type_name(hook) not in removed}
     run.default_hooks['checkpoint'] = None  # None stops mmengine from adding its default CheckpointHook
-    run.custom_hooks = [hook for hook in run.get('custom_hooks', []) if _hook_type(hook) not in removed]
+    run.custom_hooks = [hook for hook in run.get('custom_hooks', []) if type_name(hook) not in removed]
     run.randomness = dict(run.get('randomness', {}), seed=seed)
     run.load_from, run.resume = None, False
     run.launcher = 'none'
     run.log_level = settings.trial_log_level
     return run
-
-
-def _hook_type(hook) -> str:
-    """The hook's type name without a scope prefix ('adaptcls.X' -> 'X'); classes by their name."""
-    hook_type = hook.get('type') if isinstance(hook, dict) else type(hook)
-    name = hook_type if isinstance(hook_type, str) else getattr(hook_type, '__name__', str(hook_type))
-    return name.split('.')[-1]
