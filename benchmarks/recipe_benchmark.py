@@ -29,6 +29,8 @@ Usage:
         --max-epochs 40   # a small 5-class set (500 train images), like a user's
     python benchmarks/recipe_benchmark.py --seeds 0 1 2 --collect-only \\
         --runs-from benchmarks/results/recipe_benchmark.json   # a table of new runs and runs made on another machine
+    python benchmarks/recipe_benchmark.py --seeds 0 1 2 --collect-only --runs-from OLD.json \
+        --runs-from-recipes baseline timm_defaults   # new adaptive runs beside the file's baseline and timm runs
     python benchmarks/recipe_benchmark.py --quick   # CIFAR-10, 10 images per class, 32 px, 6 epochs, seed 0
 """
 import argparse
@@ -120,6 +122,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='earlier result files whose runs of the chosen recipes, data sets and seeds join the '
                         'table instead of being trained or collected (their work dirs may be on another machine); '
                         'their settings (size, max epochs, images per class, classes) must match')
+    parser.add_argument('--runs-from-recipes', nargs='+', metavar='RECIPE',
+                        help='take only these recipes\' runs from the --runs-from files, e.g. baseline timm_defaults '
+                        'beside new adaptive runs (default: every recipe of --recipes)')
     parser.add_argument('--list', action='store_true', help='print the recipes and exit')
     parser.add_argument('--lr-comparison', action='store_true',
                         help='the LR-search comparison instead: recipes ' + ' '.join(LR_COMPARISON_RECIPES) +
@@ -201,6 +206,17 @@ def _save(results: Dict, path: str) -> None:
     atomic_write_json(path, results)
 
 
+def _recipes_from_files(args: argparse.Namespace) -> List[str]:
+    """The recipes whose runs the ``--runs-from`` files supply: ``--runs-from-recipes``, or all of ``--recipes``."""
+    if args.runs_from_recipes is None:
+        return args.recipes
+    unknown = sorted(set(args.runs_from_recipes) - set(args.recipes))
+    if unknown:
+        sys.exit(f'--runs-from-recipes {" ".join(unknown)}: not in --recipes ({" ".join(args.recipes)}); '
+                 'add them to --recipes or leave them out.')
+    return args.runs_from_recipes
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     if args.list:
@@ -221,7 +237,8 @@ def main(argv=None) -> None:
                    recipes={name: RECIPES[name].description for name in args.recipes},
                    data_roots=data_roots, runs=[])
     try:
-        results['runs'] = earlier_runs(args.runs_from, results['settings'], args.recipes, data_roots, args.seeds)
+        results['runs'] = earlier_runs(args.runs_from, results['settings'], _recipes_from_files(args), data_roots,
+                                       args.seeds)
     except ValueError as error:
         sys.exit(str(error))
     results['runs_from'] = args.runs_from

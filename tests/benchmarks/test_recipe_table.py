@@ -91,3 +91,14 @@ def test_earlier_runs_refuses_a_run_two_files_both_hold(tmp_path):
     second = _results_file(tmp_path, 'second.json', [_run('a', 'baseline', 0, 0.71)])
     with pytest.raises(ValueError, match=r"\('a', 'baseline', 0\) is in both .*first\.json and .*second\.json"):
         earlier_runs([first, second], SETTINGS, recipes=['baseline'], datasets=['a'], seeds=[0])
+
+
+def test_runs_from_recipes_picks_which_recipes_the_earlier_files_supply():
+    from recipe_benchmark import _recipes_from_files, parse_args
+
+    mixed = parse_args(['--recipes', 'adaptive', 'baseline', 'timm_defaults', '--runs-from', 'old.json',
+                        '--runs-from-recipes', 'baseline', 'timm_defaults'])
+    assert _recipes_from_files(mixed) == ['baseline', 'timm_defaults']
+    assert _recipes_from_files(parse_args(['--recipes', 'adaptive', 'baseline'])) == ['adaptive', 'baseline']
+    with pytest.raises(SystemExit, match='--runs-from-recipes timm_defaults: not in --recipes'):
+        _recipes_from_files(parse_args(['--recipes', 'adaptive', '--runs-from-recipes', 'timm_defaults']))
