@@ -75,6 +75,8 @@ bench: $(STAMP)
 		--copy-to $(BENCH_WORK)/report_cost --results $(BENCH_RESULTS)/report_cost.json
 	$(PY) benchmarks/recipe_benchmark.py $(BENCH_ARGS) --work-dir $(BENCH_WORK)/recipe_benchmark \
 		--results $(BENCH_RESULTS)/recipe_benchmark.json
+	$(PY) benchmarks/recipe_targets.py --results $(BENCH_RESULTS)/recipe_benchmark.json \
+		--output $(BENCH_RESULTS)/recipe_targets.json
 	$(PY) benchmarks/recipe_benchmark.py --lr-comparison $(BENCH_ARGS) --work-dir $(BENCH_WORK)/recipe_benchmark \
 		--results $(BENCH_RESULTS)/lr_search_comparison.json
 	$(PY) benchmarks/lr_search.py --quick $(BENCH_LR_SEARCH_ARGS) --work-dir $(BENCH_WORK)/bench_lr_search \
